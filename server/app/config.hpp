@@ -1,0 +1,34 @@
+#pragma once
+// Every setting of the server in one place, with its default; flags override environment.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace colloquy {
+
+struct Config {
+  std::string bind = "127.0.0.1";        // --bind / COLLOQUY_BIND; 0.0.0.0 in containers
+  std::uint16_t port = 8080;             // --port / COLLOQUY_PORT; 0 picks a free port
+  std::string static_dir;                // --static-dir / COLLOQUY_STATIC_DIR; the built client
+  std::size_t max_frame_bytes = 64 * 1024;      // --max-frame-bytes; larger frames close with 1009
+  std::size_t max_send_queue_bytes = 1 << 20;   // --max-send-queue-bytes; past it: 4001 slow_consumer
+  std::size_t max_members_per_room = 50;        // --max-members; room_full past it
+  std::size_t max_rooms = 10000;                // --max-rooms; 503 past it
+  unsigned threads = 2;                  // --threads / COLLOQUY_THREADS; I/O threads
+  std::string log_level = "info";        // --log-level / COLLOQUY_LOG_LEVEL: debug, info, warn, error
+};
+
+struct ConfigHelp { std::string text; };     // --help was given
+struct ConfigVersion { std::string text; };  // --version was given
+struct ConfigError { std::string message; }; // bad flag or value: print and exit 2
+
+using ConfigResult = std::variant<Config, ConfigHelp, ConfigVersion, ConfigError>;
+
+// Parses flags (argv without argv[0]) over environment variables over defaults, and validates.
+ConfigResult parse_config(const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env);
+
+} // namespace colloquy

@@ -1,0 +1,36 @@
+#pragma once
+// The HTTP API (/api/*, /healthz) as pure request -> response logic; net/http_session does the I/O.
+#include <string>
+#include <string_view>
+
+namespace colloquy {
+
+class RoomHub;
+
+struct HttpRequest {
+  std::string_view method;        // "GET", "POST", ...
+  std::string_view target;        // path and query, e.g. "/api/rooms"
+  std::string_view content_type;  // Content-Type header, may be empty
+  std::string_view host;          // Host header, may be empty
+  std::string_view forwarded_proto; // X-Forwarded-Proto header, may be empty
+  std::string_view body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// True when the path belongs to the API (so the caller does not look for a static file).
+bool is_api_path(std::string_view target);
+
+// Handles an API request. Never throws; faults become 500 {"error":{"code":"internal"}}.
+HttpResponse handle_api(RoomHub& hub, const HttpRequest& request);
+
+// The largest request body the API accepts; larger gets 413 payload_too_large (the caller
+// checks Content-Length / body size before reading it whole, and may call payload_too_large()).
+inline constexpr std::size_t max_api_body_bytes = 64 * 1024;
+HttpResponse payload_too_large();
+
+} // namespace colloquy

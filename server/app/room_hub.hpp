@@ -1,0 +1,76 @@
+#pragma once
+// Serves every room this instance holds: runs commands through the room core, appends the
+// resulting events to the room log and fans them out to the room's connections.
+#include "app/connection.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+
+namespace colloquy {
+
+class RoomLog;
+struct RoomState;
+
+struct HubOptions {
+  std::size_t max_members_per_room = 50;
+  std::size_t max_rooms = 10000;
+  std::size_t max_frame_bytes = 64 * 1024;
+  std::string server_name = "colloquy";
+  // Injected so tests can fix time and randomness; the defaults are the system clock and the
+  // kernel's CSPRNG (getrandom).
+  std::function<std::int64_t()> now_ms;
+  std::function<void(std::span<std::uint8_t>)> random_bytes;
+};
+
+struct CreatedRoom {
+  std::string room_id;
+  std::string title;
+  std::string facilitator_key; // shown once to the creator; the hub keeps only its hash
+  std::string join_code;       // shown once to the creator; the hub keeps only its hash
+};
+
+struct HubError {
+  std::string code;    // a stable error code from protocol/README.md
+  std::string message; // for people
+};
+
+struct HubStats {
+  std::size_t rooms = 0;
+  std::size_t connections = 0;
+};
+
+class RoomHub {
+public:
+  explicit RoomHub(HubOptions options);
+  ~RoomHub();
+  RoomHub(const RoomHub&) = delete;
+  RoomHub& operator=(const RoomHub&) = delete;
+
+  // HTTP: POST /api/rooms. Thread-safe.
+  std::variant<CreatedRoom, HubError> create_room(std::string_view title);
+
+  // WebSocket lifecycle, called by the connection's own strand. Thread-safe.
+  void on_open(const std::shared_ptr<Connection>& connection);   // sends welcome
+  void on_text(const std::shared_ptr<Connection>& connection, std::string_view frame);
+  void on_binary(const std::shared_ptr<Connection>& connection); // error bad_frame
+  void on_close(const std::shared_ptr<Connection>& connection);  // connection lost, if joined
+
+  // Close every connection with 1001 server_shutdown. Thread-safe.
+  void shutdown();
+
+  HubStats stats() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace colloquy
