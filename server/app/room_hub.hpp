@@ -2,6 +2,7 @@
 // Serves every room this instance holds: runs commands through the room core, appends the
 // resulting events to the room log and fans them out to the room's connections.
 #include "app/connection.hpp"
+#include "core/error_code.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -38,7 +39,7 @@ struct CreatedRoom {
 };
 
 struct HubError {
-  std::string code;    // a stable error code from protocol/README.md
+  ErrorCode code;
   std::string message; // for people
 };
 

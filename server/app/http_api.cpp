@@ -1,0 +1,112 @@
+#include "app/http_api.hpp"
+
+#include "app/logger.hpp"
+#include "app/room_hub.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace colloquy {
+namespace {
+
+using json = nlohmann::json;
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+HttpResponse error_response(int status, ErrorCode code, std::string_view message) {
+  return HttpResponse{status, "application/json",
+                      json{{"error", {{"code", to_string(code)}, {"message", message}}}}.dump()};
+}
+
+int status_for(ErrorCode code) {
+  switch (code) {
+  case ErrorCode::server_full: return 503;
+  case ErrorCode::internal: return 500;
+  default: return 400;
+  }
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  const auto semicolon = content_type.find(';');
+  std::string_view media = content_type.substr(0, semicolon);
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (media.size() != 16) return false;
+  constexpr std::string_view expected = "application/json";
+  for (std::size_t i = 0; i < media.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(media[i])) != expected[i]) return false;
+  }
+  return true;
+}
+
+std::string base_url(const HttpRequest& request) {
+  const std::string_view scheme = request.forwarded_proto == "https" ? "https" : "http";
+  return std::string(scheme) + "://" + std::string(request.host.empty() ? "localhost" : request.host);
+}
+
+HttpResponse create_room(RoomHub& hub, const HttpRequest& request) {
+  if (!is_json_media_type(request.content_type)) {
+    return error_response(415, ErrorCode::unsupported_media_type, "send the body as application/json");
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return error_response(400, ErrorCode::bad_json, "the body is not valid JSON");
+  if (!body.is_object()) return error_response(400, ErrorCode::bad_json, "the body must be a JSON object");
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "title") return error_response(400, ErrorCode::unknown_field, "unknown field '" + it.key() + "'");
+  }
+  auto title = body.find("title");
+  if (title == body.end()) return error_response(400, ErrorCode::missing_field, "missing field 'title'");
+  if (!title->is_string()) return error_response(400, ErrorCode::invalid_title, "field 'title' must be a string");
+
+  auto result = hub.create_room(title->get_ref<const std::string&>());
+  if (auto* error = std::get_if<HubError>(&result)) return error_response(status_for(error->code), error->code, error->message);
+  const auto& room = std::get<CreatedRoom>(result);
+  const std::string room_url = base_url(request) + "/room/" + room.room_id;
+  json out{{"room", room.room_id},
+           {"title", room.title},
+           {"facilitator_key", room.facilitator_key},
+           {"join_code", room.join_code},
+           {"facilitator_url", room_url + "#key=" + room.facilitator_key},
+           {"invite_url", room_url + "#code=" + room.join_code}};
+  return HttpResponse{201, "application/json", out.dump()};
+}
+
+HttpResponse health(RoomHub& hub) {
+  const HubStats stats = hub.stats();
+  json out{{"status", "ok"}, {"version", COLLOQUY_VERSION}, {"rooms", stats.rooms}, {"connections", stats.connections}};
+  return HttpResponse{200, "application/json", out.dump()};
+}
+
+} // namespace
+
+bool is_api_path(std::string_view target) {
+  const std::string_view path = path_of(target);
+  return path == "/healthz" || path == "/api" || path.starts_with("/api/");
+}
+
+HttpResponse payload_too_large() {
+  return error_response(413, ErrorCode::payload_too_large, "the request body is over 64 KiB");
+}
+
+HttpResponse handle_api(RoomHub& hub, const HttpRequest& request) {
+  try {
+    const std::string_view path = path_of(request.target);
+    if (request.body.size() > max_api_body_bytes) return payload_too_large();
+    if (path == "/healthz") {
+      if (request.method != "GET" && request.method != "HEAD") {
+        return error_response(405, ErrorCode::method_not_allowed, "use GET for /healthz");
+      }
+      return health(hub);
+    }
+    if (path == "/api/rooms") {
+      if (request.method != "POST") return error_response(405, ErrorCode::method_not_allowed, "use POST to create a room");
+      return create_room(hub, request);
+    }
+    return error_response(404, ErrorCode::not_found, "no such API path");
+  } catch (const std::exception& e) {
+    logger::error(std::string("API request failed: ") + e.what());
+    return error_response(500, ErrorCode::internal, "the server failed; nothing was changed");
+  }
+}
+
+} // namespace colloquy

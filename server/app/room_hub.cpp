@@ -1,0 +1,238 @@
+#include "app/room_hub.hpp"
+
+#include "app/logger.hpp"
+#include "core/room.hpp"
+#include "core/secret.hpp"
+#include "core/text.hpp"
+#include "log/room_log.hpp"
+#include "protocol/codec.hpp"
+
+#include <sys/random.h>
+
+#include <array>
+#include <chrono>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace colloquy {
+namespace {
+
+std::int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void system_random_bytes(std::span<std::uint8_t> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::getrandom(out.data() + done, out.size() - done, 0);
+    if (n < 0) throw std::runtime_error("getrandom failed");
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+Frame make_frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
+
+} // namespace
+
+// One room replica and the connections attached to its members.
+struct RoomEntry {
+  RoomState state;
+  std::unordered_map<std::string, std::shared_ptr<Connection>> attached; // member id -> connection
+};
+
+// What the hub knows of one connection.
+struct ConnectionInfo {
+  std::weak_ptr<Connection> connection;
+  std::string room_id;   // empty until joined
+  std::string member_id;
+};
+
+struct RoomHub::Impl {
+  HubOptions options;
+  MemoryRoomLog log;
+  mutable std::mutex mutex; // one lock for the skeleton; per-room locking comes with scale-out
+  std::unordered_map<std::string, RoomEntry> rooms;
+  std::unordered_map<const Connection*, ConnectionInfo> connections;
+
+  explicit Impl(HubOptions o) : options(std::move(o)) {
+    if (!options.now_ms) options.now_ms = system_now_ms;
+    if (!options.random_bytes) options.random_bytes = system_random_bytes;
+  }
+
+  std::string random_secret() {
+    std::array<std::uint8_t, 16> bytes{};
+    options.random_bytes(bytes);
+    return base64url(bytes);
+  }
+
+  std::string random_room_id() {
+    std::array<std::uint8_t, 10> bytes{};
+    options.random_bytes(bytes);
+    return base32(bytes);
+  }
+
+  void send_error(Connection& c, const std::optional<std::string>& id, ErrorCode code, std::string_view message) {
+    c.send(make_frame(protocol::encode_error(id, code, message)));
+  }
+
+  // Runs a command through the room core, appends and applies its events, fans them out.
+  // Caller holds the mutex.
+  std::variant<Decision, Error> commit(RoomEntry& room, const Command& command) {
+    auto result = decide(room.state, command, options.now_ms(), Limits{options.max_members_per_room});
+    if (auto* error = std::get_if<Error>(&result)) return *error;
+    auto& decision = std::get<Decision>(result);
+    if (!decision.events.empty()) {
+      if (!log.append(room.state.id, room.state.seq, decision.events)) {
+        return Error{ErrorCode::internal, "the room changed at the same moment; try again"};
+      }
+      for (const auto& event : decision.events) {
+        evolve(room.state, event);
+        broadcast(room, event);
+      }
+    }
+    return decision;
+  }
+
+  void broadcast(RoomEntry& room, const Event& event) {
+    const Frame frame = make_frame(protocol::encode_event_push(room.state.id, event)); // once for all
+    for (auto& [member_id, connection] : room.attached) {
+      if (event.audience.kind == Audience::Kind::member && event.audience.member_id != member_id) continue;
+      if (event.audience.kind == Audience::Kind::facilitators) {
+        const Member* m = room.state.find_member(member_id);
+        if (!m || m->role != Role::facilitator) continue;
+      }
+      connection->send(frame);
+    }
+  }
+
+  void handle_join(const std::shared_ptr<Connection>& c, const std::string& id, protocol::JoinCommand& join) {
+    auto& info = connections[c.get()];
+    if (!info.room_id.empty()) return send_error(*c, id, ErrorCode::already_joined, "this connection is in a room already; leave first");
+    auto room_it = rooms.find(join.room);
+    if (room_it == rooms.end()) return send_error(*c, id, ErrorCode::room_not_found, "no room with that id");
+    RoomEntry& room = room_it->second;
+
+    const bool resuming = join.credential == Credential::resume_token;
+    std::string token = resuming ? join.secret : random_secret();
+    Join command{join.credential, join.secret, join.name, secret_hash(token)};
+    auto result = commit(room, command);
+    if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
+    const std::string member_id = std::get<Decision>(result).member_id;
+
+    // A member is present once: a second connection replaces the first.
+    if (auto old = room.attached.find(member_id); old != room.attached.end() && old->second != c) {
+      connections.erase(old->second.get());
+      old->second->close(4000, "replaced");
+      room.attached.erase(old);
+    }
+    room.attached[member_id] = c;
+    info.room_id = room.state.id;
+    info.member_id = member_id;
+
+    const Member* member = room.state.find_member(member_id);
+    nlohmann::json result_json{{"member", protocol::member_to_wire(*member, false)},
+                               {"resume_token", token},
+                               {"snapshot", protocol::snapshot_to_wire(room.state)}};
+    c->send(make_frame(protocol::encode_reply(id, result_json)));
+    logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.state.id);
+  }
+
+  // Detaches the connection from its member; if it was the member's live connection, records
+  // `command` (leave or connection lost). Caller holds the mutex.
+  std::variant<Decision, Error> detach(const Connection* c, bool leaving) {
+    auto it = connections.find(c);
+    if (it == connections.end() || it->second.room_id.empty()) return Error{ErrorCode::not_joined, "you have not joined a room"};
+    ConnectionInfo info = it->second;
+    it->second.room_id.clear();
+    it->second.member_id.clear();
+    auto room_it = rooms.find(info.room_id);
+    if (room_it == rooms.end()) return Error{ErrorCode::not_joined, "you have not joined a room"};
+    RoomEntry& room = room_it->second;
+    auto attached = room.attached.find(info.member_id);
+    if (attached == room.attached.end() || attached->second.get() != c) return Decision{};
+    room.attached.erase(attached);
+    if (leaving) return commit(room, Leave{info.member_id});
+    return commit(room, LoseConnection{info.member_id});
+  }
+};
+
+RoomHub::RoomHub(HubOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+RoomHub::~RoomHub() = default;
+
+std::variant<CreatedRoom, HubError> RoomHub::create_room(std::string_view title) {
+  auto cleaned = clean_display_text(title, max_title_chars);
+  if (!cleaned) {
+    return HubError{ErrorCode::invalid_title, "title must be 1 to 120 characters, without control characters"};
+  }
+  CreatedRoom created{impl_->random_room_id(), *cleaned, impl_->random_secret(), impl_->random_secret()};
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->rooms.size() >= impl_->options.max_rooms) {
+    return HubError{ErrorCode::server_full, "this server holds its maximum number of rooms"};
+  }
+  if (impl_->rooms.contains(created.room_id)) return HubError{ErrorCode::internal, "room id collision; try again"};
+  RoomEntry& room = impl_->rooms[created.room_id];
+  room.state.id = created.room_id;
+  auto result = impl_->commit(room, CreateRoom{created.title, secret_hash(created.facilitator_key), secret_hash(created.join_code)});
+  if (auto* error = std::get_if<Error>(&result)) {
+    impl_->rooms.erase(created.room_id);
+    return HubError{error->code, std::string(error->message)};
+  }
+  logger::info("room " + created.room_id + " created");
+  return created;
+}
+
+void RoomHub::on_open(const std::shared_ptr<Connection>& connection) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->connections[connection.get()].connection = connection;
+  }
+  connection->send(make_frame(protocol::encode_welcome(impl_->options.server_name, impl_->options.now_ms(),
+                                                       impl_->options.max_frame_bytes)));
+}
+
+void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string_view frame) {
+  auto decoded = protocol::decode_command(frame);
+  if (auto* error = std::get_if<protocol::DecodeError>(&decoded)) {
+    return impl_->send_error(*connection, error->id, error->code, error->message);
+  }
+  auto& [id, command] = std::get<protocol::DecodedCommand>(decoded);
+  std::lock_guard lock(impl_->mutex);
+  if (!impl_->connections.contains(connection.get())) return; // replaced or closing
+  if (auto* join = std::get_if<protocol::JoinCommand>(&command)) return impl_->handle_join(connection, id, *join);
+  if (std::holds_alternative<protocol::PingCommand>(command)) {
+    connection->send(make_frame(protocol::encode_reply(id, {{"server_time", impl_->options.now_ms()}})));
+    return;
+  }
+  auto result = impl_->detach(connection.get(), /*leaving=*/true);
+  if (auto* error = std::get_if<Error>(&result)) return impl_->send_error(*connection, id, error->code, error->message);
+  connection->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
+}
+
+void RoomHub::on_binary(const std::shared_ptr<Connection>& connection) {
+  impl_->send_error(*connection, std::nullopt, ErrorCode::bad_frame, "binary frames are not supported; send JSON text");
+}
+
+void RoomHub::on_close(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(impl_->mutex);
+  (void)impl_->detach(connection.get(), /*leaving=*/false);
+  impl_->connections.erase(connection.get());
+}
+
+void RoomHub::shutdown() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (auto& [raw, info] : impl_->connections) {
+      if (auto connection = info.connection.lock()) open.push_back(std::move(connection));
+    }
+  }
+  for (auto& connection : open) connection->close(1001, "server_shutdown");
+}
+
+HubStats RoomHub::stats() const {
+  std::lock_guard lock(impl_->mutex);
+  return HubStats{impl_->rooms.size(), impl_->connections.size()};
+}
+
+} // namespace colloquy

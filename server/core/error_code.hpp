@@ -1,0 +1,60 @@
+#pragma once
+// Every stable error code of the protocol, in one place (protocol/README.md#error-codes mirrors it).
+#include <string_view>
+
+namespace colloquy {
+
+enum class ErrorCode {
+  bad_json,
+  bad_frame,
+  unknown_type,
+  missing_field,
+  invalid_field,
+  unknown_field,
+  invalid_name,
+  invalid_title,
+  room_not_found,
+  bad_credentials,
+  room_full,
+  server_full,
+  already_joined,
+  not_joined,
+  not_found,
+  method_not_allowed,
+  payload_too_large,
+  unsupported_media_type,
+  internal,
+};
+
+constexpr std::string_view to_string(ErrorCode code) {
+  switch (code) {
+  case ErrorCode::bad_json: return "bad_json";
+  case ErrorCode::bad_frame: return "bad_frame";
+  case ErrorCode::unknown_type: return "unknown_type";
+  case ErrorCode::missing_field: return "missing_field";
+  case ErrorCode::invalid_field: return "invalid_field";
+  case ErrorCode::unknown_field: return "unknown_field";
+  case ErrorCode::invalid_name: return "invalid_name";
+  case ErrorCode::invalid_title: return "invalid_title";
+  case ErrorCode::room_not_found: return "room_not_found";
+  case ErrorCode::bad_credentials: return "bad_credentials";
+  case ErrorCode::room_full: return "room_full";
+  case ErrorCode::server_full: return "server_full";
+  case ErrorCode::already_joined: return "already_joined";
+  case ErrorCode::not_joined: return "not_joined";
+  case ErrorCode::not_found: return "not_found";
+  case ErrorCode::method_not_allowed: return "method_not_allowed";
+  case ErrorCode::payload_too_large: return "payload_too_large";
+  case ErrorCode::unsupported_media_type: return "unsupported_media_type";
+  case ErrorCode::internal: return "internal";
+  }
+  return "internal";
+}
+
+// A refusal: the stable code and a sentence for people.
+struct Error {
+  ErrorCode code;
+  std::string_view message;
+};
+
+} // namespace colloquy

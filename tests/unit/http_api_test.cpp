@@ -1,0 +1,77 @@
+// The HTTP API as plain request -> response logic.
+#include "app/http_api.hpp"
+#include "app/room_hub.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace colloquy {
+namespace {
+
+using json = nlohmann::json;
+
+class HttpApiTest : public ::testing::Test {
+protected:
+  HttpResponse post_rooms(std::string_view body, std::string_view type = "application/json") {
+    return handle_api(hub, HttpRequest{"POST", "/api/rooms", type, "colloquy.example:8080", "", body});
+  }
+  std::string code_of(const HttpResponse& r) { return json::parse(r.body)["error"]["code"]; }
+  RoomHub hub{HubOptions{}};
+};
+
+TEST_F(HttpApiTest, CreateRoomReturnsLinksWithSecretsInTheFragment) {
+  HttpResponse r = post_rooms(R"({"title":"  Spring cohort "})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  json body = json::parse(r.body);
+  const std::string room = body["room"];
+  EXPECT_EQ(body["title"], "Spring cohort");
+  EXPECT_EQ(body["facilitator_url"], "http://colloquy.example:8080/room/" + room + "#key=" + body["facilitator_key"].get<std::string>());
+  EXPECT_EQ(body["invite_url"], "http://colloquy.example:8080/room/" + room + "#code=" + body["join_code"].get<std::string>());
+  EXPECT_EQ(hub.stats().rooms, 1u);
+}
+
+TEST_F(HttpApiTest, ForwardedProtoMakesHttpsLinks) {
+  HttpResponse r = handle_api(hub, HttpRequest{"POST", "/api/rooms", "application/json; charset=utf-8", "c.example", "https", R"({"title":"T"})"});
+  ASSERT_EQ(r.status, 201);
+  EXPECT_EQ(json::parse(r.body)["invite_url"].get<std::string>().rfind("https://c.example/room/", 0), 0u);
+}
+
+TEST_F(HttpApiTest, BadBodiesAreRefusedAndCreateNothing) {
+  EXPECT_EQ(code_of(post_rooms("{")), "bad_json");
+  EXPECT_EQ(code_of(post_rooms("[]")), "bad_json");
+  EXPECT_EQ(code_of(post_rooms("{}")), "missing_field");
+  EXPECT_EQ(code_of(post_rooms(R"({"title":"T","x":1})")), "unknown_field");
+  EXPECT_EQ(code_of(post_rooms(R"({"title":""})")), "invalid_title");
+  EXPECT_EQ(code_of(post_rooms(R"({"title":7})")), "invalid_title");
+  EXPECT_EQ(code_of(post_rooms(R"({"title":")" + std::string(121, 'x') + "\"}")), "invalid_title");
+  EXPECT_EQ(post_rooms(R"({"title":"T"})", "text/plain").status, 415);
+  EXPECT_EQ(post_rooms(std::string(max_api_body_bytes + 1, ' ')).status, 413);
+  EXPECT_EQ(post_rooms("{").status, 400);
+  EXPECT_EQ(hub.stats().rooms, 0u);
+}
+
+TEST_F(HttpApiTest, RoutesAndMethods) {
+  EXPECT_TRUE(is_api_path("/api/rooms"));
+  EXPECT_TRUE(is_api_path("/healthz?x=1"));
+  EXPECT_FALSE(is_api_path("/room/abc"));
+  EXPECT_FALSE(is_api_path("/apis"));
+  HttpResponse get_rooms = handle_api(hub, HttpRequest{"GET", "/api/rooms", "", "", "", ""});
+  EXPECT_EQ(get_rooms.status, 405);
+  EXPECT_EQ(code_of(get_rooms), "method_not_allowed");
+  HttpResponse unknown = handle_api(hub, HttpRequest{"GET", "/api/nothing", "", "", "", ""});
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(code_of(unknown), "not_found");
+}
+
+TEST_F(HttpApiTest, HealthReportsCounts) {
+  post_rooms(R"({"title":"T"})");
+  HttpResponse r = handle_api(hub, HttpRequest{"GET", "/healthz", "", "", "", ""});
+  ASSERT_EQ(r.status, 200);
+  json body = json::parse(r.body);
+  EXPECT_EQ(body["status"], "ok");
+  EXPECT_EQ(body["rooms"], 1);
+  EXPECT_EQ(body["connections"], 0);
+}
+
+} // namespace
+} // namespace colloquy
