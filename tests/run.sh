@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything, runs every suite, prints a summary.
+# Exits non-zero if any suite fails. Suites: unit (C++), client (TypeScript), integration, e2e.
+#   ./tests/run.sh                 all suites
+#   ./tests/run.sh unit client     only those
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+artifacts="$root/tests/artifacts"
+mkdir -p "$artifacts"
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(unit client integration e2e)
+
+step() { printf '\n==== %s\n' "$*"; }
+die() { echo "tests/run.sh: $*" >&2; exit 1; }
+
+step "install"
+"$root/deploy/install-deps.sh" test || die "installing dependencies failed"
+
+step "build server and unit tests"
+cmake -S "$root" -B "$root/build" -G Ninja -DCOLLOQUY_BUILD_TESTS=ON -DCOLLOQUY_WERROR=ON >/dev/null || die "cmake configure failed"
+cmake --build "$root/build" || die "the C++ build failed"
+
+step "build web client"
+(cd "$root/client-web" && npm run --silent build) || die "the client build failed"
+
+export COLLOQUY_BIN="$root/build/server/colloquy"
+export COLLOQUY_STATIC_DIR="$root/client-web/dist"
+
+passed=0
+failed=0
+failed_suites=()
+
+# Adds one suite's counts; a suite that failed without reporting counts still counts as a failure.
+record() {
+  local suite=$1 status=$2 p=$3 f=$4
+  [ "$status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  passed=$((passed + p))
+  failed=$((failed + f))
+  [ "$status" -ne 0 ] && failed_suites+=("$suite")
+  printf '%s: %d passed, %d failed\n' "$suite" "$p" "$f" >>"$artifacts/summary.txt"
+}
+
+# Counts from a vitest JSON report.
+vitest_counts() {
+  node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests) } catch { console.log("0 0") }' "$1"
+}
+
+run_vitest() {
+  local suite=$1 dir=$2 script=$3
+  step "$suite"
+  local report="$artifacts/$suite.json"
+  rm -f "$report"
+  (cd "$dir" && npm run --silent "$script" -- --reporter=default --reporter=json --outputFile.json="$report")
+  local status=$?
+  read -r p f < <(vitest_counts "$report")
+  record "$suite" "$status" "$p" "$f"
+}
+
+: >"$artifacts/summary.txt"
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    unit)
+      step "unit (C++, GoogleTest via ctest)"
+      (cd "$root/build" && ctest --output-on-failure --timeout 120 | tee "$artifacts/unit.txt")
+      status=${PIPESTATUS[0]}
+      line=$(grep -E 'tests passed, [0-9]+ tests failed out of' "$artifacts/unit.txt" | tail -1)
+      total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+      f=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+      record unit "$status" "$(( ${total:-0} - ${f:-0} ))" "${f:-0}"
+      ;;
+    client) run_vitest client "$root/client-web" test ;;
+    integration) run_vitest integration "$root/tests" test:integration ;;
+    e2e) run_vitest e2e "$root/tests" test:e2e ;;
+    *) die "unknown suite '$suite' (unit, client, integration, e2e)" ;;
+  esac
+done
+
+step "summary"
+cat "$artifacts/summary.txt"
+[ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
+echo "artifacts: tests/artifacts/"
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ] && [ ${#failed_suites[@]} -eq 0 ]
