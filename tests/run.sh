@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything, runs every suite, prints a summary.
-# Exits non-zero if any suite fails. Suites: unit (C++), client (TypeScript), integration, e2e.
+# Exits non-zero if any suite fails. Suites: unit (C++), fuzz (libFuzzer + ASan/UBSan on the command
+# decoder, 30 s), client (TypeScript), integration (real server), e2e (real headless Chromium).
 #   ./tests/run.sh                 all suites
 #   ./tests/run.sh unit client     only those
 set -uo pipefail
@@ -9,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 artifacts="$root/tests/artifacts"
 mkdir -p "$artifacts"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit client integration e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz client integration e2e)
 
 step() { printf '\n==== %s\n' "$*"; }
 die() { echo "tests/run.sh: $*" >&2; exit 1; }
@@ -69,10 +70,27 @@ for suite in "${suites[@]}"; do
       f=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
       record unit "$status" "$(( ${total:-0} - ${f:-0} ))" "${f:-0}"
       ;;
+    fuzz)
+      step "fuzz (libFuzzer, AddressSanitizer, UBSan: command decoder and room core, ${COLLOQUY_FUZZ_SECONDS:-30} s)"
+      status=0
+      CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -G Ninja -DCOLLOQUY_FUZZ=ON -DCOLLOQUY_BUILD_TESTS=OFF >/dev/null &&
+        cmake --build "$root/build-fuzz" --target command_decoder_fuzz || status=1
+      if [ $status -eq 0 ]; then
+        corpus=$(mktemp -d)
+        # Seeds: every frame of the shared conformance vectors.
+        node -e 'const fs=require("fs"); JSON.parse(fs.readFileSync(process.argv[1])).cases.forEach((c,i)=>fs.writeFileSync(process.argv[2]+"/v"+i, c.frame))' \
+          "$root/protocol/vectors/commands.json" "$corpus"
+        (cd "$artifacts" && "$root/build-fuzz/tests/fuzz/command_decoder_fuzz" -max_total_time="${COLLOQUY_FUZZ_SECONDS:-30}" \
+          -max_len=8192 -print_final_stats=1 "$corpus" >"$artifacts/fuzz.txt" 2>&1) || status=1
+        tail -n 15 "$artifacts/fuzz.txt"
+        rm -rf "$corpus"
+      fi
+      record fuzz "$status" "$((1 - status))" "$status"
+      ;;
     client) run_vitest client "$root/client-web" test ;;
     integration) run_vitest integration "$root/tests" test:integration ;;
     e2e) run_vitest e2e "$root/tests" test:e2e ;;
-    *) die "unknown suite '$suite' (unit, client, integration, e2e)" ;;
+    *) die "unknown suite '$suite' (unit, fuzz, client, integration, e2e)" ;;
   esac
 done
 

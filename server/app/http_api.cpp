@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 namespace colloquy {
 namespace {
 
@@ -12,11 +14,6 @@ using json = nlohmann::json;
 
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
-}
-
-HttpResponse error_response(int status, ErrorCode code, std::string_view message) {
-  return HttpResponse{status, "application/json",
-                      json{{"error", {{"code", to_string(code)}, {"message", message}}}}.dump()};
 }
 
 int status_for(ErrorCode code) {
@@ -78,6 +75,23 @@ HttpResponse health(RoomHub& hub) {
 }
 
 } // namespace
+
+HttpResponse error_response(int status, ErrorCode code, std::string_view message) {
+  return HttpResponse{status, "application/json",
+                      json{{"error", {{"code", to_string(code)}, {"message", message}}}}.dump()};
+}
+
+bool websocket_origin_allowed(std::string_view origin, std::string_view host) {
+  if (origin.empty()) return true; // not a browser: no cross-site page can be behind it
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  const std::string_view authority = origin.substr(scheme_end + 3);
+  if (authority.size() != host.size() || host.empty()) return false;
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authority[i])) != std::tolower(static_cast<unsigned char>(host[i]))) return false;
+  }
+  return true;
+}
 
 bool is_api_path(std::string_view target) {
   const std::string_view path = path_of(target);

@@ -1,5 +1,8 @@
 #pragma once
 // The HTTP API (/api/*, /healthz) as pure request -> response logic; net/http_session does the I/O.
+#include "core/error_code.hpp"
+
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -32,5 +35,12 @@ HttpResponse handle_api(RoomHub& hub, const HttpRequest& request);
 // checks Content-Length / body size before reading it whole, and may call payload_too_large()).
 inline constexpr std::size_t max_api_body_bytes = 64 * 1024;
 HttpResponse payload_too_large();
+
+// {"error": {"code": ..., "message": ...}} with the given status.
+HttpResponse error_response(int status, ErrorCode code, std::string_view message);
+
+// Cross-site WebSocket hijacking guard: a browser always sends Origin; it must name this host.
+// No Origin (a non-browser client) is allowed.
+bool websocket_origin_allowed(std::string_view origin, std::string_view host);
 
 } // namespace colloquy

@@ -23,6 +23,8 @@ enum class ErrorCode {
   method_not_allowed,
   payload_too_large,
   unsupported_media_type,
+  bad_request,
+  forbidden_origin,
   internal,
 };
 
@@ -46,6 +48,8 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::method_not_allowed: return "method_not_allowed";
   case ErrorCode::payload_too_large: return "payload_too_large";
   case ErrorCode::unsupported_media_type: return "unsupported_media_type";
+  case ErrorCode::bad_request: return "bad_request";
+  case ErrorCode::forbidden_origin: return "forbidden_origin";
   case ErrorCode::internal: return "internal";
   }
   return "internal";

@@ -73,5 +73,16 @@ TEST_F(HttpApiTest, HealthReportsCounts) {
   EXPECT_EQ(body["connections"], 0);
 }
 
+TEST(WebSocketOrigin, BrowsersMayOnlyConnectFromThisHost) {
+  EXPECT_TRUE(websocket_origin_allowed("", "localhost:8080")) << "non-browser clients send no Origin";
+  EXPECT_TRUE(websocket_origin_allowed("http://localhost:8080", "localhost:8080"));
+  EXPECT_TRUE(websocket_origin_allowed("https://Colloquy.Example", "colloquy.example"));
+  EXPECT_FALSE(websocket_origin_allowed("https://evil.example", "colloquy.example"));
+  EXPECT_FALSE(websocket_origin_allowed("http://localhost:8081", "localhost:8080"));
+  EXPECT_FALSE(websocket_origin_allowed("http://colloquy.example.evil.example", "colloquy.example"));
+  EXPECT_FALSE(websocket_origin_allowed("null", "localhost:8080"));
+  EXPECT_FALSE(websocket_origin_allowed("http://localhost:8080", ""));
+}
+
 } // namespace
 } // namespace colloquy

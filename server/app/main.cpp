@@ -1,0 +1,99 @@
+// colloquy: reads the configuration, serves until SIGINT/SIGTERM, exits 0 after a clean shutdown.
+#include "app/config.hpp"
+#include "app/logger.hpp"
+#include "app/room_hub.hpp"
+#include "net/server.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+std::map<std::string, std::string> colloquy_environment() {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    const std::string_view text(*entry);
+    if (!text.starts_with("COLLOQUY_")) continue;
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  }
+  return env;
+}
+
+int serve(const colloquy::Config& config) {
+  using namespace colloquy;
+  logger::Level level = logger::Level::info;
+  logger::parse_level(config.log_level, level);
+  logger::set_level(level);
+
+  if (!std::filesystem::is_regular_file(std::filesystem::path(config.static_dir) / "index.html")) {
+    logger::warn("no built web client in '" + config.static_dir + "' (run npm run build in client-web); serving the API only");
+  }
+
+  HubOptions hub_options;
+  hub_options.max_members_per_room = config.max_members_per_room;
+  hub_options.max_rooms = config.max_rooms;
+  hub_options.max_frame_bytes = config.max_frame_bytes;
+  hub_options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
+  RoomHub hub(std::move(hub_options));
+
+  net::ServerOptions options;
+  options.bind = config.bind;
+  options.port = config.port;
+  options.static_dir = config.static_dir;
+  options.max_frame_bytes = config.max_frame_bytes;
+  options.max_send_queue_bytes = config.max_send_queue_bytes;
+  options.threads = config.threads;
+  options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
+  net::Server server(std::move(options), hub);
+
+  std::uint16_t port = 0;
+  try {
+    port = server.listen();
+  } catch (const std::exception& e) {
+    logger::error(e.what());
+    return 1;
+  }
+  const bool v6 = config.bind.find(':') != std::string::npos;
+  const std::string url = "http://" + (v6 ? "[" + config.bind + "]" : config.bind) + ":" + std::to_string(port);
+  // Scripts and tests read the port from this line; keep its shape.
+  std::cout << "colloquy listening on " << url << std::endl;
+  logger::info("serving " + url + " (web client from '" + config.static_dir + "', memory room log)");
+
+  server.run();
+  logger::info("stopped");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const auto result = colloquy::parse_config(args, colloquy_environment());
+  if (const auto* help = std::get_if<colloquy::ConfigHelp>(&result)) {
+    std::cout << help->text;
+    return 0;
+  }
+  if (const auto* version = std::get_if<colloquy::ConfigVersion>(&result)) {
+    std::cout << version->text << '\n';
+    return 0;
+  }
+  if (const auto* error = std::get_if<colloquy::ConfigError>(&result)) {
+    std::cerr << "colloquy: " << error->message << "\n(run colloquy --help for the options)\n";
+    return 2;
+  }
+  try {
+    return serve(std::get<colloquy::Config>(result));
+  } catch (const std::exception& e) {
+    colloquy::logger::error(std::string("fatal: ") + e.what());
+    return 1;
+  }
+}

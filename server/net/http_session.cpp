@@ -1,0 +1,195 @@
+// HTTP/1.1: the API (/api/*, /healthz), the built web client, and the WebSocket upgrade at /ws.
+#include "net/sessions.hpp"
+
+#include "app/http_api.hpp"
+#include "app/logger.hpp"
+#include "app/static_files.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <chrono>
+#include <optional>
+
+namespace colloquy::net {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+
+constexpr auto read_timeout = std::chrono::seconds(30);
+constexpr std::size_t max_header_bytes = 16 * 1024;
+
+// The client is built to need nothing else: no inline script or style, same-origin WebSocket.
+constexpr std::string_view content_security_policy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+  HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context)
+      : stream_(std::move(socket)), context_(std::move(context)) {}
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
+  }
+
+private:
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(max_header_bytes);
+    parser_->body_limit(max_api_body_bytes);
+    stream_.expires_after(read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset) {
+      return close();
+    }
+    if (ec == http::error::body_limit) return send_error(payload_too_large(), /*keep_alive=*/false);
+    if (ec == http::error::header_limit) {
+      return send_error(error_response(431, ErrorCode::bad_request, "the request headers are too large"), false);
+    }
+    if (ec) return send_error(error_response(400, ErrorCode::bad_request, "the request is not valid HTTP/1.1"), false);
+
+    Request request = parser_->release();
+    const std::string_view target{request.target().data(), request.target().size()};
+
+    if (path_of(target) == "/ws") {
+      if (!beast::websocket::is_upgrade(request)) {
+        return send_error(error_response(400, ErrorCode::bad_request, "/ws accepts WebSocket upgrades only"),
+                          request.keep_alive());
+      }
+      const auto origin = request[http::field::origin];
+      const auto host = request[http::field::host];
+      if (!websocket_origin_allowed({origin.data(), origin.size()}, {host.data(), host.size()})) {
+        return send_error(error_response(403, ErrorCode::forbidden_origin, "WebSocket connections must come from this site"),
+                          false);
+      }
+      stream_.expires_never();
+      return start_websocket_session(std::move(stream_), std::move(request), context_);
+    }
+
+    if (is_api_path(target)) return send_api(request);
+    return send_static(request);
+  }
+
+  void send_api(const Request& request) {
+    const auto field = [&](auto f) {
+      const auto value = request[f];
+      return std::string_view{value.data(), value.size()};
+    };
+    const HttpResponse out = handle_api(context_->hub, HttpRequest{
+                                                            {request.method_string().data(), request.method_string().size()},
+                                                            {request.target().data(), request.target().size()},
+                                                            field(http::field::content_type),
+                                                            field(http::field::host),
+                                                            field("X-Forwarded-Proto"),
+                                                            request.body(),
+                                                        });
+    http::response<http::string_body> response{static_cast<http::status>(out.status), request.version()};
+    set_common_headers(response.base(), *context_);
+    response.set(http::field::content_type, out.content_type);
+    response.set(http::field::cache_control, "no-store");
+    if (out.status == 405) response.set(http::field::allow, path_of({request.target().data(), request.target().size()}) == "/healthz" ? "GET, HEAD" : "POST");
+    response.keep_alive(request.keep_alive());
+    response.body() = request.method() == http::verb::head ? std::string() : out.body;
+    response.prepare_payload();
+    if (request.method() == http::verb::head) response.content_length(out.body.size());
+    write(http::message_generator(std::move(response)));
+  }
+
+  void send_static(const Request& request) {
+    const bool head = request.method() == http::verb::head;
+    if (request.method() != http::verb::get && !head) {
+      HttpResponse error = error_response(405, ErrorCode::method_not_allowed, "use GET for pages and files");
+      return send_error(std::move(error), request.keep_alive(), "GET, HEAD");
+    }
+    const auto file = resolve_static(context_->options.static_dir, {request.target().data(), request.target().size()});
+    if (!file) return send_error(error_response(404, ErrorCode::not_found, "no such page or file"), request.keep_alive());
+
+    http::file_body::value_type body;
+    beast::error_code ec;
+    body.open(file->path.c_str(), beast::file_mode::scan, ec);
+    if (ec) return send_error(error_response(404, ErrorCode::not_found, "no such page or file"), request.keep_alive());
+    const auto size = body.size();
+
+    const auto prepare = [&](auto& response) {
+      set_common_headers(response.base(), *context_);
+      response.set(http::field::content_type, file->content_type);
+      response.set(http::field::cache_control, file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      response.keep_alive(request.keep_alive());
+    };
+    if (head) {
+      http::response<http::empty_body> response{http::status::ok, request.version()};
+      prepare(response);
+      response.content_length(size);
+      return write(http::message_generator(std::move(response)));
+    }
+    http::response<http::file_body> response{std::piecewise_construct, std::make_tuple(std::move(body)),
+                                             std::make_tuple(http::status::ok, request.version())};
+    prepare(response);
+    response.content_length(size);
+    write(http::message_generator(std::move(response)));
+  }
+
+  void send_error(HttpResponse out, bool keep_alive, std::string_view allow = {}) {
+    http::response<http::string_body> response{static_cast<http::status>(out.status), 11};
+    set_common_headers(response.base(), *context_);
+    response.set(http::field::content_type, out.content_type);
+    response.set(http::field::cache_control, "no-store");
+    if (!allow.empty()) response.set(http::field::allow, allow);
+    response.keep_alive(keep_alive);
+    response.body() = std::move(out.body);
+    response.prepare_payload();
+    write(http::message_generator(std::move(response)));
+  }
+
+  void write(http::message_generator message) {
+    const bool keep_alive = message.keep_alive();
+    stream_.expires_after(read_timeout);
+    beast::async_write(stream_, std::move(message),
+                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                         if (ec) return self->close();
+                         if (!keep_alive) return self->close();
+                         self->read_request();
+                       });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<const SessionContext> context_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+} // namespace
+
+void set_common_headers(http::fields& fields, const SessionContext& context) {
+  fields.set(http::field::server, context.options.server_name);
+  fields.set("Content-Security-Policy", content_security_policy);
+  fields.set("X-Content-Type-Options", "nosniff");
+  fields.set("Referrer-Policy", "no-referrer");
+  fields.set("X-Frame-Options", "DENY");
+  fields.set("Cross-Origin-Opener-Policy", "same-origin");
+  fields.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+}
+
+void start_http_session(asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context) {
+  std::make_shared<HttpSession>(std::move(socket), std::move(context))->run();
+}
+
+} // namespace colloquy::net

@@ -1,0 +1,135 @@
+// The listener, the I/O threads, signals and the graceful shutdown.
+#include "net/server.hpp"
+
+#include "app/logger.hpp"
+#include "app/room_hub.hpp"
+#include "net/sessions.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace colloquy::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto drain_limit = std::chrono::seconds(3);
+constexpr auto drain_poll = std::chrono::milliseconds(20);
+} // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, RoomHub& hub)
+      : context(std::make_shared<const SessionContext>(SessionContext{hub, std::move(o)})),
+        io(static_cast<int>(context->options.threads)),
+        acceptor(io),
+        signals(io, SIGINT, SIGTERM),
+        accept_retry(io),
+        drain_timer(io) {}
+
+  std::shared_ptr<const SessionContext> context;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer accept_retry;
+  asio::steady_timer drain_timer;
+  std::atomic<bool> stopping{false};
+  std::chrono::steady_clock::time_point drain_started;
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (ec) {
+        // Out of file descriptors, typically: back off briefly instead of spinning.
+        logger::warn("accept failed: " + ec.message());
+        accept_retry.expires_after(std::chrono::milliseconds(100));
+        accept_retry.async_wait([this](boost::system::error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      start_http_session(std::move(socket), context);
+      accept();
+    });
+  }
+
+  void begin_shutdown(std::string_view why) {
+    if (stopping.exchange(true)) return;
+    logger::info(std::string("shutting down (") + std::string(why) + "): closing connections");
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    accept_retry.cancel();
+    signals.cancel();
+    context->hub.shutdown();
+    drain_started = std::chrono::steady_clock::now();
+    wait_for_drain();
+  }
+
+  void wait_for_drain() {
+    const auto open = context->hub.stats().connections;
+    if (open == 0 || std::chrono::steady_clock::now() - drain_started > drain_limit) {
+      if (open > 0) logger::warn(std::to_string(open) + " connections did not close in time");
+      io.stop();
+      return;
+    }
+    drain_timer.expires_after(drain_poll);
+    drain_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) wait_for_drain();
+    });
+  }
+};
+
+Server::Server(ServerOptions options, RoomHub& hub) : impl_(std::make_unique<Impl>(std::move(options), hub)) {}
+
+Server::~Server() = default;
+
+std::uint16_t Server::listen() {
+  const auto& options = impl_->context->options;
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options.bind, ec);
+  if (ec) throw std::runtime_error("'" + options.bind + "' is not an IP address");
+  const tcp::endpoint endpoint{address, options.port};
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + options.bind + ":" + std::to_string(options.port) + ": " + ec.message());
+  }
+  return acceptor.local_endpoint().port();
+}
+
+void Server::run() {
+  Impl& impl = *impl_;
+  impl.signals.async_wait([&impl](boost::system::error_code ec, int signal) {
+    if (!ec) impl.begin_shutdown(signal == SIGINT ? "SIGINT" : "SIGTERM");
+  });
+  impl.accept();
+
+  std::vector<std::thread> threads;
+  const unsigned extra = impl.context->options.threads > 1 ? impl.context->options.threads - 1 : 0;
+  threads.reserve(extra);
+  for (unsigned i = 0; i < extra; ++i) threads.emplace_back([&impl] { impl.io.run(); });
+  impl.io.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::stop() {
+  asio::post(impl_->io, [this] { impl_->begin_shutdown("stop requested"); });
+}
+
+} // namespace colloquy::net

@@ -1,0 +1,49 @@
+#pragma once
+// The HTTP and WebSocket server. This header is free of Beast and Asio on purpose: only the files
+// in server/net/ pay their compile time.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace colloquy {
+class RoomHub;
+}
+
+namespace colloquy::net {
+
+struct ServerOptions {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 8080;                 // 0 picks a free port; listen() returns it
+  std::filesystem::path static_dir;          // the built web client
+  std::size_t max_frame_bytes = 64 * 1024;   // larger WebSocket messages close with 1009
+  std::size_t max_send_queue_bytes = 1 << 20; // past it a connection closes with 4001
+  unsigned threads = 2;
+  std::string server_name = "colloquy";      // Server header
+};
+
+class Server {
+public:
+  Server(ServerOptions options, RoomHub& hub);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. Returns the port. Throws std::runtime_error with a readable message.
+  std::uint16_t listen();
+
+  // Serves on `threads` threads until SIGINT or SIGTERM (or stop()), then shuts down gracefully:
+  // stops accepting, closes every WebSocket with 1001 server_shutdown, waits up to 3 s for the
+  // close handshakes, and returns.
+  void run();
+
+  // Starts the graceful shutdown from any thread.
+  void stop();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace colloquy::net
