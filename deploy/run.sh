@@ -14,4 +14,5 @@ echo "run: building the web client"
 (cd "$root/client-web" && npm run --silent build)
 
 echo "run: starting; press Ctrl-C to stop"
-exec "$root/build/server/colloquy" --static-dir "$root/client-web/dist" "$@"
+# Rooms are kept in <repo>/data across restarts (git-ignored); a later --data-dir wins.
+exec "$root/build/server/colloquy" --static-dir "$root/client-web/dist" --data-dir "${COLLOQUY_DATA_DIR:-$root/data}" "$@"

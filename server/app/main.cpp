@@ -2,6 +2,7 @@
 #include "app/config.hpp"
 #include "app/logger.hpp"
 #include "app/room_hub.hpp"
+#include "log/journal_room_log.hpp"
 #include "net/server.hpp"
 
 #include <csignal>
@@ -37,12 +38,26 @@ int serve(const colloquy::Config& config) {
     logger::warn("no built web client in '" + config.static_dir + "' (run npm run build in client-web); serving the API only");
   }
 
+  std::shared_ptr<JournalRoomLog> journal;
+  try {
+    journal = std::make_shared<JournalRoomLog>(JournalOptions{
+        config.data_dir, config.fsync == "everysec" ? FsyncPolicy::everysec : FsyncPolicy::always});
+  } catch (const JournalError& e) {
+    logger::error(e.what());
+    return 1;
+  }
+
   HubOptions hub_options;
+  hub_options.log = journal;
   hub_options.max_members_per_room = config.max_members_per_room;
   hub_options.max_rooms = config.max_rooms;
   hub_options.max_frame_bytes = config.max_frame_bytes;
   hub_options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
   RoomHub hub(std::move(hub_options));
+  const auto& recovered = journal->recovery();
+  logger::info("data directory '" + config.data_dir + "': " + std::to_string(hub.restored().rooms) + " rooms restored (" +
+               std::to_string(recovered.events_replayed) + " journal events replayed, " +
+               std::to_string(hub.restored().members_marked_away) + " members marked away), fsync " + config.fsync);
 
   net::ServerOptions options;
   options.bind = config.bind;
@@ -65,7 +80,7 @@ int serve(const colloquy::Config& config) {
   const std::string url = "http://" + (v6 ? "[" + config.bind + "]" : config.bind) + ":" + std::to_string(port);
   // Scripts and tests read the port from this line; keep its shape.
   std::cout << "colloquy listening on " << url << std::endl;
-  logger::info("serving " + url + " (web client from '" + config.static_dir + "', memory room log)");
+  logger::info("serving " + url + " (web client from '" + config.static_dir + "')");
 
   server.run();
   logger::info("stopped");

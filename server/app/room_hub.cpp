@@ -50,14 +50,41 @@ struct ConnectionInfo {
 
 struct RoomHub::Impl {
   HubOptions options;
-  MemoryRoomLog log;
+  std::shared_ptr<RoomLog> log_owner;
+  RoomLog& log;
+  HubRestore restore_stats;
   mutable std::mutex mutex; // one lock for the skeleton; per-room locking comes with scale-out
   std::unordered_map<std::string, RoomEntry> rooms;
   std::unordered_map<const Connection*, ConnectionInfo> connections;
 
-  explicit Impl(HubOptions o) : options(std::move(o)) {
+  explicit Impl(HubOptions o)
+      : options(std::move(o)),
+        log_owner(options.log ? options.log : std::make_shared<MemoryRoomLog>()),
+        log(*log_owner) {
     if (!options.now_ms) options.now_ms = system_now_ms;
     if (!options.random_bytes) options.random_bytes = system_random_bytes;
+    restore();
+  }
+
+  // Rebuilds every room from the log. Nobody is connected to a fresh process, so members who
+  // were online are recorded as away (they come back with their resume token).
+  void restore() {
+    for (const auto& id : log.room_ids()) {
+      auto history = log.history(id);
+      if (!history) continue;
+      RoomEntry& room = rooms[id];
+      room.state = std::move(history->base);
+      room.state.id = id;
+      for (const auto& event : history->events) evolve(room.state, event);
+      ++restore_stats.rooms;
+      std::vector<std::string> online;
+      for (const auto& m : room.state.members) {
+        if (m.presence == Presence::online) online.push_back(m.id);
+      }
+      for (const auto& member_id : online) {
+        if (std::holds_alternative<Decision>(commit(room, LoseConnection{member_id}))) ++restore_stats.members_marked_away;
+      }
+    }
   }
 
   std::string random_secret() {
@@ -83,8 +110,13 @@ struct RoomHub::Impl {
     if (auto* error = std::get_if<Error>(&result)) return *error;
     auto& decision = std::get<Decision>(result);
     if (!decision.events.empty()) {
-      if (!log.append(room.state.id, room.state.seq, decision.events)) {
-        return Error{ErrorCode::internal, "the room changed at the same moment; try again"};
+      try {
+        if (!log.append(room.state.id, room.state.seq, decision.events)) {
+          return Error{ErrorCode::internal, "the room changed at the same moment; try again"};
+        }
+      } catch (const std::exception& e) {
+        logger::error(std::string("room log append failed: ") + e.what());
+        return Error{ErrorCode::internal, "the server could not store the change; nothing was changed"};
       }
       for (const auto& event : decision.events) {
         evolve(room.state, event);
@@ -97,13 +129,20 @@ struct RoomHub::Impl {
   void broadcast(RoomEntry& room, const Event& event) {
     const Frame frame = make_frame(protocol::encode_event_push(room.state.id, event)); // once for all
     for (auto& [member_id, connection] : room.attached) {
-      if (event.audience.kind == Audience::Kind::member && event.audience.member_id != member_id) continue;
-      if (event.audience.kind == Audience::Kind::facilitators) {
-        const Member* m = room.state.find_member(member_id);
-        if (!m || m->role != Role::facilitator) continue;
-      }
-      connection->send(frame);
+      if (visible_to(room, event, member_id)) connection->send(frame);
     }
+  }
+
+  static bool visible_to(const RoomEntry& room, const Event& event, const std::string& member_id) {
+    switch (event.audience.kind) {
+    case Audience::Kind::everyone: return true;
+    case Audience::Kind::member: return event.audience.member_id == member_id;
+    case Audience::Kind::facilitators: {
+      const Member* m = room.state.find_member(member_id);
+      return m && m->role == Role::facilitator;
+    }
+    }
+    return false;
   }
 
   void handle_join(const std::shared_ptr<Connection>& c, const std::string& id, protocol::JoinCommand& join) {
@@ -131,10 +170,28 @@ struct RoomHub::Impl {
     info.member_id = member_id;
 
     const Member* member = room.state.find_member(member_id);
-    nlohmann::json result_json{{"member", protocol::member_to_wire(*member, false)},
-                               {"resume_token", token},
-                               {"snapshot", protocol::snapshot_to_wire(room.state)}};
+    nlohmann::json result_json{{"member", protocol::member_to_wire(*member, false)}, {"resume_token", token}};
+    // Catching up: the events after the client's last seq, when the log still has them one by
+    // one and the client's seq belongs to this room's history; otherwise a fresh snapshot.
+    std::optional<std::vector<Event>> missed;
+    if (join.after && *join.after <= room.state.seq) {
+      try {
+        missed = log.read(room.state.id, *join.after);
+      } catch (const std::exception& e) {
+        logger::warn(std::string("room log read failed; sending a snapshot: ") + e.what());
+      }
+    }
+    if (missed) {
+      result_json["replay"] = {{"after", *join.after}, {"events", missed->size()}};
+    } else {
+      result_json["snapshot"] = protocol::snapshot_to_wire(room.state);
+    }
     c->send(make_frame(protocol::encode_reply(id, result_json)));
+    if (missed) {
+      for (const auto& event : *missed) {
+        if (visible_to(room, event, member_id)) c->send(make_frame(protocol::encode_event_push(room.state.id, event)));
+      }
+    }
     logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.state.id);
   }
 
@@ -229,6 +286,8 @@ void RoomHub::shutdown() {
   }
   for (auto& connection : open) connection->close(1001, "server_shutdown");
 }
+
+const HubRestore& RoomHub::restored() const { return impl_->restore_stats; }
 
 HubStats RoomHub::stats() const {
   std::lock_guard lock(impl_->mutex);

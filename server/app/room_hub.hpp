@@ -29,6 +29,9 @@ struct HubOptions {
   // kernel's CSPRNG (getrandom).
   std::function<std::int64_t()> now_ms;
   std::function<void(std::span<std::uint8_t>)> random_bytes;
+  // The room log; nullptr: an in-memory log (rooms end with the process). The hub rebuilds every
+  // room the log holds when it starts.
+  std::shared_ptr<RoomLog> log;
 };
 
 struct CreatedRoom {
@@ -46,6 +49,11 @@ struct HubError {
 struct HubStats {
   std::size_t rooms = 0;
   std::size_t connections = 0;
+};
+
+struct HubRestore {
+  std::size_t rooms = 0;
+  std::size_t members_marked_away = 0; // were online when the previous process stopped
 };
 
 class RoomHub {
@@ -68,6 +76,9 @@ public:
   void shutdown();
 
   HubStats stats() const;
+
+  // What the constructor rebuilt from the room log.
+  const HubRestore& restored() const;
 
 private:
   struct Impl;

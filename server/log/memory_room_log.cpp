@@ -2,28 +2,70 @@
 
 namespace colloquy {
 
+MemoryRoomLog::MemoryRoomLog(std::size_t keep_events) : keep_events_(keep_events < 1 ? 1 : keep_events) {}
+
 bool MemoryRoomLog::append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) {
   std::lock_guard lock(mutex_);
-  auto& log = rooms_[std::string(room_id)];
-  if (log.size() != expected_seq) return false;
+  auto it = rooms_.find(std::string(room_id));
+  const std::uint64_t last = it == rooms_.end() ? 0 : it->second.last_seq();
+  if (last != expected_seq) return false;
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (events[i].seq != expected_seq + 1 + i) return false;
   }
-  log.insert(log.end(), events.begin(), events.end());
+  if (it == rooms_.end()) {
+    it = rooms_.emplace(std::string(room_id), Room{}).first;
+    it->second.base.id = std::string(room_id);
+  }
+  Room& room = it->second;
+  room.events.insert(room.events.end(), events.begin(), events.end());
+  // Fold the oldest half into the snapshot once twice the kept number have piled up.
+  if (room.events.size() > 2 * keep_events_) {
+    while (room.events.size() > keep_events_) {
+      evolve(room.base, room.events.front());
+      room.events.pop_front();
+    }
+  }
   return true;
 }
 
-std::vector<Event> MemoryRoomLog::read(std::string_view room_id, std::uint64_t after_seq) const {
+std::optional<std::vector<Event>> MemoryRoomLog::read(std::string_view room_id, std::uint64_t after_seq) const {
   std::lock_guard lock(mutex_);
   auto it = rooms_.find(std::string(room_id));
-  if (it == rooms_.end() || after_seq >= it->second.size()) return {};
-  return {it->second.begin() + static_cast<std::ptrdiff_t>(after_seq), it->second.end()};
+  if (it == rooms_.end()) return std::vector<Event>{};
+  const Room& room = it->second;
+  if (after_seq < room.base.seq) return std::nullopt;
+  if (after_seq >= room.last_seq()) return std::vector<Event>{};
+  return std::vector<Event>(room.events.begin() + static_cast<std::ptrdiff_t>(after_seq - room.base.seq), room.events.end());
 }
 
 std::uint64_t MemoryRoomLog::last_seq(std::string_view room_id) const {
   std::lock_guard lock(mutex_);
   auto it = rooms_.find(std::string(room_id));
-  return it == rooms_.end() ? 0 : it->second.size();
+  return it == rooms_.end() ? 0 : it->second.last_seq();
+}
+
+std::vector<std::string> MemoryRoomLog::room_ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  ids.reserve(rooms_.size());
+  for (const auto& [id, room] : rooms_) ids.push_back(id);
+  return ids;
+}
+
+std::optional<RoomHistory> MemoryRoomLog::history(std::string_view room_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = rooms_.find(std::string(room_id));
+  if (it == rooms_.end()) return std::nullopt;
+  return RoomHistory{it->second.base, {it->second.events.begin(), it->second.events.end()}};
+}
+
+void MemoryRoomLog::restore(const std::string& room_id, RoomHistory history) {
+  std::lock_guard lock(mutex_);
+  Room room;
+  room.base = std::move(history.base);
+  room.base.id = room_id;
+  room.events.assign(std::make_move_iterator(history.events.begin()), std::make_move_iterator(history.events.end()));
+  rooms_[room_id] = std::move(room);
 }
 
 } // namespace colloquy

@@ -1,10 +1,12 @@
 #pragma once
 // One ordered log per room, the source of truth: compare-and-append on the expected sequence,
-// and range reads for catching up. Issue 4 adds the journal file and Redis behind this interface.
+// range reads for catching up, and the history a replica is rebuilt from.
 #include "core/room.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -12,27 +14,53 @@
 
 namespace colloquy {
 
+// What a replica of a room is rebuilt from: a snapshot, then every event after it.
+struct RoomHistory {
+  RoomState base;            // the room as of base.seq; base.seq == 0: from the very beginning
+  std::vector<Event> events; // base.seq + 1, + 2, … in order
+};
+
 class RoomLog {
 public:
   virtual ~RoomLog() = default;
   // Appends the events (numbered expected_seq+1, +2, …) only if the room's last sequence is
   // expected_seq; returns false and appends nothing otherwise, so two writers never both win.
+  // Throws std::runtime_error if the log cannot store them (disk full); nothing is appended then.
   virtual bool append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) = 0;
-  // Every event of the room with seq > after_seq, in order.
-  virtual std::vector<Event> read(std::string_view room_id, std::uint64_t after_seq) const = 0;
+  // Every event of the room with seq > after_seq, in order; nothing when some of them are no
+  // longer kept one by one (folded into a snapshot): the caller sends a snapshot instead.
+  virtual std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const = 0;
   virtual std::uint64_t last_seq(std::string_view room_id) const = 0;
+  // Every room the log holds, for rebuilding replicas at start.
+  virtual std::vector<std::string> room_ids() const = 0;
+  virtual std::optional<RoomHistory> history(std::string_view room_id) const = 0;
 };
 
-// The embedded default's in-process log (the journal file comes with issue 4).
+// The in-process log. Keeps the last `keep_events` events of each room one by one (so clients
+// that fell behind by fewer can catch up event by event) and folds older ones into a snapshot,
+// which bounds its memory.
 class MemoryRoomLog final : public RoomLog {
 public:
+  explicit MemoryRoomLog(std::size_t keep_events = 1024);
+
   bool append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) override;
-  std::vector<Event> read(std::string_view room_id, std::uint64_t after_seq) const override;
+  std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const override;
   std::uint64_t last_seq(std::string_view room_id) const override;
+  std::vector<std::string> room_ids() const override;
+  std::optional<RoomHistory> history(std::string_view room_id) const override;
+
+  // Puts a recovered room back (journal start-up). Replaces any room of that id.
+  void restore(const std::string& room_id, RoomHistory history);
 
 private:
+  struct Room {
+    RoomState base;
+    std::deque<Event> events;
+    std::uint64_t last_seq() const { return events.empty() ? base.seq : events.back().seq; }
+  };
+  std::size_t keep_events_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<Event>> rooms_;
+  std::unordered_map<std::string, Room> rooms_;
 };
 
 } // namespace colloquy

@@ -60,7 +60,7 @@ private:
 };
 
 std::variant<DecodedCommand, DecodeError> decode_join(const Fields& f, const std::string& id) {
-  if (auto e = f.only({"room", "key", "code", "resume", "name"})) return *e;
+  if (auto e = f.only({"room", "key", "code", "resume", "name", "after"})) return *e;
   JoinCommand join;
   auto room = f.string("room", max_room_chars);
   if (auto* e = std::get_if<DecodeError>(&room)) return *e;
@@ -82,7 +82,14 @@ std::variant<DecodedCommand, DecodeError> decode_join(const Fields& f, const std
 
   if (join.credential == Credential::resume_token) {
     if (f.has("name")) return fail(ErrorCode::invalid_field, id, "field 'name' is not allowed with 'resume'");
+    if (const json* after = f.find("after")) {
+      if (!after->is_number_unsigned() || after->get<std::uint64_t>() > max_seq) {
+        return fail(ErrorCode::invalid_field, id, "field 'after' must be a whole number from 0 to 2^53-1");
+      }
+      join.after = after->get<std::uint64_t>();
+    }
   } else {
+    if (f.has("after")) return fail(ErrorCode::invalid_field, id, "field 'after' is only allowed with 'resume'");
     const json* name = f.find("name");
     if (!name) return fail(ErrorCode::missing_field, id, "missing field 'name'");
     if (!name->is_string()) return fail(ErrorCode::invalid_field, id, "field 'name' must be a string");

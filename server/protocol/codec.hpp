@@ -18,12 +18,14 @@ inline constexpr int version = 1;
 inline constexpr std::size_t max_id_chars = 64;
 inline constexpr std::size_t max_room_chars = 64;
 inline constexpr std::size_t max_secret_chars = 128;
+inline constexpr std::uint64_t max_seq = (std::uint64_t{1} << 53) - 1; // the largest integer JavaScript holds exactly
 
 struct JoinCommand {
   std::string room;
   Credential credential = Credential::join_code;
   std::string secret;
   std::string name; // cleaned (trimmed, checked); empty for resume
+  std::optional<std::uint64_t> after; // resume only: the last seq the client applied (catch up from there)
 };
 struct LeaveCommand {};
 struct PingCommand {};

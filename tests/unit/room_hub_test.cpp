@@ -151,6 +151,49 @@ TEST_F(RoomHubTest, DroppedConnectionAndResumeKeepTheSameMember) {
   EXPECT_EQ(grace->last()["event"]["kind"], "member_back");
 }
 
+TEST_F(RoomHubTest, ResumeWithAfterReplaysExactlyTheMissedEvents) {
+  auto grace = connect();
+  join(grace, "Grace", true);
+  auto ada = connect();
+  json a = join(ada, "Ada");
+  const std::uint64_t ada_seq = a["result"]["snapshot"]["seq"];
+  hub.on_close(ada); // Ada's connection drops; the group carries on without her
+  auto lin = connect();
+  join(lin, "Lin");
+  send(lin, {{"type", "leave"}, {"id", "l"}});
+
+  auto ada2 = connect();
+  hub.on_text(ada2, json{{"type", "join"}, {"id", "r"}, {"room", room.room_id},
+                         {"resume", a["result"]["resume_token"]}, {"after", ada_seq}}.dump());
+  // welcome, the reply, then the missed events: lost (hers), Lin joined, Lin left, her own return.
+  ASSERT_EQ(ada2->frames.size(), 6u);
+  const json& reply = ada2->frames[1];
+  ASSERT_EQ(reply["type"], "reply") << reply.dump();
+  EXPECT_FALSE(reply["result"].contains("snapshot"));
+  EXPECT_EQ(reply["result"]["replay"], (json{{"after", ada_seq}, {"events", 4}}));
+  std::vector<std::string> kinds;
+  std::uint64_t expected = ada_seq + 1;
+  for (const auto& push : ada2->pushes()) {
+    EXPECT_EQ(push["seq"], expected++) << "no gap, no duplicate";
+    kinds.push_back(push["event"]["kind"]);
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"member_connection_lost", "member_joined", "member_left", "member_back"}));
+  // Grace sees the same seq for Ada's return as Ada replayed.
+  EXPECT_EQ(grace->last()["seq"], ada2->frames.back()["seq"]);
+}
+
+TEST_F(RoomHubTest, ResumeWithAnAfterBeyondTheRoomGetsASnapshot) {
+  auto ada = connect();
+  json a = join(ada, "Ada");
+  hub.on_close(ada);
+  auto ada2 = connect();
+  json back = send(ada2, {{"type", "join"}, {"id", "r"}, {"room", room.room_id},
+                          {"resume", a["result"]["resume_token"]}, {"after", 999}});
+  ASSERT_EQ(back["type"], "reply");
+  EXPECT_TRUE(back["result"].contains("snapshot")) << "an unknown position cannot be caught up from";
+  EXPECT_FALSE(back["result"].contains("replay"));
+}
+
 TEST_F(RoomHubTest, SecondConnectionOfAMemberReplacesTheFirst) {
   auto ada = connect();
   json a = join(ada, "Ada");

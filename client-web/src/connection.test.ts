@@ -1,0 +1,542 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  BACKOFF_MAX_MS,
+  Connection,
+  PING_INTERVAL_MS,
+  applyEvent,
+  backoffDelay,
+  defaultSocketUrl,
+  type SocketLike,
+  type Timers,
+} from './connection';
+import { checkCommand } from './protocol';
+import { MemoryStorage, storageKeys } from './storage';
+
+const ROOM = 'abcdefghjkmnpqrs';
+
+class FakeSocket implements SocketLike {
+  readyState = 0;
+  onopen: SocketLike['onopen'] = null;
+  onmessage: SocketLike['onmessage'] = null;
+  onclose: SocketLike['onclose'] = null;
+  onerror: SocketLike['onerror'] = null;
+  sent: string[] = [];
+  closedWith: { code?: number; reason?: string } | null = null;
+
+  constructor(readonly url: string) {}
+
+  send(data: string): void {
+    // Every frame the client sends must pass the server's strict decoder.
+    const check = checkCommand(data);
+    if (!check.ok) throw new Error(`client sent an invalid frame: ${data} (${check.code})`);
+    this.sent.push(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.closedWith = { code, reason };
+    this.readyState = 3;
+  }
+
+  // test helpers
+  open(protocol = 1): void {
+    this.readyState = 1;
+    this.onopen?.({});
+    this.receive({ type: 'welcome', protocol, server: 'colloquy/test', server_time: 1, max_frame_bytes: 65536 });
+  }
+  receive(msg: object): void {
+    this.onmessage?.({ data: JSON.stringify(msg) });
+  }
+  serverClose(code: number, reason = ''): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+  commands(): Array<Record<string, unknown>> {
+    return this.sent.map((s) => JSON.parse(s) as Record<string, unknown>);
+  }
+  last(): Record<string, unknown> {
+    const all = this.commands();
+    return all[all.length - 1]!;
+  }
+}
+
+class FakeTimers implements Timers {
+  now = 0;
+  private nextHandle = 1;
+  private tasks = new Map<number, { at: number; fn: () => void; every?: number }>();
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const h = this.nextHandle++;
+    this.tasks.set(h, { at: this.now + ms, fn });
+    return h;
+  }
+  clearTimeout(h: unknown): void {
+    this.tasks.delete(h as number);
+  }
+  setInterval(fn: () => void, ms: number): unknown {
+    const h = this.nextHandle++;
+    this.tasks.set(h, { at: this.now + ms, fn, every: ms });
+    return h;
+  }
+  clearInterval(h: unknown): void {
+    this.tasks.delete(h as number);
+  }
+  /** Pending one-shot delays, for asserting the backoff. */
+  pendingTimeouts(): number[] {
+    return [...this.tasks.values()].filter((t) => t.every === undefined).map((t) => t.at - this.now);
+  }
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void; every?: number }] | undefined;
+      for (const entry of this.tasks) {
+        if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
+      }
+      if (!next) break;
+      const [h, task] = next;
+      this.now = task.at;
+      if (task.every !== undefined) task.at += task.every;
+      else this.tasks.delete(h);
+      task.fn();
+    }
+    this.now = end;
+  }
+}
+
+function joinReply(id: unknown, opts: { seq?: number; token?: string; self?: string; role?: string } = {}) {
+  const self = opts.self ?? 'm2';
+  return {
+    type: 'reply',
+    id,
+    result: {
+      member: { id: self, name: 'Ada', role: opts.role ?? 'participant' },
+      resume_token: opts.token ?? 'TOKEN',
+      snapshot: {
+        room: ROOM,
+        seq: opts.seq ?? 3,
+        title: 'Spring cohort',
+        members: [
+          { id: 'm1', name: 'Grace', role: 'facilitator', presence: 'online' },
+          { id: self, name: 'Ada', role: opts.role ?? 'participant', presence: 'online' },
+        ],
+      },
+    },
+  };
+}
+
+function event(seq: number, body: object) {
+  return { type: 'event', room: ROOM, seq, time: 1000 + seq, event: body };
+}
+
+let storage: MemoryStorage;
+let timers: FakeTimers;
+let sockets: FakeSocket[];
+
+function make(random = () => 0.5): Connection {
+  return new Connection({
+    roomId: ROOM,
+    storage,
+    url: 'ws://example.test/ws',
+    createSocket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    timers,
+    random,
+  });
+}
+
+function lastSocket(): FakeSocket {
+  return sockets[sockets.length - 1]!;
+}
+
+/** Joins with a join code and returns the connection, online at seq 3. */
+function joinedConnection(): Connection {
+  storage.setItem(storageKeys.code(ROOM), 'c0de');
+  const c = make();
+  c.join('  Ada  ');
+  lastSocket().open();
+  lastSocket().receive(joinReply(lastSocket().last().id));
+  return c;
+}
+
+beforeEach(() => {
+  storage = new MemoryStorage();
+  timers = new FakeTimers();
+  sockets = [];
+});
+
+describe('socket URL', () => {
+  it('uses ws: for http and wss: for https, on the page host', () => {
+    expect(defaultSocketUrl({ protocol: 'http:', host: 'localhost:8080' })).toBe('ws://localhost:8080/ws');
+    expect(defaultSocketUrl({ protocol: 'https:', host: 'colloquy.example' })).toBe('wss://colloquy.example/ws');
+  });
+});
+
+describe('joining', () => {
+  it('waits for welcome, then joins with the code and a trimmed name, and stores the resume token', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    const c = make();
+    expect(c.getSnapshot().credential).toBe('secret');
+    c.join('  Ada  ');
+    expect(c.getSnapshot().state).toBe('connecting');
+    const s = lastSocket();
+    expect(s.url).toBe('ws://example.test/ws');
+    expect(s.sent).toHaveLength(0); // nothing before welcome
+    s.open();
+    expect(s.commands()).toEqual([{ type: 'join', id: '1', room: ROOM, code: 'c0de', name: 'Ada' }]);
+    s.receive(joinReply('1'));
+    const snap = c.getSnapshot();
+    expect(snap.state).toBe('online');
+    expect(snap.self).toEqual({ id: 'm2', name: 'Ada', role: 'participant' });
+    expect(snap.room?.title).toBe('Spring cohort');
+    expect(snap.room?.seq).toBe(3);
+    expect(snap.room?.members.map((m) => [m.id, m.presence])).toEqual([
+      ['m1', 'online'],
+      ['m2', 'online'],
+    ]);
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBe('TOKEN');
+  });
+
+  it('joins as facilitator with the key', () => {
+    storage.setItem(storageKeys.key(ROOM), 'k3y');
+    const c = make();
+    c.join('Grace');
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', room: ROOM, key: 'k3y', name: 'Grace' });
+    expect(lastSocket().last()).not.toHaveProperty('code');
+    expect(c.getSnapshot().state).toBe('connecting');
+  });
+
+  it('rejoins after a reload with the resume token and no name', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    storage.setItem(storageKeys.resume(ROOM), 'TOKEN');
+    const c = make();
+    expect(c.hasResumeToken()).toBe(true);
+    c.start();
+    lastSocket().open();
+    expect(lastSocket().commands()).toEqual([{ type: 'join', id: '1', room: ROOM, resume: 'TOKEN' }]);
+    lastSocket().receive(joinReply('1'));
+    expect(c.getSnapshot().state).toBe('online');
+  });
+
+  it('stays idle on start() without a resume token (the view asks for a name)', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    const c = make();
+    c.start();
+    expect(c.getSnapshot().state).toBe('idle');
+    expect(sockets).toHaveLength(0);
+  });
+
+  it('reports credential "none" when the tab holds no secret', () => {
+    const c = make();
+    expect(c.getSnapshot().credential).toBe('none');
+    expect(c.hasSecret()).toBe(false);
+  });
+
+  it('rejects an invalid name locally without sending', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    const c = make();
+    c.join('   ');
+    expect(c.getSnapshot().lastError?.code).toBe('invalid_name');
+    expect(sockets).toHaveLength(0);
+  });
+
+  it('shows a server invalid_name error and retries on the same connection', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    const c = make();
+    c.join('Ada');
+    const s = lastSocket();
+    s.open();
+    s.receive({ type: 'error', id: s.last().id, code: 'invalid_name', message: 'bad name' });
+    expect(c.getSnapshot().state).toBe('idle');
+    expect(c.getSnapshot().lastError?.code).toBe('invalid_name');
+    c.join('Ada L');
+    expect(sockets).toHaveLength(1);
+    expect(s.last()).toMatchObject({ type: 'join', code: 'c0de', name: 'Ada L' });
+    s.receive(joinReply(s.last().id));
+    expect(c.getSnapshot().state).toBe('online');
+    expect(c.getSnapshot().lastError).toBeNull();
+  });
+
+  it('fails without retrying on bad_credentials with a code', () => {
+    storage.setItem(storageKeys.code(ROOM), 'wrong');
+    const c = make();
+    c.join('Ada');
+    lastSocket().open();
+    lastSocket().receive({ type: 'error', id: lastSocket().last().id, code: 'bad_credentials', message: 'no' });
+    expect(c.getSnapshot().state).toBe('failed');
+    expect(c.getSnapshot().lastError?.code).toBe('bad_credentials');
+    expect(lastSocket().closedWith).not.toBeNull();
+    timers.advance(60_000);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it('fails without retrying on room_not_found and drops the resume token', () => {
+    storage.setItem(storageKeys.resume(ROOM), 'TOKEN');
+    const c = make();
+    c.start();
+    lastSocket().open();
+    lastSocket().receive({ type: 'error', id: '1', code: 'room_not_found', message: 'no room' });
+    expect(c.getSnapshot().state).toBe('failed');
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
+    timers.advance(60_000);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it('drops a rejected resume token and falls back to the key (asking for a name)', () => {
+    storage.setItem(storageKeys.key(ROOM), 'k3y');
+    storage.setItem(storageKeys.resume(ROOM), 'OLD');
+    const c = make();
+    c.start();
+    const s = lastSocket();
+    s.open();
+    s.receive({ type: 'error', id: '1', code: 'bad_credentials', message: 'no' });
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
+    expect(c.getSnapshot().state).toBe('idle');
+    expect(c.getSnapshot().credential).toBe('secret');
+    c.join('Grace');
+    expect(s.last()).toMatchObject({ type: 'join', key: 'k3y', name: 'Grace' });
+  });
+
+  it('drops a rejected resume token and fails when there is no key or code', () => {
+    storage.setItem(storageKeys.resume(ROOM), 'OLD');
+    const c = make();
+    c.start();
+    lastSocket().open();
+    lastSocket().receive({ type: 'error', id: '1', code: 'bad_credentials', message: 'no' });
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
+    expect(c.getSnapshot().state).toBe('failed');
+  });
+
+  it('shows update_required and sends nothing when the protocol major differs', () => {
+    storage.setItem(storageKeys.resume(ROOM), 'TOKEN');
+    const c = make();
+    c.start();
+    lastSocket().open(2);
+    expect(c.getSnapshot().state).toBe('update_required');
+    expect(lastSocket().sent).toHaveLength(0);
+    timers.advance(60_000);
+    expect(sockets).toHaveLength(1);
+  });
+});
+
+describe('events', () => {
+  it('applies events in order: joined, connection lost, back, left', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const seen: string[] = [];
+    c.onRoomEvent((e) => seen.push(e.kind));
+    s.receive(event(4, { kind: 'member_joined', member: { id: 'm3', name: 'Lin', role: 'participant' } }));
+    expect(c.getSnapshot().room?.members.find((m) => m.id === 'm3')).toEqual({
+      id: 'm3',
+      name: 'Lin',
+      role: 'participant',
+      presence: 'online',
+    });
+    s.receive(event(5, { kind: 'member_connection_lost', member_id: 'm3' }));
+    expect(c.getSnapshot().room?.members.find((m) => m.id === 'm3')?.presence).toBe('away');
+    s.receive(event(6, { kind: 'member_back', member_id: 'm3' }));
+    expect(c.getSnapshot().room?.members.find((m) => m.id === 'm3')?.presence).toBe('online');
+    s.receive(event(7, { kind: 'member_left', member_id: 'm3' }));
+    expect(c.getSnapshot().room?.members.find((m) => m.id === 'm3')?.presence).toBe('left');
+    expect(c.getSnapshot().room?.seq).toBe(7);
+    expect(seen).toEqual(['member_joined', 'member_connection_lost', 'member_back', 'member_left']);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it('advances seq over an unknown event kind without changing the room', () => {
+    const c = joinedConnection();
+    const before = c.getSnapshot().room!.members;
+    lastSocket().receive(event(4, { kind: 'from_the_future', x: 1 }));
+    expect(c.getSnapshot().room?.seq).toBe(4);
+    expect(c.getSnapshot().room?.members).toEqual(before);
+    lastSocket().receive(event(5, { kind: 'member_left', member_id: 'm1' }));
+    expect(c.getSnapshot().room?.seq).toBe(5);
+  });
+
+  it('ignores events already in the snapshot and malformed frames', () => {
+    const c = joinedConnection();
+    lastSocket().receive(event(3, { kind: 'member_left', member_id: 'm1' }));
+    lastSocket().onmessage?.({ data: '{nope' });
+    lastSocket().receive({ type: 'gossip' });
+    expect(c.getSnapshot().room?.seq).toBe(3);
+    expect(c.getSnapshot().room?.members[0]?.presence).toBe('online');
+    expect(c.getSnapshot().state).toBe('online');
+  });
+
+  it('on a gap, joins again with the resume token on a fresh connection and takes the new snapshot', () => {
+    const c = joinedConnection();
+    const first = lastSocket();
+    first.receive(event(5, { kind: 'member_left', member_id: 'm1' })); // 4 is missing
+    expect(c.getSnapshot().room?.seq).toBe(3); // not applied
+    expect(first.closedWith).not.toBeNull();
+    expect(sockets).toHaveLength(2);
+    const second = lastSocket();
+    second.open();
+    // It asks for what it missed after the last seq it applied.
+    expect(second.commands()).toEqual([{ type: 'join', id: second.last().id, room: ROOM, resume: 'TOKEN', after: 3 }]);
+    second.receive(joinReply(second.last().id, { seq: 5 }));
+    expect(c.getSnapshot().state).toBe('online');
+    expect(c.getSnapshot().room?.seq).toBe(5);
+    second.receive(event(6, { kind: 'member_connection_lost', member_id: 'm1' }));
+    expect(c.getSnapshot().room?.members[0]?.presence).toBe('away');
+  });
+
+  it('catches up by replay: keeps the room and applies the missed events that follow the reply', () => {
+    const c = joinedConnection();
+    lastSocket().serverClose(1006);
+    timers.advance(500);
+    const s = lastSocket();
+    s.open();
+    expect(s.last()).toMatchObject({ type: 'join', resume: 'TOKEN', after: 3 });
+    s.receive({
+      type: 'reply',
+      id: s.last().id,
+      result: { member: { id: 'm2', name: 'Ada', role: 'participant' }, resume_token: 'TOKEN', replay: { after: 3, events: 2 } },
+    });
+    expect(c.getSnapshot().state).toBe('online');
+    expect(c.getSnapshot().room?.seq).toBe(3);
+    s.receive(event(4, { kind: 'member_connection_lost', member_id: 'm2' }));
+    s.receive(event(5, { kind: 'member_back', member_id: 'm2' }));
+    expect(c.getSnapshot().room?.seq).toBe(5);
+    expect(c.getSnapshot().room?.members.map((m) => m.presence)).toEqual(['online', 'online']);
+    expect(sockets).toHaveLength(2);
+  });
+
+  it('a replay from another position than asked starts over with a fresh snapshot', () => {
+    const c = joinedConnection();
+    lastSocket().serverClose(1006);
+    timers.advance(500);
+    const s = lastSocket();
+    s.open();
+    s.receive({
+      type: 'reply',
+      id: s.last().id,
+      result: { member: { id: 'm2', name: 'Ada', role: 'participant' }, resume_token: 'TOKEN', replay: { after: 1, events: 4 } },
+    });
+    expect(sockets).toHaveLength(3);
+    const fresh = lastSocket();
+    fresh.open();
+    expect(fresh.last()).toEqual({ type: 'join', id: fresh.last().id, room: ROOM, resume: 'TOKEN' });
+    fresh.receive(joinReply(fresh.last().id, { seq: 9 }));
+    expect(c.getSnapshot().room?.seq).toBe(9);
+  });
+
+  it('applyEvent is pure', () => {
+    const room = { id: ROOM, title: 'T', seq: 1, members: [] };
+    const next = applyEvent(room, { kind: 'member_joined', member: { id: 'm1', name: 'A', role: 'facilitator' } }, 2);
+    expect(room.members).toHaveLength(0);
+    expect(next.members).toHaveLength(1);
+    expect(next.seq).toBe(2);
+  });
+});
+
+describe('reconnecting', () => {
+  it('reconnects after an unexpected close with backoff and resumes with the token', () => {
+    const c = joinedConnection();
+    lastSocket().serverClose(1006);
+    expect(c.getSnapshot().state).toBe('reconnecting');
+    expect(sockets).toHaveLength(1);
+    // random() = 0.5 means no jitter: first delay 500 ms.
+    expect(timers.pendingTimeouts()).toEqual([500]);
+    timers.advance(499);
+    expect(sockets).toHaveLength(1);
+    timers.advance(1);
+    expect(sockets).toHaveLength(2);
+    // The second attempt fails too: the delay doubles.
+    lastSocket().serverClose(1006);
+    expect(timers.pendingTimeouts()).toEqual([1000]);
+    timers.advance(1000);
+    expect(sockets).toHaveLength(3);
+    const s = lastSocket();
+    s.open();
+    expect(s.commands()).toEqual([{ type: 'join', id: s.last().id, room: ROOM, resume: 'TOKEN', after: 3 }]);
+    s.receive(joinReply(s.last().id, { seq: 4 }));
+    expect(c.getSnapshot().state).toBe('online');
+    // Success resets the backoff.
+    s.serverClose(1001, 'server_shutdown');
+    expect(timers.pendingTimeouts()).toEqual([500]);
+  });
+
+  it('reconnects after 4001 slow_consumer too', () => {
+    const c = joinedConnection();
+    lastSocket().serverClose(4001, 'slow_consumer');
+    expect(c.getSnapshot().state).toBe('reconnecting');
+    timers.advance(10_000);
+    expect(sockets).toHaveLength(2);
+  });
+
+  it('does not reconnect after close code 4000 (replaced) until asked', () => {
+    const c = joinedConnection();
+    lastSocket().serverClose(4000, 'replaced');
+    expect(c.getSnapshot().state).toBe('replaced');
+    timers.advance(120_000);
+    expect(sockets).toHaveLength(1);
+    c.useHere();
+    expect(sockets).toHaveLength(2);
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', resume: 'TOKEN' });
+  });
+
+  it('backoff doubles from 0.5 s to at most 10 s with ±30 % jitter', () => {
+    expect(backoffDelay(0, () => 0.5)).toBe(500);
+    expect(backoffDelay(1, () => 0.5)).toBe(1000);
+    expect(backoffDelay(4, () => 0.5)).toBe(8000);
+    expect(backoffDelay(5, () => 0.5)).toBe(BACKOFF_MAX_MS);
+    expect(backoffDelay(30, () => 0.5)).toBe(BACKOFF_MAX_MS);
+    expect(backoffDelay(0, () => 0)).toBe(350);
+    expect(backoffDelay(0, () => 0.999999)).toBe(650);
+    expect(backoffDelay(10, () => 0.999999)).toBe(13000);
+  });
+});
+
+describe('keep-alive and leaving', () => {
+  it('pings every 25 s with increasing string ids', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    timers.advance(PING_INTERVAL_MS);
+    timers.advance(PING_INTERVAL_MS);
+    const pings = s.commands().filter((m) => m.type === 'ping');
+    expect(pings).toHaveLength(2);
+    const ids = pings.map((p) => Number(p.id));
+    expect(ids[1]!).toBeGreaterThan(ids[0]!);
+    s.receive({ type: 'reply', id: pings[0]!.id, result: { server_time: 5 } });
+    expect(c.getSnapshot().state).toBe('online');
+  });
+
+  it('leave() sends leave, closes, forgets the token and does not reconnect', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    c.leave();
+    expect(s.last()).toMatchObject({ type: 'leave' });
+    expect(c.getSnapshot().state).toBe('left');
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
+    s.receive({ type: 'reply', id: s.last().id, result: {} });
+    expect(s.closedWith).not.toBeNull();
+    timers.advance(120_000);
+    expect(sockets).toHaveLength(1);
+    expect(s.commands().filter((m) => m.type === 'ping')).toHaveLength(0);
+  });
+
+  it('leave() closes after a timeout when the server does not answer', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    c.leave();
+    expect(s.closedWith).toBeNull();
+    timers.advance(2_000);
+    expect(s.closedWith).not.toBeNull();
+    expect(c.getSnapshot().state).toBe('left');
+  });
+
+  it('can join again after leaving, as a new member with the code', () => {
+    const c = joinedConnection();
+    c.leave();
+    lastSocket().receive({ type: 'reply', id: lastSocket().last().id, result: {} });
+    c.join('Ada');
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', code: 'c0de', name: 'Ada' });
+    lastSocket().receive(joinReply(lastSocket().last().id, { self: 'm3', seq: 6, token: 'NEW' }));
+    expect(c.getSnapshot().state).toBe('online');
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBe('NEW');
+  });
+});

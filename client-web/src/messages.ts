@@ -1,0 +1,32 @@
+// Human text for error codes and connection states (English; one place to change wording).
+
+import type { ConnectionState } from './connection';
+
+export const stateText: Record<ConnectionState, string> = {
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  online: 'Connected',
+  reconnecting: 'Reconnecting…',
+  replaced: 'Open in another tab',
+  failed: 'Not connected',
+  update_required: 'Update required',
+  left: 'Not in the room',
+};
+
+const errorText: Record<string, string> = {
+  invalid_name: 'Please enter a name of 1 to 60 characters.',
+  invalid_title: 'Please enter a title of 1 to 120 characters, without special control characters.',
+  bad_credentials: 'This link is not valid for this session. Ask the facilitator for the invite link again.',
+  room_not_found: 'This session does not exist, or it has ended.',
+  room_full: 'This session is full. Ask the facilitator for help.',
+  server_full: 'The server cannot start more sessions right now. Please try again later.',
+  payload_too_large: 'That is too long. Please shorten it.',
+  internal: 'Something went wrong on the server. Please try again.',
+  network: 'Could not reach the Colloquy server. Check your connection and try again.',
+  replaced: 'You opened this session in another tab or window, so it was closed here.',
+  update_required: 'Colloquy has been updated. Please reload the page.',
+};
+
+export function errorMessage(code: string, fallback?: string): string {
+  return errorText[code] ?? fallback ?? 'Something went wrong. Please try again.';
+}

@@ -1,0 +1,3 @@
+export * from './types';
+export * from './decode';
+export * from './text';

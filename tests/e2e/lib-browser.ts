@@ -1,0 +1,254 @@
+// Shared helpers for the end-to-end suite: one headless Chromium (playwright-core, the system
+// /usr/bin/chromium; no browser download), one browser context per person, and the UI steps of
+// Colloquy driven through its data-testid contract (client-web/src/ui/*.tsx).
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { repoRoot } from '../lib/server.js';
+
+/** Upper bound for any single UI wait (the brief: bounded ~10 s). */
+export const UI_TIMEOUT_MS = 10_000;
+export const artifactsDir = path.join(repoRoot, 'tests', 'artifacts');
+
+const CHROMIUM_PATH = process.env.COLLOQUY_CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      // No crash reporter: its handler process would outlive browser.close() for a while.
+      '--disable-crash-reporter',
+      '--disable-breakpad',
+    ],
+    timeout: 15_000,
+  });
+}
+
+/** Everything a page reported that a healthy client never produces. */
+export interface PageProblems {
+  consoleErrors: string[];
+  pageErrors: string[];
+  /** Console messages about the Content-Security-Policy (any level). */
+  cspMessages: string[];
+}
+
+export interface Person {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+  problems: PageProblems;
+}
+
+const CSP_PATTERN = /Content Security Policy|Content-Security-Policy|Refused to/i;
+
+/** Collects console errors, CSP messages and uncaught page errors of one page. */
+export function watchPage(page: Page, problems: PageProblems): void {
+  page.on('console', (msg) => {
+    const text = `${msg.type()}: ${msg.text()}`;
+    if (CSP_PATTERN.test(msg.text())) problems.cspMessages.push(text);
+    if (msg.type() === 'error') problems.consoleErrors.push(text);
+  });
+  page.on('pageerror', (err) => problems.pageErrors.push(String(err?.stack ?? err)));
+}
+
+/** A new person: their own browser context (own sessionStorage, own cookies) and one page. */
+export async function newPerson(browser: Browser, name: string, options: BrowserContextOptions = {}): Promise<Person> {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(UI_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(UI_TIMEOUT_MS);
+  const page = await context.newPage();
+  const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspMessages: [] };
+  watchPage(page, problems);
+  return { name, context, page, problems };
+}
+
+export async function closeAll(people: Iterable<Person | undefined>): Promise<void> {
+  await Promise.all([...people].map((p) => p?.context.close().catch(() => undefined)));
+}
+
+/** Landing page → create a room → facilitator name prompt → join. Returns the invite URL. */
+export async function createRoomAs(person: Person, baseUrl: string, title: string): Promise<string> {
+  const { page } = person;
+  await page.goto(`${baseUrl}/`);
+  await page.getByTestId('create-title').fill(title);
+  await page.getByTestId('create-submit').click();
+  await page.waitForURL(/\/room\/[^/#?]+/);
+  await joinWithName(person);
+  await expect.poll(() => page.getByTestId('room-title').textContent(), { timeout: UI_TIMEOUT_MS }).toBe(title);
+  const invite = await page.getByTestId('invite-link').inputValue();
+  expect(invite).toMatch(new RegExp(`^${escapeRegExp(baseUrl)}/room/[^/#?]+#code=.+`));
+  return invite;
+}
+
+/** Opens an invite link and joins under the person's name. */
+export async function joinViaInvite(person: Person, inviteUrl: string): Promise<void> {
+  await person.page.goto(inviteUrl);
+  await joinWithName(person);
+}
+
+/** On the name prompt: type the name, submit, wait until the room is shown and online. */
+export async function joinWithName(person: Person): Promise<void> {
+  const { page } = person;
+  await page.getByTestId('name-input').fill(person.name);
+  await page.getByTestId('join-submit').click();
+  await page.getByTestId('room-title').waitFor({ state: 'visible' });
+  await expectOnline(page);
+}
+
+export async function expectOnline(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.getByTestId('connection-state').getAttribute('data-state'), { timeout: UI_TIMEOUT_MS })
+    .toBe('online');
+}
+
+export interface MemberRow {
+  text: string;
+  presence: string | null;
+  role: string | null;
+  id: string | null;
+}
+
+/** The member list as shown: each item's visible text and its data attributes. */
+export async function memberRows(page: Page): Promise<MemberRow[]> {
+  return page.getByTestId('member-item').evaluateAll((items) =>
+    items.map((li) => ({
+      text: (li as HTMLElement).innerText.replace(/\s+/g, ' ').trim(),
+      presence: li.getAttribute('data-presence'),
+      role: li.getAttribute('data-role'),
+      id: li.getAttribute('data-member-id'),
+    })),
+  );
+}
+
+/**
+ * Which of `names` each member item shows (an item matching none is reported by its text), sorted.
+ * Equal to sorted `names` exactly when the list has one item per name and nothing else.
+ */
+export async function shownNames(page: Page, names: string[]): Promise<string[]> {
+  const rows = await memberRows(page);
+  return rows.map((r) => names.find((n) => r.text.startsWith(n)) ?? `<unexpected: ${r.text}>`).sort();
+}
+
+export async function expectMembers(page: Page, names: string[], label: string): Promise<void> {
+  await expect
+    .poll(() => shownNames(page, names), { timeout: UI_TIMEOUT_MS, message: `${label}: member list` })
+    .toEqual([...names].sort());
+}
+
+/** The member item that shows `name` (its text starts with the name). */
+export function memberItem(page: Page, name: string) {
+  return page.getByTestId('member-item').filter({ hasText: new RegExp(`^\\s*${escapeRegExp(name)}`) });
+}
+
+/** Presses Tab until the element with `testId` has focus (at most `maxTabs` presses). */
+export async function tabTo(page: Page, testId: string, maxTabs = 12): Promise<number> {
+  for (let i = 1; i <= maxTabs; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
+    if (focused === testId) return i;
+  }
+  const where = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 200) ?? 'nothing');
+  throw new Error(`Tab did not reach [data-testid=${testId}] within ${maxTabs} presses; focus is on ${where}`);
+}
+
+export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number; wide: string[] }> {
+  return page.evaluate(() => {
+    const clientWidth = document.documentElement.clientWidth;
+    const wide: string[] = [];
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
+      const r = el.getBoundingClientRect();
+      if (r.right > clientWidth + 0.5 && r.width > 0) {
+        const id = el.getAttribute('data-testid') ?? el.id ?? '';
+        wide.push(`${el.tagName.toLowerCase()}${id ? `[${id}]` : ''}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} right=${Math.round(r.right)}`);
+      }
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, clientWidth, wide: wide.slice(0, 10) };
+  });
+}
+
+export function artifactPath(name: string): string {
+  mkdirSync(artifactsDir, { recursive: true });
+  return path.join(artifactsDir, `e2e-${name}.png`);
+}
+
+/** Full-page screenshot to tests/artifacts/e2e-<name>.png; returns the path. Never throws. */
+export async function screenshot(page: Page, name: string): Promise<string | null> {
+  const file = artifactPath(name);
+  try {
+    await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
+    return file;
+  } catch {
+    return null;
+  }
+}
+
+/** Screenshots every still-open page of `people` as e2e-<prefix>-<name>.png (for failed tests). */
+export async function screenshotPeople(prefix: string, people: Iterable<Person | undefined>): Promise<void> {
+  const paths: string[] = [];
+  for (const p of people) {
+    if (!p || p.page.isClosed()) continue;
+    const file = await screenshot(p.page, `${prefix}-${p.name.toLowerCase()}`);
+    if (file) paths.push(file);
+  }
+  if (paths.length) console.error(`screenshots of the failed test:\n  ${paths.join('\n  ')}`);
+}
+
+const require = createRequire(import.meta.url);
+let axeSource: string | undefined;
+
+/** The axe-core script text (tests/node_modules/axe-core/axe.min.js). */
+export function axeScript(): string {
+  axeSource ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  return axeSource;
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  helpUrl: string;
+  nodes: { target: unknown; failureSummary?: string }[];
+}
+
+/**
+ * Runs axe-core on the page. The page's context must have been made with `bypassCSP: true`:
+ * the server's CSP (script-src 'self') blocks the inline script that injects axe.
+ */
+export async function runAxe(page: Page): Promise<AxeViolation[]> {
+  const injected = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
+  if (!injected) await page.addScriptTag({ content: axeScript() });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      helpUrl: v.helpUrl,
+      nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+    }));
+  });
+}
+
+export function formatViolations(violations: AxeViolation[]): string {
+  return violations
+    .map(
+      (v) =>
+        `- ${v.id} (${v.impact ?? 'n/a'}): ${v.help} <${v.helpUrl}>\n` +
+        v.nodes.map((n) => `    at ${JSON.stringify(n.target)}${n.failureSummary ? `\n      ${n.failureSummary.replace(/\n/g, '\n      ')}` : ''}`).join('\n'),
+    )
+    .join('\n');
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

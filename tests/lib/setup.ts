@@ -1,0 +1,19 @@
+// Safety net for every test file: no client socket or server process outlives its test / file.
+// Clients opened in beforeAll are shared by the file's tests and live until afterAll.
+import { afterAll, afterEach, beforeEach } from 'vitest';
+import { stopAllServers } from './server.js';
+import { markSharedClients, terminateAllClients, terminateTestClients } from './ws-client.js';
+
+beforeEach(() => {
+  markSharedClients();
+});
+
+afterEach(() => {
+  // Tests close their own clients; a test that failed half-way may leave some open.
+  terminateTestClients();
+});
+
+afterAll(async () => {
+  terminateAllClients();
+  await stopAllServers();
+});

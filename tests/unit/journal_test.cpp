@@ -1,0 +1,265 @@
+// The embedded durable room log: restart restores rooms; torn writes, damage, compaction, locking.
+#include "app/connection.hpp"
+#include "app/room_hub.hpp"
+#include "log/journal_room_log.hpp"
+#include "log/storage_codec.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace colloquy {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+Event joined(std::uint64_t seq, const std::string& id, const std::string& name) {
+  return Event{seq, 1000 + static_cast<std::int64_t>(seq), MemberJoined{id, name, Role::participant, "hash-" + id}, {}};
+}
+
+Event created(const std::string& title) { return Event{1, 1000, RoomCreated{title, "key-hash", "code-hash"}, {}}; }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string all_files(const fs::path& dir) {
+  std::string text;
+  for (const auto& e : fs::directory_iterator(dir)) text += slurp(e.path());
+  return text;
+}
+
+class JournalTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("colloquy-journal-" + std::to_string(::getpid()) + "-" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  std::unique_ptr<JournalRoomLog> open(FsyncPolicy fsync = FsyncPolicy::always, std::uint64_t compact_bytes = 16u << 20,
+                                       std::size_t keep = 1024) {
+    return std::make_unique<JournalRoomLog>(JournalOptions{dir, fsync, compact_bytes, keep});
+  }
+
+  // The room as the log's history rebuilds it.
+  static RoomState rebuild(const RoomLog& log, const std::string& room) {
+    auto history = log.history(room);
+    EXPECT_TRUE(history);
+    RoomState state = history->base;
+    for (const auto& e : history->events) evolve(state, e);
+    return state;
+  }
+
+  fs::path journal_file() const {
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().filename().string().starts_with("journal-")) return e.path();
+    }
+    return {};
+  }
+
+  fs::path dir;
+};
+
+TEST_F(JournalTest, RestartRestoresEveryRoomInOrder) {
+  {
+    auto log = open();
+    ASSERT_TRUE(log->append("r1", 0, {created("Spring cohort"), joined(2, "m1", "Grace")}));
+    ASSERT_TRUE(log->append("r2", 0, {created("Autumn set")}));
+    ASSERT_TRUE(log->append("r1", 2, {joined(3, "m2", "Zoë Ó Briain")}));
+  }
+  auto log = open();
+  EXPECT_EQ(log->recovery().rooms, 2u);
+  EXPECT_EQ(log->recovery().events_replayed, 4u);
+  EXPECT_EQ(log->last_seq("r1"), 3u);
+  EXPECT_EQ(log->last_seq("r2"), 1u);
+  const RoomState r1 = rebuild(*log, "r1");
+  EXPECT_EQ(r1.title, "Spring cohort");
+  ASSERT_EQ(r1.members.size(), 2u);
+  EXPECT_EQ(r1.members[1].name, "Zoë Ó Briain");
+  EXPECT_EQ(r1.members[1].token_hash, "hash-m2") << "hashes must survive a restart or resume tokens stop working";
+  auto after = log->read("r1", 1);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].seq, 2u);
+  // And the restored log goes on where it stopped.
+  EXPECT_FALSE(log->append("r1", 2, {joined(3, "m3", "Lin")}));
+  EXPECT_TRUE(log->append("r1", 3, {joined(4, "m3", "Lin")}));
+}
+
+TEST_F(JournalTest, ARefusedAppendWritesNothing) {
+  auto log = open();
+  ASSERT_TRUE(log->append("r1", 0, {created("T")}));
+  const auto size = fs::file_size(journal_file());
+  EXPECT_FALSE(log->append("r1", 0, {created("T")})) << "expected seq is stale";
+  EXPECT_FALSE(log->append("r1", 1, {joined(3, "m1", "A")})) << "events must be numbered from expected+1";
+  EXPECT_EQ(fs::file_size(journal_file()), size);
+  EXPECT_EQ(log->last_seq("r1"), 1u);
+}
+
+TEST_F(JournalTest, AnUnfinishedLastRecordIsDroppedAndTheLogGoesOn) {
+  {
+    auto log = open();
+    ASSERT_TRUE(log->append("r1", 0, {created("T"), joined(2, "m1", "A")}));
+  }
+  const auto whole = fs::file_size(journal_file());
+  const std::string torn = "1a2b3c4d {\"room\":\"r1\",\"ev"; // a crash mid-write
+  { std::ofstream(journal_file(), std::ios::app) << torn; }
+  {
+    auto log = open();
+    EXPECT_EQ(log->recovery().torn_bytes, torn.size());
+    EXPECT_EQ(fs::file_size(journal_file()), whole);
+    EXPECT_EQ(log->last_seq("r1"), 2u);
+    ASSERT_TRUE(log->append("r1", 2, {joined(3, "m2", "B")}));
+  }
+  auto log = open();
+  EXPECT_EQ(log->last_seq("r1"), 3u);
+  EXPECT_EQ(log->recovery().torn_bytes, 0u);
+}
+
+TEST_F(JournalTest, DamageBeforeTheEndStopsTheStartWithAClearMessage) {
+  {
+    auto log = open();
+    ASSERT_TRUE(log->append("r1", 0, {created("T")}));
+    ASSERT_TRUE(log->append("r1", 1, {joined(2, "m1", "A")}));
+  }
+  std::string text = slurp(journal_file());
+  text[12] = text[12] == 'x' ? 'y' : 'x'; // flip a byte inside the first record
+  std::ofstream(journal_file(), std::ios::binary | std::ios::trunc) << text;
+  try {
+    open();
+    FAIL() << "a damaged journal must not be opened";
+  } catch (const JournalError& e) {
+    EXPECT_NE(std::string(e.what()).find("damaged at byte 0"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(JournalTest, CompactionBoundsReplayAndKeepsEveryRoom) {
+  RoomState before;
+  {
+    auto log = open(FsyncPolicy::always, /*compact_bytes=*/2048, /*keep=*/4);
+    ASSERT_TRUE(log->append("r1", 0, {created("Spring cohort")}));
+    for (std::uint64_t seq = 2; seq <= 60; ++seq) {
+      ASSERT_TRUE(log->append("r1", seq - 1, {joined(seq, "m" + std::to_string(seq), "Member " + std::to_string(seq))}));
+    }
+    ASSERT_TRUE(log->append("r2", 0, {created("Other")}));
+    before = rebuild(*log, "r1");
+    EXPECT_FALSE(log->read("r1", 2)) << "events folded into the snapshot are not offered one by one";
+    auto recent = log->read("r1", 58);
+    ASSERT_TRUE(recent);
+    EXPECT_EQ(recent->size(), 2u);
+  }
+  EXPECT_TRUE(fs::exists(dir / "snapshot.json"));
+  int journals = 0;
+  for (const auto& e : fs::directory_iterator(dir)) journals += e.path().filename().string().starts_with("journal-");
+  EXPECT_EQ(journals, 1);
+
+  auto log = open(FsyncPolicy::always, 2048, 4);
+  EXPECT_LT(log->recovery().events_replayed, 30u) << "the snapshot must bound what is replayed";
+  const RoomState after = rebuild(*log, "r1");
+  EXPECT_EQ(after.seq, 60u);
+  ASSERT_EQ(after.members.size(), before.members.size());
+  EXPECT_EQ(after.members.back().name, "Member 60");
+  EXPECT_EQ(log->last_seq("r2"), 1u);
+}
+
+TEST_F(JournalTest, OneServerPerDataDirectory) {
+  auto first = open();
+  EXPECT_THROW(open(), JournalError);
+  first.reset();
+  EXPECT_NO_THROW(open());
+}
+
+TEST_F(JournalTest, EverySecondPolicyAlsoRestores) {
+  {
+    auto log = open(FsyncPolicy::everysec);
+    ASSERT_TRUE(log->append("r1", 0, {created("T")}));
+  }
+  EXPECT_EQ(open(FsyncPolicy::everysec)->last_seq("r1"), 1u);
+}
+
+TEST(StorageCodec, EventsAndRoomsRoundTripWithHashes) {
+  const Event e{7, 123, MemberJoined{"m3", "Lin", Role::facilitator, "abc"}, Audience{Audience::Kind::member, "m3"}};
+  auto back = storage::event_from_json(storage::event_to_json(e));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->seq, 7u);
+  EXPECT_EQ(back->audience.kind, Audience::Kind::member);
+  EXPECT_EQ(std::get<MemberJoined>(back->body).token_hash, "abc");
+  EXPECT_FALSE(storage::event_from_json(json{{"seq", 1}}));
+  EXPECT_FALSE(storage::event_from_json(json::parse(R"({"seq":1,"time":1,"audience":{"kind":"everyone"},"body":{"kind":"nope"}})")));
+
+  RoomState s;
+  s.id = "r";
+  s.title = "T";
+  s.key_hash = "k";
+  s.code_hash = "c";
+  s.seq = 3;
+  s.members.push_back(Member{"m1", "Ada", Role::participant, Presence::away, "t"});
+  auto room = storage::room_from_json(storage::room_to_json(s));
+  ASSERT_TRUE(room);
+  EXPECT_EQ(room->members.at(0).presence, Presence::away);
+  EXPECT_EQ(room->code_hash, "c");
+}
+
+// The hub over the journal: what a facilitator and members notice across a restart.
+class NullConnection : public Connection {
+public:
+  void send(Frame frame) override { frames.push_back(json::parse(*frame)); }
+  void close(std::uint16_t, std::string) override {}
+  std::vector<json> frames;
+};
+
+TEST_F(JournalTest, HubRestartKeepsRoomsMembersAndSecretsWithoutStoringSecrets) {
+  CreatedRoom room;
+  std::string token;
+  std::string member_id;
+  {
+    HubOptions o;
+    o.log = std::shared_ptr<RoomLog>(open());
+    RoomHub hub(std::move(o));
+    room = std::get<CreatedRoom>(hub.create_room("Spring cohort"));
+    auto c = std::make_shared<NullConnection>();
+    hub.on_open(c);
+    hub.on_text(c, json{{"type", "join"}, {"id", "1"}, {"room", room.room_id}, {"code", room.join_code}, {"name", "Ada"}}.dump());
+    token = c->frames.back()["result"]["resume_token"];
+    member_id = c->frames.back()["result"]["member"]["id"];
+  } // the process ends with Ada still connected
+
+  const std::string stored = all_files(dir);
+  for (const std::string& secret : {room.facilitator_key, room.join_code, token}) {
+    EXPECT_EQ(stored.find(secret), std::string::npos) << "a secret was written to the data directory";
+  }
+
+  HubOptions o;
+  o.log = std::shared_ptr<RoomLog>(open());
+  RoomHub hub(std::move(o));
+  EXPECT_EQ(hub.restored().rooms, 1u);
+  EXPECT_EQ(hub.restored().members_marked_away, 1u);
+  EXPECT_EQ(hub.stats().rooms, 1u);
+
+  auto c = std::make_shared<NullConnection>();
+  hub.on_open(c);
+  hub.on_text(c, json{{"type", "join"}, {"id", "2"}, {"room", room.room_id}, {"resume", token}}.dump());
+  const json& reply = c->frames.back();
+  ASSERT_EQ(reply["type"], "reply") << reply.dump();
+  EXPECT_EQ(reply["result"]["member"]["id"], member_id) << "the same member, not a new one";
+  EXPECT_EQ(reply["result"]["snapshot"]["title"], "Spring cohort");
+  EXPECT_EQ(reply["result"]["snapshot"]["members"].size(), 1u);
+
+  auto f = std::make_shared<NullConnection>();
+  hub.on_open(f);
+  hub.on_text(f, json{{"type", "join"}, {"id", "3"}, {"room", room.room_id}, {"key", room.facilitator_key}, {"name", "Grace"}}.dump());
+  EXPECT_EQ(f->frames.back()["result"]["member"]["role"], "facilitator") << "the facilitator key still works";
+}
+
+} // namespace
+} // namespace colloquy
