@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "log/redis_room_log.hpp"
+
 #include <charconv>
 #include <functional>
 
@@ -27,6 +29,9 @@ Options (each also read from the environment variable shown; a flag wins):
   --fsync POLICY           always (an event is on disk before anyone sees it) or everysec
                            (flushed each second; faster, may lose the last second on power loss)
                            (COLLOQUY_FSYNC, default always)
+  --redis URLS             scale-out: keep rooms in Redis and share them with every instance
+                           using the same servers: redis://HOST:PORT, comma-separated to
+                           shard rooms over several (COLLOQUY_REDIS; default: embedded)
   --log-level LEVEL        debug, info, warn or error (COLLOQUY_LOG_LEVEL, default info)
   --help                   show this text
   --version                show the version
@@ -72,6 +77,10 @@ const std::vector<Setting>& settings() {
          c.fsync = v;
          return v == "always" || v == "everysec";
        }, "always or everysec"},
+      {"--redis", "COLLOQUY_REDIS", [](Config& c, std::string_view v) {
+         c.redis = v;
+         return std::holds_alternative<std::vector<RedisEndpoint>>(parse_redis_urls(v));
+       }, "redis://HOST:PORT, or several separated by commas (rooms are sharded over them)"},
       {"--log-level", "COLLOQUY_LOG_LEVEL", [](Config& c, std::string_view v) {
          c.log_level = v;
          return v == "debug" || v == "info" || v == "warn" || v == "error";

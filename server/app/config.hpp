@@ -19,7 +19,8 @@ struct Config {
   std::size_t max_rooms = 10000;                // --max-rooms; 503 past it
   unsigned threads = 2;                  // --threads / COLLOQUY_THREADS; I/O threads
   std::string data_dir = "./data";       // --data-dir / COLLOQUY_DATA_DIR; the journal and snapshots
-  std::string fsync = "always";          // --fsync / COLLOQUY_FSYNC: always or everysec
+  std::string fsync = "always";
+  std::string redis;                     // --redis / COLLOQUY_REDIS: redis://HOST:PORT[,…]; empty: embedded          // --fsync / COLLOQUY_FSYNC: always or everysec
   std::string log_level = "info";        // --log-level / COLLOQUY_LOG_LEVEL: debug, info, warn, error
 };
 

@@ -19,6 +19,7 @@ std::string_view path_of(std::string_view target) {
 int status_for(ErrorCode code) {
   switch (code) {
   case ErrorCode::server_full: return 503;
+  case ErrorCode::unavailable: return 503;
   case ErrorCode::internal: return 500;
   default: return 400;
   }
@@ -95,7 +96,7 @@ bool websocket_origin_allowed(std::string_view origin, std::string_view host) {
 
 bool is_api_path(std::string_view target) {
   const std::string_view path = path_of(target);
-  return path == "/healthz" || path == "/api" || path.starts_with("/api/");
+  return path == "/healthz" || path == "/readyz" || path == "/api" || path.starts_with("/api/");
 }
 
 HttpResponse payload_too_large() {
@@ -111,6 +112,16 @@ HttpResponse handle_api(RoomHub& hub, const HttpRequest& request) {
         return error_response(405, ErrorCode::method_not_allowed, "use GET for /healthz");
       }
       return health(hub);
+    }
+    if (path == "/readyz") {
+      if (request.method != "GET" && request.method != "HEAD") {
+        return error_response(405, ErrorCode::method_not_allowed, "use GET for /readyz");
+      }
+      switch (hub.readiness()) {
+      case Readiness::ready: return HttpResponse{200, "application/json", R"({"status":"ready"})"};
+      case Readiness::draining: return HttpResponse{503, "application/json", R"({"status":"draining"})"};
+      case Readiness::storage_unavailable: return HttpResponse{503, "application/json", R"({"status":"redis_unavailable"})"};
+      }
     }
     if (path == "/api/rooms") {
       if (request.method != "POST") return error_response(405, ErrorCode::method_not_allowed, "use POST to create a room");

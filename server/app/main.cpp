@@ -3,6 +3,8 @@
 #include "app/logger.hpp"
 #include "app/room_hub.hpp"
 #include "log/journal_room_log.hpp"
+#include "log/redis_room_log.hpp"
+#include "net/redis_pubsub.hpp"
 #include "net/server.hpp"
 
 #include <csignal>
@@ -38,26 +40,43 @@ int serve(const colloquy::Config& config) {
     logger::warn("no built web client in '" + config.static_dir + "' (run npm run build in client-web); serving the API only");
   }
 
+  // The room log: Redis when configured (scale-out), else the journal in the data directory.
+  std::shared_ptr<RoomLog> log;
   std::shared_ptr<JournalRoomLog> journal;
-  try {
-    journal = std::make_shared<JournalRoomLog>(JournalOptions{
-        config.data_dir, config.fsync == "everysec" ? FsyncPolicy::everysec : FsyncPolicy::always});
-  } catch (const JournalError& e) {
-    logger::error(e.what());
-    return 1;
+  std::string storage;
+  if (!config.redis.empty()) {
+    auto endpoints = std::get<std::vector<RedisEndpoint>>(parse_redis_urls(config.redis));
+    auto redis = std::make_shared<RedisRoomLog>(endpoints, net::make_redis_pubsub(endpoints));
+    storage = "Redis (" + std::to_string(endpoints.size()) + " shard" + (endpoints.size() == 1 ? "" : "s") + ")";
+    if (!redis->healthy()) logger::warn("Redis is not reachable yet; /readyz reports redis_unavailable until it is");
+    log = std::move(redis);
+  } else {
+    try {
+      journal = std::make_shared<JournalRoomLog>(JournalOptions{
+          config.data_dir, config.fsync == "everysec" ? FsyncPolicy::everysec : FsyncPolicy::always});
+    } catch (const JournalError& e) {
+      logger::error(e.what());
+      return 1;
+    }
+    storage = "data directory '" + config.data_dir + "'";
+    log = journal;
   }
 
   HubOptions hub_options;
-  hub_options.log = journal;
+  hub_options.log = log;
   hub_options.max_members_per_room = config.max_members_per_room;
   hub_options.max_rooms = config.max_rooms;
   hub_options.max_frame_bytes = config.max_frame_bytes;
   hub_options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
   RoomHub hub(std::move(hub_options));
-  const auto& recovered = journal->recovery();
-  logger::info("data directory '" + config.data_dir + "': " + std::to_string(hub.restored().rooms) + " rooms restored (" +
-               std::to_string(recovered.events_replayed) + " journal events replayed, " +
-               std::to_string(hub.restored().members_marked_away) + " members marked away), fsync " + config.fsync);
+  if (journal) {
+    const auto& recovered = journal->recovery();
+    logger::info(storage + ": " + std::to_string(hub.restored().rooms) + " rooms restored (" +
+                 std::to_string(recovered.events_replayed) + " journal events replayed, " +
+                 std::to_string(hub.restored().members_marked_away) + " members marked away), fsync " + config.fsync);
+  } else {
+    logger::info("rooms are kept in " + storage + " and shared with every instance using it");
+  }
 
   net::ServerOptions options;
   options.bind = config.bind;

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <unordered_set>
@@ -39,6 +40,7 @@ Frame make_frame(std::string text) { return std::make_shared<const std::string>(
 struct RoomEntry {
   RoomState state;
   std::unordered_map<std::string, std::shared_ptr<Connection>> attached; // member id -> connection
+  bool watched = false; // shared log: notifications of other instances' appends flow
 };
 
 // What the hub knows of one connection.
@@ -48,11 +50,12 @@ struct ConnectionInfo {
   std::string member_id;
 };
 
-struct RoomHub::Impl {
+struct RoomHub::Impl final : RoomLogObserver {
   HubOptions options;
   std::shared_ptr<RoomLog> log_owner;
   RoomLog& log;
   HubRestore restore_stats;
+  std::atomic<bool> draining{false};
   mutable std::mutex mutex; // one lock for the skeleton; per-room locking comes with scale-out
   std::unordered_map<std::string, RoomEntry> rooms;
   std::unordered_map<const Connection*, ConnectionInfo> connections;
@@ -64,6 +67,86 @@ struct RoomHub::Impl {
     if (!options.now_ms) options.now_ms = system_now_ms;
     if (!options.random_bytes) options.random_bytes = system_random_bytes;
     restore();
+    if (log.shared()) log.set_observer(this);
+  }
+
+  ~Impl() override {
+    if (log.shared()) log.set_observer(nullptr); // waits for a notification in progress
+  }
+
+  // ---- shared log (Redis): replicas loaded on demand and followed while members are here
+
+  // The room's replica, loaded from the log if this instance does not hold it. Caller holds the mutex.
+  RoomEntry* find_room(const std::string& room_id) {
+    if (auto it = rooms.find(room_id); it != rooms.end()) return &it->second;
+    if (!log.shared()) return nullptr;
+    auto history = log.history(room_id); // may throw RoomLogError
+    if (!history) return nullptr;
+    RoomEntry& room = rooms[room_id];
+    room.state = std::move(history->base);
+    room.state.id = room_id;
+    for (const auto& event : history->events) evolve(room.state, event);
+    return &room;
+  }
+
+  // Applies what other instances appended since the replica's seq. False if the log failed.
+  // Caller holds the mutex.
+  bool catch_up(RoomEntry& room) {
+    try {
+      auto missed = log.read(room.state.id, room.state.seq);
+      if (!missed) {
+        // Folded into a snapshot already: rebuild; members' clients notice the jump by seq
+        // on the next event and catch up themselves.
+        auto history = log.history(room.state.id);
+        if (!history) return false;
+        RoomState state = std::move(history->base);
+        state.id = room.state.id;
+        for (const auto& event : history->events) evolve(state, event);
+        room.state = std::move(state);
+        return true;
+      }
+      for (const auto& event : *missed) apply(room, event);
+      return true;
+    } catch (const std::exception& e) {
+      logger::warn("room " + room.state.id + ": catching up failed: " + e.what());
+      return false;
+    }
+  }
+
+  // Applies one event in order (skipping ones already applied). Caller holds the mutex.
+  void apply(RoomEntry& room, const Event& event) {
+    if (event.seq != room.state.seq + 1) return;
+    evolve(room.state, event);
+    broadcast(room, event);
+  }
+
+  // Stops following a room nobody on this instance is in, and drops the replica.
+  void release_if_unused(const std::string& room_id) {
+    if (!log.shared()) return;
+    auto it = rooms.find(room_id);
+    if (it == rooms.end() || !it->second.attached.empty()) return;
+    if (it->second.watched) log.unwatch(room_id);
+    rooms.erase(it);
+  }
+
+  void on_remote_events(const std::string& room_id, std::vector<Event> events) override {
+    std::lock_guard lock(mutex);
+    auto it = rooms.find(room_id);
+    if (it == rooms.end()) return;
+    RoomEntry& room = it->second;
+    for (const auto& event : events) {
+      if (event.seq <= room.state.seq) continue; // ours, or seen already
+      if (event.seq != room.state.seq + 1) {      // a notification was lost: read the gap
+        catch_up(room);
+        return;
+      }
+      apply(room, event);
+    }
+  }
+
+  void on_watch_confirmed(const std::string& room_id) override {
+    std::lock_guard lock(mutex);
+    if (auto it = rooms.find(room_id); it != rooms.end()) catch_up(it->second);
   }
 
   // Rebuilds every room from the log. Nobody is connected to a fresh process, so members who
@@ -105,25 +188,30 @@ struct RoomHub::Impl {
 
   // Runs a command through the room core, appends and applies its events, fans them out.
   // Caller holds the mutex.
+  // Decides, appends with compare-and-append and applies. When another instance appended first,
+  // catches up and decides again on the newer state (so a command is judged against the room as
+  // it really is, and two instances never both extend the same state). Caller holds the mutex.
   std::variant<Decision, Error> commit(RoomEntry& room, const Command& command) {
-    auto result = decide(room.state, command, options.now_ms(), Limits{options.max_members_per_room});
-    if (auto* error = std::get_if<Error>(&result)) return *error;
-    auto& decision = std::get<Decision>(result);
-    if (!decision.events.empty()) {
+    constexpr int attempts = 5;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+      auto result = decide(room.state, command, options.now_ms(), Limits{options.max_members_per_room});
+      if (auto* error = std::get_if<Error>(&result)) return *error;
+      auto& decision = std::get<Decision>(result);
+      if (decision.events.empty()) return decision;
+      bool appended = false;
       try {
-        if (!log.append(room.state.id, room.state.seq, decision.events)) {
-          return Error{ErrorCode::internal, "the room changed at the same moment; try again"};
-        }
+        appended = log.append(room.state.id, room.state.seq, decision.events);
       } catch (const std::exception& e) {
-        logger::error(std::string("room log append failed: ") + e.what());
-        return Error{ErrorCode::internal, "the server could not store the change; nothing was changed"};
+        logger::error("room " + room.state.id + ": storing a change failed: " + e.what());
+        return Error{ErrorCode::unavailable, "the room's storage cannot be reached; nothing was changed, try again"};
       }
-      for (const auto& event : decision.events) {
-        evolve(room.state, event);
-        broadcast(room, event);
+      if (appended) {
+        for (const auto& event : decision.events) apply(room, event);
+        return decision;
       }
+      if (!log.shared() || !catch_up(room)) break;
     }
-    return decision;
+    return Error{ErrorCode::unavailable, "the room is changing too fast right now; nothing was changed, try again"};
   }
 
   void broadcast(RoomEntry& room, const Event& event) {
@@ -148,15 +236,35 @@ struct RoomHub::Impl {
   void handle_join(const std::shared_ptr<Connection>& c, const std::string& id, protocol::JoinCommand& join) {
     auto& info = connections[c.get()];
     if (!info.room_id.empty()) return send_error(*c, id, ErrorCode::already_joined, "this connection is in a room already; leave first");
-    auto room_it = rooms.find(join.room);
-    if (room_it == rooms.end()) return send_error(*c, id, ErrorCode::room_not_found, "no room with that id");
-    RoomEntry& room = room_it->second;
+    RoomEntry* found = nullptr;
+    try {
+      found = find_room(join.room);
+    } catch (const std::exception& e) {
+      logger::warn("room " + join.room + ": loading failed: " + e.what());
+      return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+    }
+    if (!found) return send_error(*c, id, ErrorCode::room_not_found, "no room with that id");
+    RoomEntry& room = *found;
+    if (log.shared() && !room.watched) {
+      // Follow the room from now on; the confirmation triggers another catch-up, closing the
+      // window between this read and the subscription.
+      log.watch(room.state.id);
+      room.watched = true;
+      if (!catch_up(room)) {
+        release_if_unused(room.state.id);
+        return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+      }
+    }
 
     const bool resuming = join.credential == Credential::resume_token;
     std::string token = resuming ? join.secret : random_secret();
     Join command{join.credential, join.secret, join.name, secret_hash(token)};
     auto result = commit(room, command);
-    if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
+    if (auto* error = std::get_if<Error>(&result)) {
+      const std::string room_id = room.state.id;
+      send_error(*c, id, error->code, error->message);
+      return release_if_unused(room_id);
+    }
     const std::string member_id = std::get<Decision>(result).member_id;
 
     // A member is present once: a second connection replaces the first.
@@ -209,8 +317,9 @@ struct RoomHub::Impl {
     auto attached = room.attached.find(info.member_id);
     if (attached == room.attached.end() || attached->second.get() != c) return Decision{};
     room.attached.erase(attached);
-    if (leaving) return commit(room, Leave{info.member_id});
-    return commit(room, LoseConnection{info.member_id});
+    auto result = leaving ? commit(room, Leave{info.member_id}) : commit(room, LoseConnection{info.member_id});
+    release_if_unused(info.room_id);
+    return result;
   }
 };
 
@@ -236,6 +345,7 @@ std::variant<CreatedRoom, HubError> RoomHub::create_room(std::string_view title)
     return HubError{error->code, std::string(error->message)};
   }
   logger::info("room " + created.room_id + " created");
+  impl_->release_if_unused(created.room_id); // shared log: whichever instance the members reach loads it
   return created;
 }
 
@@ -276,7 +386,13 @@ void RoomHub::on_close(const std::shared_ptr<Connection>& connection) {
   impl_->connections.erase(connection.get());
 }
 
+Readiness RoomHub::readiness() const {
+  if (impl_->draining.load()) return Readiness::draining;
+  return impl_->log.healthy() ? Readiness::ready : Readiness::storage_unavailable;
+}
+
 void RoomHub::shutdown() {
+  impl_->draining = true;
   std::vector<std::shared_ptr<Connection>> open;
   {
     std::lock_guard lock(impl_->mutex);

@@ -51,6 +51,8 @@ struct HubStats {
   std::size_t connections = 0;
 };
 
+enum class Readiness { ready, draining, storage_unavailable };
+
 struct HubRestore {
   std::size_t rooms = 0;
   std::size_t members_marked_away = 0; // were online when the previous process stopped
@@ -76,6 +78,10 @@ public:
   void shutdown();
 
   HubStats stats() const;
+
+  // For GET /readyz: draining after shutdown(), or the room log cannot be reached. May block
+  // for a storage round trip; never holds the hub's lock while it does.
+  Readiness readiness() const;
 
   // What the constructor rebuilt from the room log.
   const HubRestore& restored() const;

@@ -25,6 +25,7 @@ enum class ErrorCode {
   unsupported_media_type,
   bad_request,
   forbidden_origin,
+  unavailable,
   internal,
 };
 
@@ -50,6 +51,7 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::unsupported_media_type: return "unsupported_media_type";
   case ErrorCode::bad_request: return "bad_request";
   case ErrorCode::forbidden_origin: return "forbidden_origin";
+  case ErrorCode::unavailable: return "unavailable";
   case ErrorCode::internal: return "internal";
   }
   return "internal";

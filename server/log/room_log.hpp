@@ -7,6 +7,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,9 +21,37 @@ struct RoomHistory {
   std::vector<Event> events; // base.seq + 1, + 2, … in order
 };
 
+// Told about appends other processes made to rooms this process watches (a shared log only).
+class RoomLogObserver {
+public:
+  virtual ~RoomLogObserver() = default;
+  // Events of a watched room, in order, as published by whoever appended them. They may repeat
+  // events already applied or skip some (after a lost message); the observer checks seq.
+  virtual void on_remote_events(const std::string& room_id, std::vector<Event> events) = 0;
+  // Notifications for the room flow (after watch(), or again after the channel was down):
+  // appends made before this moment may have been missed, so the observer re-checks the room.
+  virtual void on_watch_confirmed(const std::string& room_id) = 0;
+};
+
+// The room log failed in a way a retry will not fix by itself: storage unreachable, or a room's
+// log lost or reset (its epoch changed) so it must not be replayed as if whole.
+class RoomLogError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
 class RoomLog {
 public:
   virtual ~RoomLog() = default;
+  // True when other processes append to the same rooms (Redis): replicas are loaded on demand,
+  // followed while watched, and never assumed current.
+  virtual bool shared() const { return false; }
+  virtual void set_observer(RoomLogObserver* /*observer*/) {}
+  // Start / stop receiving on_remote_events for a room.
+  virtual void watch(std::string_view /*room_id*/) {}
+  virtual void unwatch(std::string_view /*room_id*/) {}
+  // Readiness: false when the storage cannot be reached now.
+  virtual bool healthy() const { return true; }
   // Appends the events (numbered expected_seq+1, +2, …) only if the room's last sequence is
   // expected_seq; returns false and appends nothing otherwise, so two writers never both win.
   // Throws std::runtime_error if the log cannot store them (disk full); nothing is appended then.

@@ -99,7 +99,10 @@ private:
     set_common_headers(response.base(), *context_);
     response.set(http::field::content_type, out.content_type);
     response.set(http::field::cache_control, "no-store");
-    if (out.status == 405) response.set(http::field::allow, path_of({request.target().data(), request.target().size()}) == "/healthz" ? "GET, HEAD" : "POST");
+    if (out.status == 405) {
+      const auto path = path_of({request.target().data(), request.target().size()});
+      response.set(http::field::allow, path == "/api/rooms" ? "POST" : "GET, HEAD");
+    }
     response.keep_alive(request.keep_alive());
     response.body() = request.method() == http::verb::head ? std::string() : out.body;
     response.prepare_payload();

@@ -3,36 +3,19 @@
 // These contexts are made with `bypassCSP: true`, for the axe runs only: the server's CSP
 // (script-src 'self') rightly blocks the inline script that injects axe-core. The CSP itself is
 // checked, without any bypass, in csp.test.ts.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startServer, type RunningServer } from '../lib/server.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import {
-  closeAll,
   createRoomAs,
   expectMembers,
   formatViolations,
   joinViaInvite,
-  launchBrowser,
-  newPerson,
   runAxe,
   screenshotPeople,
+  useServerAndBrowser,
   type Person,
 } from './lib-browser.js';
 
-let server: RunningServer;
-let browser: Browser;
-const people: Person[] = [];
-
-beforeAll(async () => {
-  server = await startServer(); // its own temporary --data-dir (lib/server.ts)
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await closeAll(people);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-});
+const env = useServerAndBrowser(); // its own server (own temporary --data-dir) and browser
 
 async function expectNoViolations(person: Person, where: string): Promise<void> {
   const violations = await runAxe(person.page);
@@ -43,19 +26,17 @@ describe('accessibility (axe-core)', () => {
   let invite = '';
 
   it('landing page', async () => {
-    const grace = await newPerson(browser, 'Grace', { bypassCSP: true });
-    people.push(grace);
+    const grace = await env.addPerson('Grace', { bypassCSP: true });
     onTestFailed(() => screenshotPeople('a11y-landing-failed', [grace]));
-    await grace.page.goto(`${server.baseUrl}/`);
+    await grace.page.goto(`${env.server.baseUrl}/`);
     await grace.page.getByTestId('create-title').waitFor({ state: 'visible' });
     await expectNoViolations(grace, 'the landing page');
   });
 
   it('landing page showing a validation error', async () => {
-    const person = await newPerson(browser, 'Validator', { bypassCSP: true });
-    people.push(person);
+    const person = await env.addPerson('Validator', { bypassCSP: true });
     onTestFailed(() => screenshotPeople('a11y-landing-error-failed', [person]));
-    await person.page.goto(`${server.baseUrl}/`);
+    await person.page.goto(`${env.server.baseUrl}/`);
     // Only spaces: the client rejects the title itself and shows its error message.
     await person.page.getByTestId('create-title').fill('   ');
     await person.page.getByTestId('create-submit').click();
@@ -64,10 +45,9 @@ describe('accessibility (axe-core)', () => {
   });
 
   it('name prompt (invite link opened)', async () => {
-    const grace = people.find((p) => p.name === 'Grace')!;
-    invite = await createRoomAs(grace, server.baseUrl, 'Accessible cohort');
-    const ada = await newPerson(browser, 'Ada', { bypassCSP: true });
-    people.push(ada);
+    const grace = env.people.find((p) => p.name === 'Grace')!;
+    invite = await createRoomAs(grace, env.server.baseUrl, 'Accessible cohort');
+    const ada = await env.addPerson('Ada', { bypassCSP: true });
     onTestFailed(() => screenshotPeople('a11y-prompt-failed', [ada]));
     await ada.page.goto(invite);
     await ada.page.getByTestId('name-input').waitFor({ state: 'visible' });
@@ -75,10 +55,9 @@ describe('accessibility (axe-core)', () => {
   });
 
   it('room page with members (facilitator and participant views)', async () => {
-    const grace = people.find((p) => p.name === 'Grace')!;
-    const ada = people.find((p) => p.name === 'Ada')!;
-    const lin = await newPerson(browser, 'Lin', { bypassCSP: true });
-    people.push(lin);
+    const grace = env.people.find((p) => p.name === 'Grace')!;
+    const ada = env.people.find((p) => p.name === 'Ada')!;
+    const lin = await env.addPerson('Lin', { bypassCSP: true });
     onTestFailed(() => screenshotPeople('a11y-room-failed', [grace, ada, lin]));
     await ada.page.getByTestId('name-input').fill('Ada');
     await ada.page.getByTestId('join-submit').click();

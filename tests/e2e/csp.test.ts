@@ -1,34 +1,15 @@
 // The client runs under the server's strict Content-Security-Policy (no bypass here): the whole
 // gathering flow produces no CSP violation, no console error and no uncaught page error.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startServer, type RunningServer } from '../lib/server.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import {
-  closeAll,
-  createRoomAs,
-  expectMembers,
   expectOnline,
-  joinViaInvite,
-  launchBrowser,
-  newPerson,
+  gatherRoom,
   screenshotPeople,
+  useServerAndBrowser,
   type Person,
 } from './lib-browser.js';
 
-let server: RunningServer;
-let browser: Browser;
-const people: Person[] = [];
-
-beforeAll(async () => {
-  server = await startServer(); // its own temporary --data-dir (lib/server.ts)
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await closeAll(people);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-});
+const env = useServerAndBrowser(); // its own server (own temporary --data-dir) and browser
 
 function report(p: Person): string {
   const { cspMessages, consoleErrors, pageErrors } = p.problems;
@@ -42,22 +23,16 @@ function report(p: Person): string {
 
 describe('Content-Security-Policy holds', () => {
   it('the gathering flow runs with no CSP violation, console error or page error', async () => {
-    const grace = await newPerson(browser, 'Grace');
-    const ada = await newPerson(browser, 'Ada');
-    const lin = await newPerson(browser, 'Lin');
-    people.push(grace, ada, lin);
-    onTestFailed(() => screenshotPeople('csp-failed', people));
+    const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin']);
+    onTestFailed(() => screenshotPeople('csp-failed', env.people));
 
     // The policy is really there on the page we test.
-    const response = await grace.page.goto(`${server.baseUrl}/`);
+    const response = await grace.page.goto(`${env.server.baseUrl}/`);
     const csp = response?.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("style-src 'self'");
 
-    const invite = await createRoomAs(grace, server.baseUrl, 'Spring cohort');
-    await joinViaInvite(ada, invite);
-    await joinViaInvite(lin, invite);
-    for (const p of people) await expectMembers(p.page, ['Grace', 'Ada', 'Lin'], p.name);
+    await gatherRoom(grace, env.server.baseUrl, 'Spring cohort', [ada, lin]);
 
     // The rest of the everyday flow: copy the invite, leave, reload (resume).
     await grace.page.getByTestId('copy-invite').click();
@@ -71,8 +46,8 @@ describe('Content-Security-Policy holds', () => {
     // Give late reports (e.g. a violation from a style applied after render) a moment to arrive.
     await grace.page.waitForTimeout(300);
 
-    const all = people.map(report).join('\n');
-    for (const p of people) {
+    const all = env.people.map(report).join('\n');
+    for (const p of env.people) {
       expect(p.problems.cspMessages, `CSP messages\n${all}`).toEqual([]);
       expect(p.problems.pageErrors, `page errors\n${all}`).toEqual([]);
       expect(p.problems.consoleErrors, `console errors\n${all}`).toEqual([]);
@@ -80,9 +55,8 @@ describe('Content-Security-Policy holds', () => {
   });
 
   it('(self-check) the watcher does report a CSP violation when one happens', async () => {
-    const probe = await newPerson(browser, 'Probe');
-    people.push(probe);
-    await probe.page.goto(`${server.baseUrl}/`);
+    const probe = await env.addPerson('Probe');
+    await probe.page.goto(`${env.server.baseUrl}/`);
     await probe.page.getByTestId('create-title').waitFor({ state: 'visible' });
     // An inline script is what the policy forbids; the page itself never does this.
     await probe.page.evaluate(() => {

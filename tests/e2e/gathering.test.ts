@@ -1,45 +1,24 @@
 // A facilitator creates a room in the browser and two participants join from the invite link:
 // everyone sees the same three people, and the secrets leave the address bar.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startServer, type RunningServer } from '../lib/server.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import {
-  closeAll,
   createRoomAs,
   expectMembers,
   joinViaInvite,
-  launchBrowser,
   memberRows,
-  newPerson,
   screenshot,
   screenshotPeople,
-  type Person,
+  useServerAndBrowser,
 } from './lib-browser.js';
 
-let server: RunningServer;
-let browser: Browser;
-const people: Person[] = [];
-
-beforeAll(async () => {
-  server = await startServer(); // its own temporary --data-dir (lib/server.ts)
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await closeAll(people);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-});
+const env = useServerAndBrowser(); // its own server (own temporary --data-dir) and browser
 
 describe('gathering', () => {
   it('Grace creates "Spring cohort", Ada and Lin join from the invite link, all three see the same three people', async () => {
-    const grace = await newPerson(browser, 'Grace');
-    const ada = await newPerson(browser, 'Ada');
-    const lin = await newPerson(browser, 'Lin');
-    people.push(grace, ada, lin);
-    onTestFailed(() => screenshotPeople('gathering-failed', people));
+    const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin']);
+    onTestFailed(() => screenshotPeople('gathering-failed', env.people));
 
-    const invite = await createRoomAs(grace, server.baseUrl, 'Spring cohort');
+    const invite = await createRoomAs(grace, env.server.baseUrl, 'Spring cohort');
     expect(grace.page.url(), 'facilitator key left in the address bar').not.toContain('#');
     expect(grace.page.url()).not.toContain('key=');
     const roomPath = new URL(grace.page.url()).pathname;
@@ -49,7 +28,7 @@ describe('gathering', () => {
     await joinViaInvite(lin, invite);
 
     const everyone = ['Grace', 'Ada', 'Lin'];
-    for (const p of people) {
+    for (const p of env.people) {
       await expect.poll(() => p.page.getByTestId('room-title').textContent()).toBe('Spring cohort');
       await expectMembers(p.page, everyone, p.name);
       await expect
@@ -71,7 +50,7 @@ describe('gathering', () => {
     expect(rows.find((r) => r.text.startsWith('Ada'))?.text).toContain('(you)');
     expect(rows.find((r) => r.text.startsWith('Grace'))?.text).not.toContain('(you)');
 
-    for (const p of people) {
+    for (const p of env.people) {
       const file = await screenshot(p.page, p.name.toLowerCase());
       expect(file, `screenshot of ${p.name}`).not.toBeNull();
     }

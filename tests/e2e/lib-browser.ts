@@ -5,8 +5,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import { expect } from 'vitest';
-import { repoRoot } from '../lib/server.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { repoRoot, startServer, type RunningServer, type StartOptions } from '../lib/server.js';
 
 /** Upper bound for any single UI wait (the brief: bounded ~10 s). */
 export const UI_TIMEOUT_MS = 10_000;
@@ -75,6 +75,75 @@ export async function closeAll(people: Iterable<Person | undefined>): Promise<vo
   await Promise.all([...people].map((p) => p?.context.close().catch(() => undefined)));
 }
 
+/**
+ * A test file's own server and browser, and the people its tests made. `server` and `browser`
+ * are there from the file's beforeAll on; reading them earlier (or after beforeAll failed) throws.
+ */
+export interface ServerAndBrowser {
+  readonly server: RunningServer;
+  readonly browser: Browser;
+  /** Everyone made in this file (by addPerson, or pushed here); their contexts close in afterAll. */
+  readonly people: Person[];
+  /** newPerson() in this file's browser, added to `people`. */
+  addPerson(name: string, options?: BrowserContextOptions): Promise<Person>;
+  /** addPerson() for each name, one after another: `const [grace, ada] = await env.addPeople(['Grace', 'Ada'])`. */
+  addPeople<const Names extends readonly string[]>(
+    names: Names,
+    options?: BrowserContextOptions,
+  ): Promise<{ -readonly [K in keyof Names]: Person }>;
+}
+
+/**
+ * Registers the file's beforeAll (start a server, with its own temporary --data-dir unless
+ * `options.dataDir` is given (lib/server.ts), and launch one browser) and afterAll (close every
+ * person's context, the browser and the server, whatever failed before). Call it once, at the top
+ * level of a test file.
+ */
+export function useServerAndBrowser(options: StartOptions = {}): ServerAndBrowser {
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  const people: Person[] = [];
+
+  beforeAll(async () => {
+    server = await startServer(options);
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    try {
+      await closeAll(people);
+      await browser?.close().catch(() => undefined);
+    } finally {
+      await server?.stop();
+    }
+  });
+
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`no ${what}: useServerAndBrowser's beforeAll has not run, or it failed`);
+    return value;
+  };
+  const addPerson = async (name: string, contextOptions: BrowserContextOptions = {}): Promise<Person> => {
+    const person = await newPerson(started(browser, 'browser'), name, contextOptions);
+    people.push(person);
+    return person;
+  };
+  return {
+    get server() {
+      return started(server, 'server');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+    people,
+    addPerson,
+    async addPeople<const Names extends readonly string[]>(names: Names, contextOptions: BrowserContextOptions = {}) {
+      const added: Person[] = [];
+      for (const name of names) added.push(await addPerson(name, contextOptions));
+      return added as { -readonly [K in keyof Names]: Person };
+    },
+  };
+}
+
 /** Landing page → create a room → facilitator name prompt → join. Returns the invite URL. */
 export async function createRoomAs(person: Person, baseUrl: string, title: string): Promise<string> {
   const { page } = person;
@@ -86,6 +155,18 @@ export async function createRoomAs(person: Person, baseUrl: string, title: strin
   await expect.poll(() => page.getByTestId('room-title').textContent(), { timeout: UI_TIMEOUT_MS }).toBe(title);
   const invite = await page.getByTestId('invite-link').inputValue();
   expect(invite).toMatch(new RegExp(`^${escapeRegExp(baseUrl)}/room/[^/#?]+#code=.+`));
+  return invite;
+}
+
+/**
+ * `host` creates a room titled `title`, each of `guests` joins from its invite link, and then each
+ * of them sees exactly all of them in the member list. Returns the invite URL.
+ */
+export async function gatherRoom(host: Person, baseUrl: string, title: string, guests: Person[]): Promise<string> {
+  const invite = await createRoomAs(host, baseUrl, title);
+  for (const guest of guests) await joinViaInvite(guest, invite);
+  const everyone = [host, ...guests];
+  for (const p of everyone) await expectMembers(p.page, everyone.map((q) => q.name), p.name);
   return invite;
 }
 

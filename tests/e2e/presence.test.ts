@@ -1,36 +1,18 @@
 // Presence as people see it: leaving, closing the tab, and reloading (resume without a name prompt).
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startServer, type RunningServer } from '../lib/server.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import {
   UI_TIMEOUT_MS,
-  closeAll,
-  createRoomAs,
   expectMembers,
   expectOnline,
-  joinViaInvite,
-  launchBrowser,
+  gatherRoom,
   memberItem,
   memberRows,
-  newPerson,
   screenshotPeople,
+  useServerAndBrowser,
   type Person,
 } from './lib-browser.js';
 
-let server: RunningServer;
-let browser: Browser;
-const people: Person[] = [];
-
-beforeAll(async () => {
-  server = await startServer(); // its own temporary --data-dir (lib/server.ts)
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await closeAll(people);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-});
+const env = useServerAndBrowser(); // its own server (own temporary --data-dir) and browser
 
 /** The visible presence tag of `name`'s member item on `page` ("online", "away", "left"). */
 async function presenceText(person: Person, name: string): Promise<string | null> {
@@ -43,11 +25,8 @@ async function presenceText(person: Person, name: string): Promise<string | null
 
 describe('presence, live', () => {
   it('leave shows "left", a closed tab shows "away", a reload resumes the same member without asking for a name', async () => {
-    const grace = await newPerson(browser, 'Grace');
-    const ada = await newPerson(browser, 'Ada');
-    const lin = await newPerson(browser, 'Lin');
-    people.push(grace, ada, lin);
-    onTestFailed(() => screenshotPeople('presence-failed', people));
+    const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin']);
+    onTestFailed(() => screenshotPeople('presence-failed', env.people));
 
     // Records whether the name prompt is ever rendered in Grace's tab (installed before any page
     // script; Playwright's init scripts are not subject to the page's CSP).
@@ -59,10 +38,7 @@ describe('presence, live', () => {
       }).observe(document, { childList: true, subtree: true });
     });
 
-    const invite = await createRoomAs(grace, server.baseUrl, 'Presence check');
-    await joinViaInvite(ada, invite);
-    await joinViaInvite(lin, invite);
-    for (const p of people) await expectMembers(p.page, ['Grace', 'Ada', 'Lin'], p.name);
+    const invite = await gatherRoom(grace, env.server.baseUrl, 'Presence check', [ada, lin]);
 
     // Ada leaves: she sees that she left; Grace and Lin see Ada as "left".
     await ada.page.getByTestId('leave-room').click();

@@ -1,38 +1,21 @@
 // A 360×740 phone screen: no horizontal scrolling, and create → join done with the keyboard only.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startServer, type RunningServer } from '../lib/server.js';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import {
-  closeAll,
   expectMembers,
   expectOnline,
   horizontalOverflow,
   joinViaInvite,
-  launchBrowser,
-  newPerson,
   screenshot,
   screenshotPeople,
   tabTo,
+  useServerAndBrowser,
   type Person,
 } from './lib-browser.js';
 
 const WIDTH = 360;
 const HEIGHT = 740;
 
-let server: RunningServer;
-let browser: Browser;
-const people: Person[] = [];
-
-beforeAll(async () => {
-  server = await startServer(); // its own temporary --data-dir (lib/server.ts)
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await closeAll(people);
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-});
+const env = useServerAndBrowser(); // its own server (own temporary --data-dir) and browser
 
 async function expectNoHorizontalScroll(person: Person, where: string): Promise<void> {
   const o = await horizontalOverflow(person.page);
@@ -45,13 +28,11 @@ async function expectNoHorizontalScroll(person: Person, where: string): Promise<
 describe(`small screen (${WIDTH}×${HEIGHT}) and keyboard only`, () => {
   it('create a room and join it with Tab, typing and Enter; no page scrolls sideways', async () => {
     const phone = { viewport: { width: WIDTH, height: HEIGHT }, isMobile: true, hasTouch: true };
-    const grace = await newPerson(browser, 'Grace', phone);
-    const ada = await newPerson(browser, 'Ada', phone);
-    people.push(grace, ada);
-    onTestFailed(() => screenshotPeople('small-screen-failed', people));
+    const [grace, ada] = await env.addPeople(['Grace', 'Ada'], phone);
+    onTestFailed(() => screenshotPeople('small-screen-failed', env.people));
     const { page } = grace;
 
-    await page.goto(`${server.baseUrl}/`);
+    await page.goto(`${env.server.baseUrl}/`);
     await page.getByTestId('create-title').waitFor({ state: 'visible' });
     await expectNoHorizontalScroll(grace, 'the landing page');
 

@@ -27,9 +27,22 @@ describe('decodeServerMessage', () => {
     );
     expect(r.ok).toBe(true);
     if (r.ok && r.message.type === 'reply') {
-      expect(decodeJoinResult(r.message.result)?.snapshot.members[0]?.presence).toBe('online');
+      expect(decodeJoinResult(r.message.result)?.snapshot?.members[0]?.presence).toBe('online');
     }
     expect(decodeJoinResult({ member: {}, resume_token: 'T' })).toBeUndefined();
+  });
+
+  it('reads a replay join result, and refuses one with both or neither of snapshot and replay', () => {
+    const member = { id: 'm2', name: 'Ada', role: 'participant' };
+    const snapshot = { room: 'r', seq: 3, title: 'S', members: [] };
+    expect(decodeJoinResult({ member, resume_token: 'T', replay: { after: 3, events: 2 } })).toEqual({
+      member,
+      resume_token: 'T',
+      replay: { after: 3, events: 2 },
+    });
+    expect(decodeJoinResult({ member, resume_token: 'T' })).toBeUndefined();
+    expect(decodeJoinResult({ member, resume_token: 'T', snapshot, replay: { after: 3, events: 0 } })).toBeUndefined();
+    expect(decodeJoinResult({ member, resume_token: 'T', replay: { after: -1, events: 0 } })).toBeUndefined();
   });
 });
 

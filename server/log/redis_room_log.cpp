@@ -1,0 +1,436 @@
+#include "log/redis_room_log.hpp"
+
+#include "app/logger.hpp"
+#include "log/storage_codec.hpp"
+
+#include <hiredis/hiredis.h>
+#include <sys/random.h>
+
+#include <array>
+#include <charconv>
+
+namespace colloquy {
+namespace {
+
+using json = nlohmann::json;
+
+// Compare-and-append. KEYS: meta, stream. ARGV: expected seq, epoch, channel, publish payload,
+// then one JSON event per argument. Returns {status, last seq, epoch}; status "ok", "conflict"
+// (the room moved on, or exists already when creating) or "epoch" (the log was lost or reset).
+constexpr std::string_view append_script = R"lua(
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local expected = tonumber(ARGV[1])
+if expected == 0 then
+  if epoch then return {'conflict', seq, epoch} end
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[2])
+elseif epoch ~= ARGV[2] then
+  return {'epoch', seq, epoch or ''}
+elseif seq ~= expected then
+  return {'conflict', seq, epoch}
+end
+local n = #ARGV - 4
+for i = 1, n do
+  redis.call('XADD', KEYS[2], (expected + i) .. '-1', 'e', ARGV[4 + i])
+end
+redis.call('HSET', KEYS[1], 'seq', expected + n)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return {'ok', expected + n, ARGV[2]}
+)lua";
+
+// Snapshot-and-trim. KEYS: meta, stream. ARGV: epoch, snapshot seq, snapshot JSON. Keeps the
+// newest snapshot only, then drops the stream entries it covers.
+constexpr std::string_view snapshot_script = R"lua(
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+local current = tonumber(redis.call('HGET', KEYS[1], 'snapshot_seq') or '0')
+local new = tonumber(ARGV[2])
+if new <= current then return 0 end
+redis.call('HSET', KEYS[1], 'snapshot', ARGV[3], 'snapshot_seq', new)
+redis.call('XTRIM', KEYS[2], 'MINID', (new + 1) .. '-0')
+return 1
+)lua";
+
+// A consistent read of a room: meta and the stream entries after its snapshot, in one step (an
+// append or a trim between two separate reads would tear it). KEYS: meta, stream. ARGV: the
+// first stream id wanted, or "" for "after the snapshot". nil when the room does not exist.
+constexpr std::string_view read_script = R"lua(
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'snapshot', 'snapshot_seq')
+if not m[1] then return false end
+local from = ARGV[1]
+if from == '' then from = (tonumber(m[4] or '0') + 1) .. '-0' end
+return {m[1], m[2] or '0', m[3] or '', m[4] or '0', redis.call('XRANGE', KEYS[2], from, '+')}
+)lua";
+
+// Parses the stream entries of a read_script reply into events numbered from first_seq on.
+std::vector<Event> parse_entries(const redisReply* entries, std::uint64_t first_seq, std::string_view room_id) {
+  std::vector<Event> events;
+  for (std::size_t i = 0; i < entries->elements; ++i) {
+    const redisReply* entry = entries->element[i];
+    const redisReply* value = nullptr;
+    if (entry->type == REDIS_REPLY_ARRAY && entry->elements == 2 && entry->element[1]->type == REDIS_REPLY_ARRAY &&
+        entry->element[1]->elements == 2) {
+      value = entry->element[1]->element[1];
+    }
+    auto event = value ? storage::event_from_json(json::parse(std::string_view(value->str, value->len), nullptr, false))
+                       : std::nullopt;
+    if (!event || event->seq != first_seq + events.size()) {
+      throw RoomLogError("the log of room " + std::string(room_id) + " in Redis has a gap or a damaged entry");
+    }
+    events.push_back(std::move(*event));
+  }
+  return events;
+}
+
+std::string meta_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:meta"; }
+std::string log_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:log"; }
+
+std::string random_epoch() {
+  std::array<std::uint8_t, 12> bytes{};
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::getrandom(bytes.data() + done, bytes.size() - done, 0);
+    if (n <= 0) throw RoomLogError("getrandom failed");
+    done += static_cast<std::size_t>(n);
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0xF]);
+  }
+  return out;
+}
+
+// The connection failed while a command was on it: it may or may not have run.
+class RedisIoError : public RoomLogError {
+public:
+  using RoomLogError::RoomLogError;
+};
+
+std::uint64_t to_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size()) return 0;
+  return v;
+}
+
+} // namespace
+
+std::variant<std::vector<RedisEndpoint>, std::string> parse_redis_urls(std::string_view text) {
+  std::vector<RedisEndpoint> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.starts_with("redis://")) return "'" + std::string(item) + "' is not a redis://HOST:PORT URL";
+    item.remove_prefix(8);
+    if (!item.empty() && item.back() == '/') item.remove_suffix(1);
+    RedisEndpoint ep;
+    const auto colon = item.rfind(':');
+    if (colon == std::string_view::npos) {
+      ep.host = std::string(item);
+    } else {
+      ep.host = std::string(item.substr(0, colon));
+      const auto port = to_u64(item.substr(colon + 1));
+      if (port == 0 || port > 65535) return "'" + std::string(item) + "' has no valid port";
+      ep.port = static_cast<std::uint16_t>(port);
+    }
+    if (ep.host.size() > 2 && ep.host.front() == '[' && ep.host.back() == ']') ep.host = ep.host.substr(1, ep.host.size() - 2);
+    if (ep.host.empty() || ep.host.find_first_of("/@?[]") != std::string::npos) {
+      return "'" + std::string(item) + "' has no valid host (user, password and database are not supported)";
+    }
+    out.push_back(std::move(ep));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (out.empty()) return std::string("no Redis URL given");
+  return out;
+}
+
+std::size_t shard_for(std::string_view room_id, std::size_t shards) {
+  if (shards <= 1) return 0;
+  std::uint64_t key = 14695981039346656037ull; // FNV-1a
+  for (unsigned char c : room_id) key = (key ^ c) * 1099511628211ull;
+  // Jump consistent hash (Lamping and Veach, 2014).
+  std::int64_t b = -1;
+  std::int64_t j = 0;
+  while (j < static_cast<std::int64_t>(shards)) {
+    b = j;
+    key = key * 2862933555777941757ull + 1;
+    j = static_cast<std::int64_t>(static_cast<double>(b + 1) *
+                                  (static_cast<double>(1ll << 31) / static_cast<double>((key >> 33) + 1)));
+  }
+  return static_cast<std::size_t>(b);
+}
+
+struct RedisRoomLog::Reply {
+  std::unique_ptr<redisReply, void (*)(void*)> ptr{nullptr, freeReplyObject};
+  const redisReply* operator->() const { return ptr.get(); }
+  std::string_view str() const { return {ptr->str, ptr->len}; }
+};
+
+struct RedisRoomLog::Shard {
+  RedisEndpoint endpoint;
+  std::size_t index = 0;
+  std::mutex mutex;
+  redisContext* context = nullptr;
+  ~Shard() {
+    if (context) redisFree(context);
+  }
+};
+
+RedisRoomLog::RedisRoomLog(std::vector<RedisEndpoint> shards, std::shared_ptr<PubSub> pubsub, RedisLogOptions options)
+    : pubsub_(std::move(pubsub)), options_(options) {
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    auto s = std::make_unique<Shard>();
+    s->endpoint = std::move(shards[i]);
+    s->index = i;
+    shards_.push_back(std::move(s));
+  }
+  if (shards_.empty()) throw RoomLogError("no Redis server configured");
+  if (pubsub_) {
+    pubsub_->set_handlers(
+        [this](std::size_t, std::string_view channel, std::string_view payload) { on_message(channel, payload); },
+        [this](std::size_t, std::string_view channel) {
+          // "colloquy:room:{R}" -> R
+          if (!channel.starts_with("colloquy:room:{") || !channel.ends_with("}")) return;
+          const std::string room(channel.substr(15, channel.size() - 16));
+          std::lock_guard lock(observer_mutex_);
+          if (observer_) observer_->on_watch_confirmed(room);
+        });
+  }
+}
+
+RedisRoomLog::~RedisRoomLog() = default;
+
+void RedisRoomLog::set_observer(RoomLogObserver* observer) {
+  std::lock_guard lock(observer_mutex_);
+  observer_ = observer;
+}
+
+std::string RedisRoomLog::channel_of(std::string_view room_id) { return "colloquy:room:{" + std::string(room_id) + "}"; }
+
+RedisRoomLog::Shard& RedisRoomLog::shard(std::string_view room_id) const {
+  return *shards_[shard_for(room_id, shards_.size())];
+}
+
+void RedisRoomLog::watch(std::string_view room_id) {
+  if (pubsub_) pubsub_->subscribe(shard_for(room_id, shards_.size()), channel_of(room_id));
+}
+
+void RedisRoomLog::unwatch(std::string_view room_id) {
+  if (pubsub_) pubsub_->unsubscribe(shard_for(room_id, shards_.size()), channel_of(room_id));
+  std::lock_guard lock(mutex_);
+  epochs_.erase(std::string(room_id));
+}
+
+// One command on the shard's blocking connection, (re)connecting first if needed. A connection
+// that broke since its last use (Redis restarted) is only found out by using it, so `retry`
+// sends once more on a fresh connection.
+RedisRoomLog::Reply RedisRoomLog::command(Shard& s, const std::vector<std::string>& args, bool retry) const {
+  try {
+    return command_once(s, args);
+  } catch (const RedisIoError&) {
+    if (!retry) throw;
+    return command_once(s, args);
+  }
+}
+
+RedisRoomLog::Reply RedisRoomLog::command_once(Shard& s, const std::vector<std::string>& args) const {
+  std::lock_guard lock(s.mutex);
+  const timeval timeout{options_.command_timeout_ms / 1000, (options_.command_timeout_ms % 1000) * 1000};
+  if (!s.context || s.context->err) {
+    if (s.context) redisFree(s.context);
+    s.context = redisConnectWithTimeout(s.endpoint.host.c_str(), s.endpoint.port, timeout);
+    if (!s.context || s.context->err) {
+      const std::string why = s.context ? s.context->errstr : "out of memory";
+      if (s.context) redisFree(s.context);
+      s.context = nullptr;
+      throw RoomLogError("cannot reach Redis at " + s.endpoint.text() + ": " + why);
+    }
+    redisSetTimeout(s.context, timeout);
+  }
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  Reply reply;
+  reply.ptr.reset(static_cast<redisReply*>(
+      redisCommandArgv(s.context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  if (!reply.ptr) {
+    const std::string why = s.context->errstr;
+    redisFree(s.context);
+    s.context = nullptr;
+    throw RedisIoError("Redis at " + s.endpoint.text() + " failed: " + why);
+  }
+  if (reply->type == REDIS_REPLY_ERROR) throw RoomLogError("Redis error: " + std::string(reply.str()));
+  return reply;
+}
+
+void RedisRoomLog::remember_epoch(std::string_view room_id, std::string epoch) const {
+  std::lock_guard lock(mutex_);
+  epochs_[std::string(room_id)] = std::move(epoch);
+}
+
+std::string RedisRoomLog::epoch_of(std::string_view room_id) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = epochs_.find(std::string(room_id)); it != epochs_.end()) return it->second;
+  }
+  Reply r = command(shard(room_id), {"HGET", meta_key(room_id), "epoch"});
+  if (r->type != REDIS_REPLY_STRING) return {};
+  std::string epoch(r.str());
+  remember_epoch(room_id, epoch);
+  return epoch;
+}
+
+bool RedisRoomLog::append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].seq != expected_seq + 1 + i) return false;
+  }
+  if (events.empty()) return true;
+  std::string epoch = expected_seq == 0 ? random_epoch() : epoch_of(room_id);
+  if (epoch.empty()) throw RoomLogError("the log of room " + std::string(room_id) + " is gone from Redis");
+
+  json published = json::array();
+  std::vector<std::string> args{"EVAL", std::string(append_script), "2", meta_key(room_id), log_key(room_id),
+                                std::to_string(expected_seq), epoch, channel_of(room_id), ""};
+  for (const auto& e : events) {
+    json stored = storage::event_to_json(e);
+    args.push_back(stored.dump());
+    published.push_back(std::move(stored));
+  }
+  args[8] = json{{"room", room_id}, {"epoch", epoch}, {"events", std::move(published)}}.dump();
+
+  Reply r;
+  try {
+    r = command(shard(room_id), args, /*retry=*/false);
+  } catch (const RedisIoError&) {
+    // Did it land before the connection broke? The entry at expected+1 tells: ours, or not.
+    Reply check = command(shard(room_id), {"XRANGE", log_key(room_id), std::to_string(expected_seq + 1) + "-1",
+                                           std::to_string(expected_seq + 1) + "-1"});
+    if (check->type == REDIS_REPLY_ARRAY && check->elements == 1 && check->element[0]->elements == 2 &&
+        check->element[0]->element[1]->elements == 2) {
+      const redisReply* value = check->element[0]->element[1]->element[1];
+      if (std::string_view(value->str, value->len) == args[9]) {
+        remember_epoch(room_id, epoch);
+        return true;
+      }
+    }
+    r = command(shard(room_id), args, /*retry=*/false);
+  }
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING) {
+    throw RoomLogError("unexpected reply from the append script");
+  }
+  const std::string_view status(r->element[0]->str, r->element[0]->len);
+  if (status == "epoch") {
+    std::lock_guard lock(mutex_);
+    epochs_.erase(std::string(room_id));
+    throw RoomLogError("the log of room " + std::string(room_id) +
+                       " was lost or reset in Redis (epoch changed); it is not replayed as if whole");
+  }
+  if (status != "ok") return false;
+  remember_epoch(room_id, epoch);
+  const std::uint64_t last = expected_seq + events.size();
+  if (last >= 2 * options_.keep_events && last / options_.keep_events != expected_seq / options_.keep_events) {
+    try {
+      compact(room_id);
+    } catch (const std::exception& e) {
+      logger::warn("room log compaction of " + std::string(room_id) + " failed: " + e.what());
+    }
+  }
+  return true;
+}
+
+std::optional<RoomHistory> RedisRoomLog::history(std::string_view room_id) const {
+  Reply r = command(shard(room_id), {"EVAL", std::string(read_script), "2", meta_key(room_id), log_key(room_id), ""});
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) return std::nullopt; // no such room
+  const std::string epoch(r->element[0]->str, r->element[0]->len);
+  const std::uint64_t last = to_u64({r->element[1]->str, r->element[1]->len});
+  RoomHistory history;
+  if (r->element[2]->len > 0) {
+    auto base = storage::room_from_json(json::parse(std::string_view(r->element[2]->str, r->element[2]->len), nullptr, false));
+    if (!base) throw RoomLogError("the snapshot of room " + std::string(room_id) + " in Redis is damaged");
+    history.base = std::move(*base);
+  }
+  history.base.id = std::string(room_id);
+  history.events = parse_entries(r->element[4], history.base.seq + 1, room_id);
+  if (history.base.seq + history.events.size() != last) {
+    throw RoomLogError("the log of room " + std::string(room_id) + " in Redis is shorter than its sequence says");
+  }
+  remember_epoch(room_id, epoch);
+  return history;
+}
+
+std::optional<std::vector<Event>> RedisRoomLog::read(std::string_view room_id, std::uint64_t after_seq) const {
+  const std::string epoch = epoch_of(room_id);
+  Reply r = command(shard(room_id), {"EVAL", std::string(read_script), "2", meta_key(room_id), log_key(room_id),
+                                     std::to_string(after_seq + 1) + "-0"});
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 || std::string_view(r->element[0]->str, r->element[0]->len) != epoch) {
+    throw RoomLogError("the log of room " + std::string(room_id) + " was lost or reset in Redis (epoch changed)");
+  }
+  if (after_seq < to_u64({r->element[3]->str, r->element[3]->len})) return std::nullopt; // folded into the snapshot
+  return parse_entries(r->element[4], after_seq + 1, room_id);
+}
+
+std::uint64_t RedisRoomLog::last_seq(std::string_view room_id) const {
+  Reply r = command(shard(room_id), {"HGET", meta_key(room_id), "seq"});
+  return r->type == REDIS_REPLY_STRING ? to_u64(r.str()) : 0;
+}
+
+// Folds all but the newest keep_events events into the snapshot and trims the stream.
+void RedisRoomLog::compact(std::string_view room_id) const {
+  auto history = this->history(room_id);
+  if (!history || history->events.size() <= options_.keep_events) return;
+  const std::size_t fold = history->events.size() - options_.keep_events;
+  RoomState base = std::move(history->base);
+  for (std::size_t i = 0; i < fold; ++i) evolve(base, history->events[i]);
+  command(shard(room_id), {"EVAL", std::string(snapshot_script), "2", meta_key(room_id), log_key(room_id),
+                           epoch_of(room_id), std::to_string(base.seq), storage::room_to_json(base).dump()});
+}
+
+bool RedisRoomLog::healthy() const {
+  for (const auto& s : shards_) {
+    try {
+      Reply r = command(*s, {"PING"});
+      if (r->type != REDIS_REPLY_STATUS) return false;
+    } catch (const RoomLogError&) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void RedisRoomLog::on_message(std::string_view /*channel*/, std::string_view payload) {
+  const json message = json::parse(payload, nullptr, false);
+  if (message.is_discarded() || !message.is_object() || !message.contains("room") || !message["room"].is_string() ||
+      !message.contains("epoch") || !message["epoch"].is_string() || !message.contains("events") ||
+      !message["events"].is_array()) {
+    logger::warn("ignored a malformed room notification from Redis");
+    return;
+  }
+  const std::string room = message["room"].get<std::string>();
+  {
+    std::lock_guard lock(mutex_);
+    auto it = epochs_.find(room);
+    // A notification of another epoch belongs to a log this replica does not follow.
+    if (it != epochs_.end() && it->second != message["epoch"].get<std::string>()) return;
+  }
+  std::vector<Event> events;
+  for (const auto& e : message["events"]) {
+    auto event = storage::event_from_json(e);
+    if (!event) {
+      logger::warn("ignored a room notification with a damaged event");
+      return;
+    }
+    events.push_back(std::move(*event));
+  }
+  std::lock_guard lock(observer_mutex_);
+  if (observer_) observer_->on_remote_events(room, std::move(events));
+}
+
+} // namespace colloquy

@@ -1,0 +1,183 @@
+// Several instances sharing rooms through a real redis-server (README: Scale-out).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRoom } from '../lib/api.js';
+import { startRedis, type RunningRedis } from '../lib/redis.js';
+import { joinFacilitator, joinParticipant, joinWith } from '../lib/room.js';
+import { startServer, type RunningServer } from '../lib/server.js';
+import { TestClient } from '../lib/ws-client.js';
+
+let redis: RunningRedis;
+let a: RunningServer;
+let b: RunningServer;
+let c: RunningServer;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  [a, b, c] = await Promise.all([1, 2, 3].map(() => startServer({ args: ['--redis', redis.url] })));
+});
+afterAll(async () => {
+  await Promise.all([a, b, c].map((s) => s?.stop()));
+  await redis?.stop();
+});
+
+describe('rooms shared through Redis', () => {
+  it('a room created on A is joined on B and C; every change reaches every instance in one order', async () => {
+    const room = await createRoom(a.baseUrl, 'Spring cohort');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(b.wsUrl, room, 'Ada');
+    expect(ada.result.snapshot.members.map((m: { name: string }) => m.name)).toEqual(['Grace', 'Ada']);
+    const lin = await joinParticipant(c.wsUrl, room, 'Lin');
+    expect(lin.result.snapshot.seq).toBe(4);
+
+    // Grace on A sees both joins made through B and C, in seq order.
+    const seen = [await grace.client.nextEvent(), await grace.client.nextEvent()];
+    expect(seen.map((e) => [e.seq, e.event.member.name])).toEqual([[3, 'Ada'], [4, 'Lin']]);
+    const adaSees = await ada.client.nextEvent();
+    expect(adaSees).toEqual(seen[1]);
+
+    // Lin leaves on C: A and B hear it.
+    await lin.client.request({ type: 'leave' });
+    const left = await grace.client.nextEvent();
+    expect(left.event).toEqual({ kind: 'member_left', member_id: lin.id });
+    expect(await ada.client.nextEvent()).toEqual(left);
+  });
+
+  it('resume moves a member to another instance without a duplicate, replaying what was missed', async () => {
+    const room = await createRoom(b.baseUrl, 'Autumn set');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(b.wsUrl, room, 'Ada');
+    const last = ada.result.snapshot.seq;
+    ada.client.terminate();
+    await grace.client.nextEvent((e) => e.event.kind === 'member_connection_lost');
+    await joinParticipant(a.wsUrl, room, 'Kim');
+
+    const back = await TestClient.connectWelcomed(c.wsUrl, 'ada-on-c');
+    const result = await back.request({ type: 'join', room: room.room, resume: ada.token, after: last });
+    expect(result.member.id).toBe(ada.id);
+    expect(result.replay).toEqual({ after: last, events: 3 });
+    const kinds = [];
+    for (let i = 0; i < 3; i++) kinds.push((await back.nextEvent()).event.kind);
+    expect(kinds).toEqual(['member_connection_lost', 'member_joined', 'member_back']);
+    const probe = await joinWith(b.wsUrl, { room: room.room, resume: grace.token }, 'grace-probe');
+    expect(probe.result.snapshot.members.map((m: { name: string }) => m.name)).toEqual(['Grace', 'Ada', 'Kim']);
+  });
+
+  it('conflicting joins through three instances at once: one order, nobody lost', async () => {
+    const room = await createRoom(c.baseUrl, 'Busy room');
+    const watcher = await joinFacilitator(a.wsUrl, room, 'Grace');
+    const servers = [a, b, c, a, b, c, a, b, c];
+    const members = await Promise.all(servers.map((s, i) => joinParticipant(s.wsUrl, room, `P${i}`)));
+    const ids = new Set(members.map((m) => m.id));
+    expect(ids.size).toBe(9);
+    const events = [];
+    for (let i = 0; i < 9; i++) events.push(await watcher.client.nextEvent());
+    expect(events.map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(new Set(events.map((e) => e.event.member.id))).toEqual(ids);
+    // The log in Redis has exactly these 11 events.
+    expect(await redis.cli('XLEN', `colloquy:room:{${room.room}}:log`)).toBe('11');
+  });
+
+  it('/readyz is ready with Redis up', async () => {
+    const r = await fetch(`${a.baseUrl}/readyz`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ status: 'ready' });
+  });
+});
+
+describe('Redis trouble', () => {
+  it('CLIENT KILL TYPE pubsub while events flow: the gap is detected and filled, in order', async () => {
+    const room = await createRoom(a.baseUrl, 'Killed subscriber');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(b.wsUrl, room, 'Ada');
+    await grace.client.nextEvent((e) => e.event.kind === 'member_joined');
+    // Drop every subscriber connection, then change the room from C at once, before A resubscribes.
+    await redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const joined = [];
+    for (let i = 0; i < 5; i++) joined.push(await joinParticipant(c.wsUrl, room, `Late${i}`));
+    // A and B learn all five, without gaps or duplicates, once their subscribers are back.
+    for (const watcher of [grace, ada]) {
+      const events = [];
+      for (let i = 0; i < 5; i++) events.push(await watcher.client.nextEvent(undefined, 10_000));
+      expect(events.map((e) => e.seq)).toEqual([4, 5, 6, 7, 8]);
+      expect(events.map((e) => e.event.member.name)).toEqual(['Late0', 'Late1', 'Late2', 'Late3', 'Late4']);
+    }
+  });
+
+  it('DEBUG SLEEP on Redis delays changes but loses none', async () => {
+    const room = await createRoom(b.baseUrl, 'Sleepy');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    const sleep = redis.cli('DEBUG', 'SLEEP', '0.5');
+    const joins = [0, 1, 2].map((i) => joinParticipant([a, b, c][i]!.wsUrl, room, `S${i}`));
+    await sleep;
+    const members = await Promise.all(joins).catch((e) => {
+      throw new Error(`${e}\nA:${a.stderr()}\nB:${b.stderr()}\nC:${c.stderr()}`);
+    });
+    expect(new Set(members.map((m) => m.id)).size).toBe(3);
+    const events = [];
+    for (let i = 0; i < 3; i++) events.push(await grace.client.nextEvent(undefined, 10_000));
+    expect(events.map((e) => e.seq)).toEqual([3, 4, 5]);
+  });
+
+  it('restart Redis: service resumes and no acknowledged event is lost', async () => {
+    const room = await createRoom(c.baseUrl, 'Restarted');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(b.wsUrl, room, 'Ada');
+    await grace.client.nextEvent();
+    await redis.restart();
+    // Readiness follows Redis; changes work again through every instance.
+    const kim = await joinParticipant(c.wsUrl, room, 'Kim');
+    expect(kim.result.snapshot.members.map((m: { name: string }) => m.name)).toEqual(['Grace', 'Ada', 'Kim']);
+    const e = await grace.client.nextEvent(undefined, 10_000);
+    expect(e.seq).toBe(4);
+    expect(e.event.member.name).toBe('Kim');
+    expect((await fetch(`${a.baseUrl}/readyz`)).status).toBe(200);
+    void ada;
+  });
+});
+
+describe('a lost room log', () => {
+  it('is detected by its epoch and never replayed or extended as if whole', async () => {
+    const room = await createRoom(a.baseUrl, 'Wiped');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    // Redis loses everything (restarted without persistence, or flushed by mistake).
+    await redis.cli('FLUSHALL');
+    const client = await TestClient.connectWelcomed(a.wsUrl, 'after-wipe');
+    const error = await client.send({ type: 'join', room: room.room, code: room.join_code, name: 'Ada' });
+    expect(error).toMatchObject({ type: 'error', code: 'unavailable' });
+    expect(await redis.cli('EXISTS', `colloquy:room:{${room.room}}:log`)).toBe('0');
+    // An instance without the replica finds no room at all.
+    const elsewhere = await TestClient.connectWelcomed(c.wsUrl, 'elsewhere');
+    expect(await elsewhere.send({ type: 'join', room: room.room, code: room.join_code, name: 'Ada' })).toMatchObject({
+      code: 'room_not_found',
+    });
+    void grace;
+  });
+});
+
+describe('stream length', () => {
+  it('snapshots and trimming bound a room stream; late joiners and old positions still get the room right', async () => {
+    const room = await createRoom(a.baseUrl, 'Long session');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(b.wsUrl, room, 'Ada');
+    const oldPosition = ada.result.snapshot.seq;
+    // Ada leaves and comes back 1,100 times: 2,200 events.
+    for (let i = 0; i < 1100; i++) {
+      await ada.client.request({ type: 'leave' });
+      await ada.client.request({ type: 'join', room: room.room, resume: ada.token });
+    }
+    const length = Number(await redis.cli('XLEN', `colloquy:room:{${room.room}}:log`));
+    expect(length).toBeLessThanOrEqual(2048);
+    expect(Number(await redis.cli('HGET', `colloquy:room:{${room.room}}:meta`, 'snapshot_seq'))).toBeGreaterThan(0);
+
+    // A member far behind gets a snapshot, not a replay; the room is whole.
+    const far = await TestClient.connectWelcomed(c.wsUrl, 'far-behind');
+    const result = await far.request({ type: 'join', room: room.room, resume: grace.token, after: oldPosition });
+    expect(result.replay).toBeUndefined();
+    // created, Grace, Ada, then 2,200 leave/come-back events; Grace resuming while online adds none.
+    expect(result.snapshot.seq).toBe(3 + 2200);
+    expect(result.snapshot.members.map((m: { name: string; presence: string }) => [m.name, m.presence])).toEqual([
+      ['Grace', 'online'],
+      ['Ada', 'online'],
+    ]);
+  }, 60_000);
+});
