@@ -88,7 +88,11 @@ for suite in "${suites[@]}"; do
       record fuzz "$status" "$((1 - status))" "$status"
       ;;
     client) run_vitest client "$root/client-web" test ;;
-    integration) run_vitest integration "$root/tests" test:integration ;;
+    integration)
+      step "typecheck (tests/)"
+      (cd "$root/tests" && npm run --silent typecheck) || record typecheck 1 0 1
+      run_vitest integration "$root/tests" test:integration
+      ;;
     e2e) run_vitest e2e "$root/tests" test:e2e ;;
     *) die "unknown suite '$suite' (unit, fuzz, client, integration, e2e)" ;;
   esac

@@ -192,7 +192,7 @@ struct RoomHub::Impl final : RoomLogObserver {
   // catches up and decides again on the newer state (so a command is judged against the room as
   // it really is, and two instances never both extend the same state). Caller holds the mutex.
   std::variant<Decision, Error> commit(RoomEntry& room, const Command& command) {
-    constexpr int attempts = 5;
+    constexpr int attempts = 16; // each lost race costs a range read; under human-paced use one is rare
     for (int attempt = 0; attempt < attempts; ++attempt) {
       auto result = decide(room.state, command, options.now_ms(), Limits{options.max_members_per_room});
       if (auto* error = std::get_if<Error>(&result)) return *error;

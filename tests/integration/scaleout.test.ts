@@ -13,7 +13,8 @@ let c: RunningServer;
 
 beforeAll(async () => {
   redis = await startRedis();
-  [a, b, c] = await Promise.all([1, 2, 3].map(() => startServer({ args: ['--redis', redis.url] })));
+  const start = () => startServer({ args: ['--redis', redis.url] });
+  [a, b, c] = await Promise.all([start(), start(), start()]);
 });
 afterAll(async () => {
   await Promise.all([a, b, c].map((s) => s?.stop()));

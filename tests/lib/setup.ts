@@ -1,6 +1,7 @@
 // Safety net for every test file: no client socket or server process outlives its test / file.
 // Clients opened in beforeAll are shared by the file's tests and live until afterAll.
 import { afterAll, afterEach, beforeEach } from 'vitest';
+import { stopAllProxies } from './proxy.js';
 import { stopAllRedis } from './redis.js';
 import { stopAllServers } from './server.js';
 import { markSharedClients, terminateAllClients, terminateTestClients } from './ws-client.js';
@@ -16,6 +17,7 @@ afterEach(() => {
 
 afterAll(async () => {
   terminateAllClients();
+  await stopAllProxies();
   await stopAllServers();
   await stopAllRedis();
 });

@@ -36,6 +36,12 @@ export class TestClient {
   private waiters: Waiter[] = [];
   private nextId = 1;
   readonly closed: Promise<CloseInfo>;
+  private readonly listeners: ((frame: Frame) => void)[] = [];
+
+  /** Calls fn with every frame as it arrives, in order, before anyone awaiting it resumes. */
+  onFrame(fn: (frame: Frame) => void): void {
+    this.listeners.push(fn);
+  }
   private closeInfo: CloseInfo | undefined;
   private readonly welcomePromise: Promise<Frame>;
 
@@ -65,6 +71,7 @@ export class TestClient {
         frame = { __unparsed: text };
       }
       this.received.push({ frame, text, binary: isBinary, at: Date.now() });
+      for (const listener of this.listeners) listener(frame);
       const i = this.waiters.findIndex((w) => w.pred(frame));
       if (i >= 0) {
         const [w] = this.waiters.splice(i, 1);
