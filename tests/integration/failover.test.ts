@@ -34,6 +34,7 @@ class ResumingMember {
   duplicates: number[] = [];
   gaps: string[] = [];
   reconnects = 0;
+  closes: { code: number; reason: string }[] = [];
   private stopped = false;
 
   constructor(
@@ -66,11 +67,20 @@ class ResumingMember {
       }
     });
     await client.request({ type: 'join', id, room: this.room.room, ...credentials });
-    void client.closed.then(async () => {
+    void client.closed.then(async (close) => {
       if (this.stopped) return;
+      this.closes.push({ code: close.code, reason: close.reason });
       this.reconnects++;
-      await sleep(50 + Math.random() * 200);
-      await this.connect({ resume: this.token, after: this.seq });
+      // As the web client: retry with a short jittered delay until it is back in.
+      for (let attempt = 0; !this.stopped && attempt < 20; attempt++) {
+        await sleep(50 + Math.random() * 200);
+        try {
+          await this.connect({ resume: this.token, after: this.seq });
+          return;
+        } catch {
+          // the instance it reached went away too: try again
+        }
+      }
     });
   }
 
@@ -106,9 +116,11 @@ describe('an instance dies mid-session', () => {
     chatting = false;
     await chat;
 
-    // Everyone reaches the room's last seq.
-    const last = Number(await redis.cli('HGET', `colloquy:room:{${room.room}}:meta`, 'seq'));
+    // Everyone is back in, then reaches the room's last seq.
     const deadline = Date.now() + 10_000;
+    while (members.some((m) => !m.client.isOpen) && Date.now() < deadline) await sleep(50);
+    await sleep(300);
+    const last = Number(await redis.cli('HGET', `colloquy:room:{${room.room}}:meta`, 'seq'));
     while (members.some((m) => m.seq < last) && Date.now() < deadline) await sleep(50);
     for (const m of members) {
       expect(m.gaps, `${m.name} gaps`).toEqual([]);
@@ -128,3 +140,36 @@ describe('an instance dies mid-session', () => {
     for (const m of members) m.stop();
   }, 30_000);
 });
+
+describe('an instance drains (SIGTERM)', () => {
+  it('closes its WebSockets with 1001, its members resume on the others without loss, and it exits 0', async () => {
+    const room = await createRoom(proxy.baseUrl, 'Drain');
+    const members = ['Ada', 'Lin', 'Kim', 'Sam', 'Joy', 'Ravi'].map((n) => new ResumingMember(n, room));
+    for (const m of members) await m.start();
+    const live = servers.filter((s) => s !== servers[1]); // the second one was killed above
+    const chatter = await joinParticipant(live[0]!.wsUrl, room, 'Chatter');
+    const victim = live[1]!;
+    const exited = victim.stop();
+    for (let i = 0; i < 10; i++) {
+      await chatter.client.request({ type: 'leave' });
+      await chatter.client.request({ type: 'join', room: room.room, resume: chatter.token });
+    }
+    expect((await exited).code).toBe(0);
+    // Everyone who was on the drained instance is back in (their returns are events too) ...
+    const deadline = Date.now() + 10_000;
+    while (members.some((m) => !m.client.isOpen) && Date.now() < deadline) await sleep(50);
+    await sleep(300);
+    // ... and has caught up with the room's last seq.
+    const last = Number(await redis.cli('HGET', `colloquy:room:{${room.room}}:meta`, 'seq'));
+    while (members.some((m) => m.seq < last) && Date.now() < deadline) await sleep(50);
+    for (const m of members) {
+      expect(m.gaps, `${m.name} gaps`).toEqual([]);
+      expect(m.duplicates, `${m.name} duplicates`).toEqual([]);
+      expect(m.seq, `${m.name} seq`).toBe(last);
+    }
+    expect(members.filter((m) => m.reconnects > 0).length).toBeGreaterThanOrEqual(1);
+    expect(members.flatMap((m) => m.closes)).toContainEqual({ code: 1001, reason: 'server_shutdown' });
+    for (const m of members) m.stop();
+  }, 30_000);
+});
+

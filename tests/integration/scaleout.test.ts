@@ -182,3 +182,32 @@ describe('stream length', () => {
     ]);
   }, 60_000);
 });
+
+describe('sharding over two Redis servers', () => {
+  it('spreads rooms over both by room id; each room lives whole on one; instances agree on where', async () => {
+    const r1 = await startRedis();
+    const r2 = await startRedis();
+    const list = `${r1.url},${r2.url}`;
+    const start = () => startServer({ args: ['--redis', list] });
+    const [x, y] = await Promise.all([start(), start()]);
+    const rooms = [];
+    for (let i = 0; i < 12; i++) rooms.push(await createRoom(i % 2 ? x.baseUrl : y.baseUrl, `Sharded ${i}`));
+    // Join each room through the other instance: it finds the room on the same shard.
+    for (const [i, room] of rooms.entries()) {
+      const m = await joinParticipant((i % 2 ? y : x).wsUrl, room, `P${i}`);
+      expect(m.result.snapshot.title).toBe(`Sharded ${i}`);
+      m.client.terminate();
+    }
+    const on = async (r: RunningRedis, room: string) => (await r.cli('EXISTS', `colloquy:room:{${room}}:log`)) === '1';
+    let first = 0;
+    for (const room of rooms) {
+      const [a1, a2] = [await on(r1, room.room), await on(r2, room.room)];
+      expect(a1 !== a2, `room ${room.room} is on exactly one shard`).toBe(true);
+      if (a1) first++;
+    }
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(12);
+    await Promise.all([x.stop(), y.stop()]);
+    await Promise.all([r1.stop(), r2.stop()]);
+  });
+});
