@@ -3,6 +3,7 @@ import {
   BACKOFF_MAX_MS,
   Connection,
   PING_INTERVAL_MS,
+  STARTUP_PING_GAP_MS,
   applyEvent,
   backoffDelay,
   defaultSocketUrl,
@@ -10,6 +11,7 @@ import {
   type Timers,
 } from './connection';
 import { checkCommand } from './protocol';
+import { emptyRoom } from './room-state';
 import { MemoryStorage, storageKeys } from './storage';
 
 const ROOM = 'abcdefghjkmnpqrs';
@@ -142,6 +144,7 @@ function make(random = () => 0.5): Connection {
     },
     timers,
     random,
+    now: () => timers.now,
   });
 }
 
@@ -332,6 +335,8 @@ describe('events', () => {
       name: 'Lin',
       role: 'participant',
       presence: 'online',
+      airtime_ms: 0,
+      hand: false,
     });
     s.receive(event(5, { kind: 'member_connection_lost', member_id: 'm3' }));
     expect(c.getSnapshot().room?.members.find((m) => m.id === 'm3')?.presence).toBe('away');
@@ -423,7 +428,7 @@ describe('events', () => {
   });
 
   it('applyEvent is pure', () => {
-    const room = { id: ROOM, title: 'T', seq: 1, members: [] };
+    const room = { ...emptyRoom(ROOM, 'T'), seq: 1 };
     const next = applyEvent(room, { kind: 'member_joined', member: { id: 'm1', name: 'A', role: 'facilitator' } }, 2);
     expect(room.members).toHaveLength(0);
     expect(next.members).toHaveLength(1);
@@ -497,7 +502,8 @@ describe('keep-alive and leaving', () => {
     timers.advance(PING_INTERVAL_MS);
     timers.advance(PING_INTERVAL_MS);
     const pings = s.commands().filter((m) => m.type === 'ping');
-    expect(pings).toHaveLength(2);
+    // 3 right after joining (clock offset), then one every 25 s.
+    expect(pings).toHaveLength(5);
     const ids = pings.map((p) => Number(p.id));
     expect(ids[1]!).toBeGreaterThan(ids[0]!);
     s.receive({ type: 'reply', id: pings[0]!.id, result: { server_time: 5 } });
@@ -507,6 +513,7 @@ describe('keep-alive and leaving', () => {
   it('leave() sends leave, closes, forgets the token and does not reconnect', () => {
     const c = joinedConnection();
     const s = lastSocket();
+    const pingsBefore = s.commands().filter((m) => m.type === 'ping').length;
     c.leave();
     expect(s.last()).toMatchObject({ type: 'leave' });
     expect(c.getSnapshot().state).toBe('left');
@@ -515,7 +522,7 @@ describe('keep-alive and leaving', () => {
     expect(s.closedWith).not.toBeNull();
     timers.advance(120_000);
     expect(sockets).toHaveLength(1);
-    expect(s.commands().filter((m) => m.type === 'ping')).toHaveLength(0);
+    expect(s.commands().filter((m) => m.type === 'ping')).toHaveLength(pingsBefore);
   });
 
   it('leave() closes after a timeout when the server does not answer', () => {
@@ -538,5 +545,162 @@ describe('keep-alive and leaving', () => {
     lastSocket().receive(joinReply(lastSocket().last().id, { self: 'm3', seq: 6, token: 'NEW' }));
     expect(c.getSnapshot().state).toBe('online');
     expect(storage.getItem(storageKeys.resume(ROOM))).toBe('NEW');
+  });
+});
+
+describe('clock offset', () => {
+  it('estimates from welcome, then from the fastest of the pings sent right after joining', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    timers.now = 10_000;
+    const c = make();
+    c.join('Ada');
+    const s = lastSocket();
+    s.open(); // welcome.server_time = 1, received at local 10 000
+    expect(c.serverOffsetMs).toBe(1 - 10_000);
+    s.receive(joinReply(s.last().id));
+    // 3 pings: at once, then 200 ms apart.
+    const sendTimes: number[] = [];
+    let pings = s.commands().filter((m) => m.type === 'ping');
+    expect(pings).toHaveLength(1);
+    sendTimes.push(timers.now);
+    timers.advance(STARTUP_PING_GAP_MS);
+    sendTimes.push(timers.now);
+    timers.advance(STARTUP_PING_GAP_MS);
+    sendTimes.push(timers.now);
+    pings = s.commands().filter((m) => m.type === 'ping');
+    expect(pings).toHaveLength(3);
+    timers.advance(1_000);
+    expect(s.commands().filter((m) => m.type === 'ping')).toHaveLength(3);
+
+    // Replies arrive now (local 11 400): round trips 1 400, 1 200, 1 000 ms.
+    const now = timers.now;
+    s.receive({ type: 'reply', id: pings[0]!.id, result: { server_time: 50_000 } });
+    expect(c.serverOffsetMs).toBe(50_000 - (sendTimes[0]! + now) / 2);
+    s.receive({ type: 'reply', id: pings[2]!.id, result: { server_time: 60_000 } });
+    const best = 60_000 - (sendTimes[2]! + now) / 2;
+    expect(c.serverOffsetMs).toBe(best);
+    // A slower round trip does not replace it.
+    s.receive({ type: 'reply', id: pings[1]!.id, result: { server_time: 99_000 } });
+    expect(c.serverOffsetMs).toBe(best);
+    expect(c.serverNow()).toBe(timers.now + best);
+    timers.advance(5_000);
+    expect(c.serverNow()).toBe(timers.now + best);
+  });
+
+  it('keeps pinging every 25 s and uses those replies too', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    timers.advance(PING_INTERVAL_MS);
+    const ping = s.commands().filter((m) => m.type === 'ping').pop()!;
+    const sent = timers.now;
+    timers.advance(4);
+    s.receive({ type: 'reply', id: ping.id, result: { server_time: sent + 2 + 777 } });
+    expect(c.serverOffsetMs).toBe(777);
+  });
+
+  it('starts over on a new connection', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const ping = s.commands().find((m) => m.type === 'ping')!;
+    s.receive({ type: 'reply', id: ping.id, result: { server_time: 123_456 } });
+    expect(c.serverOffsetMs).toBe(123_456 - timers.now);
+    s.serverClose(1006);
+    timers.advance(1_000);
+    lastSocket().open(); // welcome server_time 1
+    expect(c.serverOffsetMs).toBe(1 - timers.now);
+  });
+});
+
+describe('live-round commands', () => {
+  it('sends each helper as a valid command (FakeSocket checks every frame)', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    void c.setRole('m1', 'co_facilitator');
+    void c.handOver('m1');
+    void c.claimFacilitation();
+    void c.setAirtimeVisibility('facilitators');
+    void c.startRound('shuffle', 120, false);
+    void c.startRound(['m1', 'm2'], 60);
+    void c.finishTurn();
+    void c.passTurn();
+    void c.skipTurn();
+    void c.moveLater('m1');
+    void c.endRound();
+    void c.raiseHand();
+    void c.lowerHand();
+    void c.lowerHand('m1');
+    void c.giveFloor();
+    void c.giveFloor('m1');
+    void c.releaseFloor();
+    void c.floorSettings(null, true, false);
+    void c.floorSettings(90, false, true);
+    void c.startTimer('phase', 900);
+    void c.extendTimer('turn', 60);
+    void c.extendTimer('turn', -30);
+    void c.timerAction('phase', 'pause');
+    void c.timerAction('phase', 'resume');
+    void c.timerAction('phase', 'reset');
+    const sent = s.commands().filter((m) => m.type !== 'ping' && m.type !== 'join');
+    expect(sent.map((m) => m.type)).toEqual([
+      'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_start', 'round_finish',
+      'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'hand_lower',
+      'floor_give', 'floor_give', 'floor_release', 'floor_settings', 'floor_settings', 'timer', 'timer', 'timer',
+      'timer', 'timer', 'timer',
+    ]);
+    expect(sent[4]).toMatchObject({ order: 'shuffle', turn_seconds: 120, auto_advance: false });
+    expect(sent[12]).not.toHaveProperty('member');
+    expect(sent[22]).toEqual({ type: 'timer', id: sent[22]!.id, timer: 'phase', action: 'pause' });
+  });
+
+  it('resolves with the reply, or with the error, which shows as commandError until the next command', async () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const p1 = c.raiseHand();
+    const id1 = s.last().id;
+    s.receive({ type: 'error', id: id1, code: 'hand_already_raised', message: 'your hand is raised already' });
+    await expect(p1).resolves.toEqual({ ok: false, code: 'hand_already_raised', message: 'your hand is raised already' });
+    expect(c.getSnapshot().commandError).toEqual({ code: 'hand_already_raised', message: 'your hand is raised already' });
+    expect(c.getSnapshot().state).toBe('online');
+    const p2 = c.lowerHand();
+    expect(c.getSnapshot().commandError).toBeNull();
+    s.receive({ type: 'reply', id: s.last().id, result: {} });
+    await expect(p2).resolves.toEqual({ ok: true, result: {} });
+  });
+
+  it('refuses locally when not connected, and settles commands in flight when the connection drops', async () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const inFlight = c.endRound();
+    s.serverClose(1006);
+    await expect(inFlight).resolves.toMatchObject({ ok: false, code: 'not_connected' });
+    await expect(c.raiseHand()).resolves.toMatchObject({ ok: false, code: 'not_connected' });
+    expect(c.getSnapshot().commandError?.code).toBe('not_connected');
+  });
+
+  it('applies 1.2 events with the event time, and follows a change of its own role', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    s.receive(event(4, { kind: 'turn_started', member_id: 'm2', mode: 'floor' }));
+    expect(c.getSnapshot().room?.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 1004 });
+    s.receive(event(5, { kind: 'role_changed', member_id: 'm2', role: 'observer' }));
+    expect(c.getSnapshot().self?.role).toBe('observer');
+    expect(c.getSnapshot().room?.members.find((m) => m.id === 'm2')?.role).toBe('observer');
+  });
+
+  it('takes the 1.2 snapshot fields from the join reply', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    const c = make();
+    c.join('Ada');
+    const s = lastSocket();
+    s.open();
+    const reply = joinReply(s.last().id) as { result: { snapshot: Record<string, unknown> } };
+    reply.result.snapshot.floor = { queue: ['m1'], turn_seconds: 60, auto_advance: true, quieter_first: false };
+    reply.result.snapshot.timers = { phase: { state: 'paused', duration_ms: 9000, ends_at: null, remaining_ms: 4000 } };
+    s.receive(reply);
+    const room = c.getSnapshot().room!;
+    expect(room.live).toBe(true);
+    expect(room.floor.queue).toEqual(['m1']);
+    expect(room.timers.phase.remaining_ms).toBe(4000);
+    expect(room.timers.turn.state).toBe('idle');
   });
 });

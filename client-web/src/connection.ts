@@ -2,21 +2,29 @@
 // policy for joining, resuming, resynchronising and reconnecting. No UI code: it is driven by the
 // view through subscribe()/getSnapshot() and unit-tested with a fake socket.
 
+import { ClockOffset } from './clock';
 import {
   CloseCode,
   MAX_NAME_CHARS,
   PROTOCOL_VERSION,
   cleanDisplayText,
   decodeJoinResult,
+  decodePingResult,
   decodeServerMessage,
+  type AirtimeVisibility,
+  type AssignableRole,
   type EventMessage,
   type JoinCommand,
+  type LiveCommand,
   type MemberInfo,
-  type Presence,
-  type Role,
   type RoomEvent,
+  type RoundOrder,
+  type TimerName,
 } from './protocol';
+import { applyEvent, roomFromSnapshot, type RoomView } from './room-state';
 import { readItem, removeItem, storageKeys, writeItem, type StorageLike } from './storage';
+
+export { applyEvent, type RoomMember, type RoomView } from './room-state';
 
 export type ConnectionState =
   /** Not connected: waiting for a name (or for start()). */
@@ -33,20 +41,6 @@ export type ConnectionState =
   /** This member chose to leave. */
   | 'left';
 
-export interface RoomMember {
-  id: string;
-  name: string;
-  role: Role;
-  presence: Presence;
-}
-
-export interface RoomView {
-  id: string;
-  title: string;
-  seq: number;
-  members: RoomMember[];
-}
-
 export interface ConnectionError {
   code: string;
   message: string;
@@ -59,6 +53,8 @@ export interface ConnectionSnapshot {
   /** This client's member; null until joined. */
   self: MemberInfo | null;
   lastError: ConnectionError | null;
+  /** The last live-round command the server refused (shown in the room's error area); cleared by the next command. */
+  commandError: ConnectionError | null;
   /** What this tab holds to join with. */
   credential: 'resume' | 'secret' | 'none';
 }
@@ -94,13 +90,26 @@ export interface ConnectionOptions {
   random?: () => number;
   /** Milliseconds between keep-alive pings. */
   pingIntervalMs?: number;
+  /** The local clock (ms since the epoch); default Date.now. */
+  now?: () => number;
 }
+
+/** The outcome of a command sent with Connection.command(). */
+export type CommandOutcome =
+  | { ok: true; result: Record<string, unknown> }
+  | { ok: false; code: string; message: string };
+
+/** A command without its id (the connection assigns one). */
+export type LiveCommandBody = LiveCommand extends infer C ? (C extends { id: string } ? Omit<C, 'id'> : never) : never;
 
 /** Reconnect delays: 0.5 s doubling to at most 10 s, each with ±30 % jitter. */
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_MAX_MS = 10_000;
 export const BACKOFF_JITTER = 0.3;
 export const PING_INTERVAL_MS = 25_000;
+/** Right after joining: this many pings, this far apart, for a first good clock offset. */
+export const STARTUP_PINGS = 3;
+export const STARTUP_PING_GAP_MS = 200;
 /** How long leave() waits for the server's reply before closing anyway. */
 export const LEAVE_TIMEOUT_MS = 1_500;
 
@@ -121,7 +130,7 @@ const defaultTimers: Timers = {
   clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>),
 };
 
-type Pending = 'join' | 'leave' | 'ping';
+type Pending = 'join' | 'leave' | 'ping' | 'command';
 
 export type RoomEventListener = (event: RoomEvent, room: RoomView) => void;
 
@@ -133,6 +142,12 @@ export class Connection {
   private readonly timers: Timers;
   private readonly random: () => number;
   private readonly pingIntervalMs: number;
+  private readonly now: () => number;
+  private readonly clock = new ClockOffset();
+  /** Local send time of each ping in flight, by command id. */
+  private readonly pingSentAt = new Map<string, number>();
+  private readonly commandWaiters = new Map<string, (outcome: CommandOutcome) => void>();
+  private startupPingTimers: unknown[] = [];
 
   private socket: SocketLike | null = null;
   private welcomed = false;
@@ -161,7 +176,15 @@ export class Connection {
     this.timers = options.timers ?? defaultTimers;
     this.random = options.random ?? Math.random;
     this.pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
-    this.snapshot = { state: 'idle', room: null, self: null, lastError: null, credential: this.credential() };
+    this.now = options.now ?? (() => Date.now());
+    this.snapshot = {
+      state: 'idle',
+      room: null,
+      self: null,
+      lastError: null,
+      commandError: null,
+      credential: this.credential(),
+    };
   }
 
   // ------------------------------------------------------------ public API
@@ -180,6 +203,103 @@ export class Connection {
   onRoomEvent(fn: RoomEventListener): () => void {
     this.eventListeners.add(fn);
     return () => this.eventListeners.delete(fn);
+  }
+
+  /** The estimated server clock offset (server − local), in ms. */
+  get serverOffsetMs(): number {
+    return this.clock.offsetMs;
+  }
+
+  /** The server's time now, as best this client can tell (ms since the epoch). */
+  serverNow(): number {
+    return this.clock.serverTime(this.now());
+  }
+
+  /**
+   * Sends a live-round command. Resolves with the reply or the error; a refused command also sets
+   * `commandError` (with the server's message) for the view's error area.
+   */
+  command(body: LiveCommandBody): Promise<CommandOutcome> {
+    if (!this.socket || this.socket.readyState !== OPEN || !this.joined) {
+      const outcome: CommandOutcome = { ok: false, code: 'not_connected', message: 'Not connected to the session right now. Try again in a moment.' };
+      this.update({ commandError: { code: outcome.code, message: outcome.message } });
+      return Promise.resolve(outcome);
+    }
+    const id = this.newId('command');
+    if (this.snapshot.commandError) this.update({ commandError: null });
+    return new Promise((resolve) => {
+      this.commandWaiters.set(id, resolve);
+      this.send({ ...body, id });
+    });
+  }
+
+  /** Shows an error in the room's error area (a check the view made before sending). */
+  showError(code: string, message: string): void {
+    this.update({ commandError: { code, message } });
+  }
+
+  /** Clears the shown command error (the view's dismiss button). */
+  clearCommandError(): void {
+    if (this.snapshot.commandError) this.update({ commandError: null });
+  }
+
+  // Helpers, one per command of live rounds (1.2).
+  setRole(member: string, role: AssignableRole) {
+    return this.command({ type: 'set_role', member, role });
+  }
+  handOver(member: string) {
+    return this.command({ type: 'hand_over', member });
+  }
+  claimFacilitation() {
+    return this.command({ type: 'claim_facilitation' });
+  }
+  setAirtimeVisibility(airtime_visibility: AirtimeVisibility) {
+    return this.command({ type: 'settings', airtime_visibility });
+  }
+  startRound(order: RoundOrder, turnSeconds: number, autoAdvance = true) {
+    return this.command({ type: 'round_start', order, turn_seconds: turnSeconds, auto_advance: autoAdvance });
+  }
+  finishTurn() {
+    return this.command({ type: 'round_finish' });
+  }
+  passTurn() {
+    return this.command({ type: 'round_pass' });
+  }
+  skipTurn() {
+    return this.command({ type: 'round_skip' });
+  }
+  moveLater(member: string) {
+    return this.command({ type: 'round_later', member });
+  }
+  endRound() {
+    return this.command({ type: 'round_end' });
+  }
+  raiseHand() {
+    return this.command({ type: 'hand_raise' });
+  }
+  /** Lowers this member's hand, or (facilitators) another member's. */
+  lowerHand(member?: string) {
+    return this.command(member === undefined ? { type: 'hand_lower' } : { type: 'hand_lower', member });
+  }
+  /** Gives the floor to `member`, or to the head of the queue. */
+  giveFloor(member?: string) {
+    return this.command(member === undefined ? { type: 'floor_give' } : { type: 'floor_give', member });
+  }
+  releaseFloor() {
+    return this.command({ type: 'floor_release' });
+  }
+  floorSettings(turnSeconds: number | null, autoAdvance: boolean, quieterFirst: boolean) {
+    return this.command({ type: 'floor_settings', turn_seconds: turnSeconds, auto_advance: autoAdvance, quieter_first: quieterFirst });
+  }
+  startTimer(timer: TimerName, seconds: number) {
+    return this.command({ type: 'timer', timer, action: 'start', seconds });
+  }
+  /** Extends (positive) or shortens (negative) a timer. */
+  extendTimer(timer: TimerName, seconds: number) {
+    return this.command({ type: 'timer', timer, action: 'extend', seconds });
+  }
+  timerAction(timer: TimerName, action: 'pause' | 'resume' | 'reset') {
+    return this.command({ type: 'timer', timer, action });
   }
 
   /** True when a stored resume token lets this tab rejoin without asking for a name. */
@@ -323,6 +443,7 @@ export class Connection {
       this.leaveTimer = null;
     }
     this.stopPing();
+    this.failWaiters();
     if (!socket) return;
     this.socket = null;
     socket.onopen = null;
@@ -342,6 +463,7 @@ export class Connection {
     this.joined = false;
     this.stopPing();
     this.pending.clear();
+    this.failWaiters();
     if (!this.wantConnected) return;
     if (code === CloseCode.replaced) {
       this.wantConnected = false;
@@ -375,11 +497,7 @@ export class Connection {
 
   private startPing(): void {
     this.stopPing();
-    this.pingTimer = this.timers.setInterval(() => {
-      if (this.socket && this.socket.readyState === OPEN && this.welcomed) {
-        this.send({ type: 'ping', id: this.newId('ping') });
-      }
-    }, this.pingIntervalMs);
+    this.pingTimer = this.timers.setInterval(() => this.sendPing(), this.pingIntervalMs);
   }
 
   private stopPing(): void {
@@ -387,6 +505,34 @@ export class Connection {
       this.timers.clearInterval(this.pingTimer);
       this.pingTimer = null;
     }
+    for (const h of this.startupPingTimers) this.timers.clearTimeout(h);
+    this.startupPingTimers = [];
+    this.pingSentAt.clear();
+  }
+
+  private sendPing(): void {
+    if (!this.socket || this.socket.readyState !== OPEN || !this.welcomed) return;
+    const id = this.newId('ping');
+    this.pingSentAt.set(id, this.now());
+    this.send({ type: 'ping', id });
+  }
+
+  /** A few pings right after joining, so that countdowns are right from the start. */
+  private startupPings(): void {
+    for (const h of this.startupPingTimers) this.timers.clearTimeout(h);
+    this.startupPingTimers = [];
+    this.sendPing();
+    for (let i = 1; i < STARTUP_PINGS; i++) {
+      this.startupPingTimers.push(this.timers.setTimeout(() => this.sendPing(), i * STARTUP_PING_GAP_MS));
+    }
+  }
+
+  /** Commands in flight on a connection that is gone get no answer: settle them. */
+  private failWaiters(): void {
+    if (this.commandWaiters.size === 0) return;
+    const waiters = [...this.commandWaiters.values()];
+    this.commandWaiters.clear();
+    for (const w of waiters) w({ ok: false, code: 'not_connected', message: 'The connection was lost before the server answered.' });
   }
 
   // ------------------------------------------------------------ commands
@@ -448,6 +594,8 @@ export class Connection {
           return;
         }
         this.welcomed = true;
+        this.clock.reset();
+        this.clock.fromWelcome(msg.server_time, this.now());
         this.startPing();
         this.sendJoin();
         return;
@@ -456,6 +604,8 @@ export class Connection {
         this.pending.delete(msg.id);
         if (kind === 'join') this.handleJoined(msg.result);
         else if (kind === 'leave') this.dropSocket(1000, 'left');
+        else if (kind === 'ping') this.handlePong(msg.id, msg.result);
+        else if (kind === 'command') this.settle(msg.id, { ok: true, result: msg.result });
         return;
       }
       case 'error': {
@@ -463,12 +613,32 @@ export class Connection {
         if (msg.id !== null) this.pending.delete(msg.id);
         if (kind === 'join') this.handleJoinError(msg.code, msg.message);
         else if (kind === 'leave') this.dropSocket(1000, 'left');
+        else if (kind === 'ping') this.pingSentAt.delete(msg.id ?? '');
+        else if (kind === 'command' && msg.id !== null) {
+          this.update({ commandError: { code: msg.code, message: msg.message } });
+          this.settle(msg.id, { ok: false, code: msg.code, message: msg.message });
+        }
         return;
       }
       case 'event':
         this.handleEvent(msg);
         return;
     }
+  }
+
+  private handlePong(id: string, result: unknown): void {
+    const receivedAt = this.now();
+    const sentAt = this.pingSentAt.get(id);
+    this.pingSentAt.delete(id);
+    const pong = decodePingResult(result);
+    if (sentAt === undefined || !pong) return;
+    this.clock.fromPing(pong.server_time, sentAt, receivedAt);
+  }
+
+  private settle(id: string, outcome: CommandOutcome): void {
+    const waiter = this.commandWaiters.get(id);
+    this.commandWaiters.delete(id);
+    waiter?.(outcome);
   }
 
   private handleJoined(result: unknown): void {
@@ -490,7 +660,8 @@ export class Connection {
       this.joined = true;
       this.attempt = 0;
       this.name = joined.member.name;
-      this.update({ state: 'online', self: joined.member, lastError: null, credential: 'resume' });
+      this.update({ state: 'online', self: joined.member, lastError: null, commandError: null, credential: 'resume' });
+      this.startupPings();
       return;
     }
     this.joined = true;
@@ -501,14 +672,11 @@ export class Connection {
       state: 'online',
       self: joined.member,
       lastError: null,
+      commandError: null,
       credential: 'resume',
-      room: {
-        id: snap.room,
-        title: snap.title,
-        seq: snap.seq,
-        members: snap.members.map((m) => ({ ...m })),
-      },
+      room: roomFromSnapshot(snap),
     });
+    this.startupPings();
   }
 
   private handleJoinError(code: string, message: string): void {
@@ -556,8 +724,14 @@ export class Connection {
       this.connect('reconnecting');
       return;
     }
-    const next = applyEvent(room, msg.event, msg.seq);
-    this.update({ room: next });
+    const next = applyEvent(room, msg.event, msg.seq, msg.time);
+    const self = this.snapshot.self;
+    const ev = msg.event;
+    if (self && ev.kind === 'role_changed' && ev.member_id === self.id && ev.role !== self.role) {
+      this.update({ room: next, self: { ...self, role: ev.role } });
+    } else {
+      this.update({ room: next });
+    }
     for (const fn of this.eventListeners) fn(msg.event, next);
   }
 
@@ -566,29 +740,5 @@ export class Connection {
   private update(patch: Partial<ConnectionSnapshot>): void {
     this.snapshot = { ...this.snapshot, ...patch };
     for (const fn of [...this.listeners]) fn();
-  }
-}
-
-/** The room after one event (pure). Unknown kinds change nothing but the seq. */
-export function applyEvent(room: RoomView, event: RoomEvent, seq: number): RoomView {
-  const setPresence = (id: string, presence: Presence): RoomMember[] =>
-    room.members.map((m) => (m.id === id ? { ...m, presence } : m));
-  switch (event.kind) {
-    case 'room_created':
-      return { ...room, seq, title: event.title };
-    case 'member_joined': {
-      const member: RoomMember = { ...event.member, presence: 'online' };
-      const exists = room.members.some((m) => m.id === member.id);
-      const members = exists ? room.members.map((m) => (m.id === member.id ? member : m)) : [...room.members, member];
-      return { ...room, seq, members };
-    }
-    case 'member_left':
-      return { ...room, seq, members: setPresence(event.member_id, 'left') };
-    case 'member_connection_lost':
-      return { ...room, seq, members: setPresence(event.member_id, 'away') };
-    case 'member_back':
-      return { ...room, seq, members: setPresence(event.member_id, 'online') };
-    case 'unknown':
-      return { ...room, seq };
   }
 }

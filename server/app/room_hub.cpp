@@ -11,6 +11,10 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <thread>
 #include <chrono>
 #include <stdexcept>
 #include <unordered_set>
@@ -68,10 +72,17 @@ struct RoomHub::Impl final : RoomLogObserver {
     if (!options.random_bytes) options.random_bytes = system_random_bytes;
     restore();
     if (log.shared()) log.set_observer(this);
+    if (options.run_timers) ticker = std::thread([this] { ticker_loop(); });
   }
 
   ~Impl() override {
     if (log.shared()) log.set_observer(nullptr); // waits for a notification in progress
+    {
+      std::lock_guard lock(ticker_mutex);
+      ticker_stopping = true;
+    }
+    ticker_wake.notify_all();
+    if (ticker.joinable()) ticker.join();
   }
 
   // ---- shared log (Redis): replicas loaded on demand and followed while members are here
@@ -86,6 +97,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     room.state = std::move(history->base);
     room.state.id = room_id;
     for (const auto& event : history->events) evolve(room.state, event);
+    schedule(room);
     return &room;
   }
 
@@ -103,6 +115,7 @@ struct RoomHub::Impl final : RoomLogObserver {
         state.id = room.state.id;
         for (const auto& event : history->events) evolve(state, event);
         room.state = std::move(state);
+        schedule(room);
         return true;
       }
       for (const auto& event : *missed) apply(room, event);
@@ -118,6 +131,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     if (event.seq != room.state.seq + 1) return;
     evolve(room.state, event);
     broadcast(room, event);
+    if (std::holds_alternative<TimerSet>(event.body) || std::holds_alternative<TimerExpired>(event.body)) schedule(room);
   }
 
   // Stops following a room nobody on this instance is in, and drops the replica.
@@ -127,6 +141,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     if (it == rooms.end() || !it->second.attached.empty()) return;
     if (it->second.watched) log.unwatch(room_id);
     rooms.erase(it);
+    unschedule(room_id);
   }
 
   void on_remote_events(const std::string& room_id, std::vector<Event> events) override {
@@ -167,6 +182,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       for (const auto& member_id : online) {
         if (std::holds_alternative<Decision>(commit(room, LoseConnection{member_id}))) ++restore_stats.members_marked_away;
       }
+      schedule(room);
     }
   }
 
@@ -303,6 +319,103 @@ struct RoomHub::Impl final : RoomLogObserver {
     logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.state.id);
   }
 
+  // A live-round command from a joined member: the core checks the role and the rules.
+  void handle_room_command(const std::shared_ptr<Connection>& c, const std::string& id, protocol::RoomCommand command) {
+    auto it = connections.find(c.get());
+    if (it == connections.end() || it->second.room_id.empty()) {
+      return send_error(*c, id, ErrorCode::not_joined, "join a room first");
+    }
+    auto room_it = rooms.find(it->second.room_id);
+    if (room_it == rooms.end()) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
+    const std::string member_id = it->second.member_id;
+    std::visit([&](auto& cmd) { cmd.actor = member_id; }, command);
+    if (auto* start = std::get_if<StartRound>(&command)) {
+      std::array<std::uint8_t, 8> seed{};
+      options.random_bytes(seed);
+      for (auto b : seed) start->shuffle_seed = (start->shuffle_seed << 8) | b;
+    }
+    const Command core = std::visit([](auto& cmd) -> Command { return cmd; }, command);
+    auto result = commit(room_it->second, core);
+    if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
+    c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
+  }
+
+  // ---- timers: expiry is a command like any other, submitted when a deadline passes
+
+  std::mutex ticker_mutex;
+  std::condition_variable ticker_wake;
+  std::map<std::string, std::int64_t> deadlines; // room -> earliest running timer's ends_at
+  bool ticker_stopping = false;
+  std::thread ticker;
+
+  void schedule(const RoomEntry& room) {
+    const auto next = next_deadline(room.state);
+    std::lock_guard lock(ticker_mutex);
+    if (next) {
+      deadlines[room.state.id] = next->ends_at_ms;
+    } else {
+      deadlines.erase(room.state.id);
+    }
+    ticker_wake.notify_one();
+  }
+
+  void unschedule(const std::string& room_id) {
+    std::lock_guard lock(ticker_mutex);
+    deadlines.erase(room_id);
+  }
+
+  void ticker_loop() {
+    std::unique_lock lock(ticker_mutex);
+    while (!ticker_stopping) {
+      std::int64_t earliest = INT64_MAX;
+      for (const auto& [room, at] : deadlines) earliest = std::min(earliest, at);
+      const std::int64_t now = options.now_ms();
+      if (earliest > now) {
+        const auto wait = std::chrono::milliseconds(std::min<std::int64_t>(earliest - now, 1000));
+        ticker_wake.wait_for(lock, wait);
+        continue;
+      }
+      lock.unlock();
+      fire_due();
+      lock.lock();
+    }
+  }
+
+  // Submits Expire for every room whose timer is due. Called by the ticker thread (and tests).
+  void fire_due() {
+    std::vector<std::string> due;
+    {
+      std::lock_guard lock(ticker_mutex);
+      const std::int64_t now = options.now_ms();
+      for (const auto& [room, at] : deadlines) {
+        if (at <= now) due.push_back(room);
+      }
+    }
+    std::lock_guard lock(mutex);
+    for (const auto& room_id : due) {
+      auto it = rooms.find(room_id);
+      if (it == rooms.end()) {
+        unschedule(room_id);
+        continue;
+      }
+      RoomEntry& room = it->second;
+      for (int guard = 0; guard < 4; ++guard) {
+        const auto next = next_deadline(room.state);
+        if (!next || next->ends_at_ms > options.now_ms()) break;
+        const auto before = room.state.seq;
+        auto result = commit(room, Expire{next->timer, next->ends_at_ms});
+        if (std::holds_alternative<Error>(result)) {
+          // Storage unreachable: try again shortly rather than spin.
+          std::lock_guard tl(ticker_mutex);
+          deadlines[room_id] = options.now_ms() + 250;
+          break;
+        }
+        if (room.state.seq == before) break; // someone else's expiry landed first, or nothing to do
+      }
+      if (rooms.contains(room_id)) schedule(rooms.at(room_id));
+    }
+  }
+
   // Detaches the connection from its member; if it was the member's live connection, records
   // `command` (leave or connection lost). Caller holds the mutex.
   std::variant<Decision, Error> detach(const Connection* c, bool leaving) {
@@ -371,6 +484,9 @@ void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string
     connection->send(make_frame(protocol::encode_reply(id, {{"server_time", impl_->options.now_ms()}})));
     return;
   }
+  if (auto* room_command = std::get_if<protocol::RoomCommand>(&command)) {
+    return impl_->handle_room_command(connection, id, *room_command);
+  }
   auto result = impl_->detach(connection.get(), /*leaving=*/true);
   if (auto* error = std::get_if<Error>(&result)) return impl_->send_error(*connection, id, error->code, error->message);
   connection->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
@@ -402,6 +518,8 @@ void RoomHub::shutdown() {
   }
   for (auto& connection : open) connection->close(1001, "server_shutdown");
 }
+
+void RoomHub::fire_due_timers() { impl_->fire_due(); }
 
 const HubRestore& RoomHub::restored() const { return impl_->restore_stats; }
 

@@ -32,6 +32,9 @@ struct HubOptions {
   // The room log; nullptr: an in-memory log (rooms end with the process). The hub rebuilds every
   // room the log holds when it starts.
   std::shared_ptr<RoomLog> log;
+  // Submit timer expiries from a background thread as deadlines pass. Tests with a fake clock
+  // turn it off and call fire_due_timers() themselves.
+  bool run_timers = true;
 };
 
 struct CreatedRoom {
@@ -78,6 +81,10 @@ public:
   void shutdown();
 
   HubStats stats() const;
+
+  // Submits the expiry of every timer whose deadline has passed (the background thread does this
+  // by itself; exposed for tests with a fake clock).
+  void fire_due_timers();
 
   // For GET /readyz: draining after shutdown(), or the room log cannot be reached. May block
   // for a storage round trip; never holds the hub's lock while it does.

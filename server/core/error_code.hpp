@@ -26,6 +26,18 @@ enum class ErrorCode {
   bad_request,
   forbidden_origin,
   unavailable,
+  forbidden,
+  not_your_turn,
+  no_round,
+  no_turn,
+  round_in_progress,
+  queue_empty,
+  hand_already_raised,
+  hand_not_raised,
+  unknown_member,
+  invalid_duration,
+  timer_not_running,
+  facilitator_present,
   internal,
 };
 
@@ -52,6 +64,18 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::bad_request: return "bad_request";
   case ErrorCode::forbidden_origin: return "forbidden_origin";
   case ErrorCode::unavailable: return "unavailable";
+  case ErrorCode::forbidden: return "forbidden";
+  case ErrorCode::not_your_turn: return "not_your_turn";
+  case ErrorCode::no_round: return "no_round";
+  case ErrorCode::no_turn: return "no_turn";
+  case ErrorCode::round_in_progress: return "round_in_progress";
+  case ErrorCode::queue_empty: return "queue_empty";
+  case ErrorCode::hand_already_raised: return "hand_already_raised";
+  case ErrorCode::hand_not_raised: return "hand_not_raised";
+  case ErrorCode::unknown_member: return "unknown_member";
+  case ErrorCode::invalid_duration: return "invalid_duration";
+  case ErrorCode::timer_not_running: return "timer_not_running";
+  case ErrorCode::facilitator_present: return "facilitator_present";
   case ErrorCode::internal: return "internal";
   }
   return "internal";

@@ -13,12 +13,78 @@
 
 namespace colloquy {
 
-enum class Role { facilitator, participant };
+enum class Role { facilitator, co_facilitator, participant, observer };
 enum class Presence { online, away, left };
 
 std::string_view to_string(Role role);
 std::string_view to_string(Presence presence);
 std::optional<Role> role_from_string(std::string_view text);
+// Facilitators and co-facilitators run rounds, the floor and timers.
+inline bool leads(Role role) { return role == Role::facilitator || role == Role::co_facilitator; }
+
+// ---- Live rounds (protocol 1.2)
+enum class TimerState { idle, running, paused, expired };
+enum class TimerId { phase, turn };
+enum class TimerAction { start, pause, resume, extend, reset };
+enum class TurnMode { round, floor };
+enum class Outcome { spoke, passed, skipped, moved, ended };
+enum class RoundEndReason { completed, ended };
+enum class AirtimeVisibility { everyone, facilitators };
+
+std::string_view to_string(TimerState v);
+std::string_view to_string(TimerId v);
+std::string_view to_string(TimerAction v);
+std::string_view to_string(TurnMode v);
+std::string_view to_string(Outcome v);
+std::string_view to_string(RoundEndReason v);
+std::string_view to_string(AirtimeVisibility v);
+std::optional<TimerState> timer_state_from_string(std::string_view text);
+std::optional<TimerId> timer_id_from_string(std::string_view text);
+std::optional<TimerAction> timer_action_from_string(std::string_view text);
+std::optional<TurnMode> turn_mode_from_string(std::string_view text);
+std::optional<Outcome> outcome_from_string(std::string_view text);
+std::optional<RoundEndReason> round_end_reason_from_string(std::string_view text);
+std::optional<AirtimeVisibility> airtime_visibility_from_string(std::string_view text);
+
+inline constexpr std::int64_t max_duration_seconds = 4 * 60 * 60;
+inline constexpr std::int64_t facilitator_grace_ms = 120'000;
+
+// A deadline in server time while running; what was left while paused.
+struct Timer {
+  TimerState state = TimerState::idle;
+  std::int64_t duration_ms = 0;
+  std::int64_t ends_at_ms = 0;   // running (and expired: when it ended)
+  std::int64_t remaining_ms = 0; // paused
+  bool operator==(const Timer&) const = default;
+};
+
+struct Turn {
+  std::string member_id;
+  TurnMode mode = TurnMode::round;
+  std::int64_t started_at_ms = 0;
+};
+
+struct RoundOutcome {
+  std::string member_id;
+  Outcome outcome = Outcome::spoke;
+  std::int64_t ms = 0;
+};
+
+struct Round {
+  std::uint64_t id = 0;
+  std::vector<std::string> order;     // as started
+  std::vector<std::string> remaining; // still to speak, the current speaker first
+  std::int64_t turn_seconds = 0;
+  bool auto_advance = true;
+  std::vector<RoundOutcome> outcomes;
+};
+
+struct Floor {
+  std::vector<std::string> queue; // raised hands, in order
+  std::optional<std::int64_t> turn_seconds;
+  bool auto_advance = false;
+  bool quieter_first = false;
+};
 
 struct Member {
   std::string id;   // "m1", "m2", … in join order; not secret
@@ -26,6 +92,9 @@ struct Member {
   Role role = Role::participant;
   Presence presence = Presence::online;
   std::string token_hash; // SHA-256 hex of the resume token; the token itself is never kept
+  std::int64_t airtime_ms = 0;    // time holding the floor, this session
+  bool hand = false;              // in the speaking queue
+  std::int64_t away_since_ms = 0; // when presence last stopped being online
 };
 
 struct RoomState {
@@ -36,7 +105,16 @@ struct RoomState {
   std::uint64_t seq = 0; // the last event applied; 0 = the room does not exist yet
   std::int64_t created_at_ms = 0;
   std::vector<Member> members;
+  AirtimeVisibility airtime_visibility = AirtimeVisibility::everyone;
+  std::uint64_t rounds_started = 0;
+  std::optional<Round> round;
+  Floor floor;
+  std::optional<Turn> turn;
+  Timer phase_timer;
+  Timer turn_timer;
 
+  Timer& timer(TimerId which) { return which == TimerId::phase ? phase_timer : turn_timer; }
+  const Timer& timer(TimerId which) const { return which == TimerId::phase ? phase_timer : turn_timer; }
   const Member* find_member(std::string_view member_id) const;
   Member* find_member(std::string_view member_id);
   bool exists() const { return seq > 0; }
@@ -56,7 +134,22 @@ struct MemberLeft { std::string member_id; };
 struct MemberConnectionLost { std::string member_id; };
 struct MemberBack { std::string member_id; };
 
-using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack>;
+struct RoleChanged { std::string member_id; Role role; };
+struct SettingsChanged { AirtimeVisibility airtime_visibility; };
+struct RoundStarted { std::uint64_t id; std::vector<std::string> order; std::int64_t turn_seconds; bool auto_advance; };
+struct RoundOrderChanged { std::vector<std::string> remaining; };
+struct RoundEnded { RoundEndReason reason; };
+struct TurnStarted { std::string member_id; TurnMode mode; };
+struct TurnEnded { std::string member_id; Outcome outcome; std::int64_t ms; };
+struct HandRaised { std::string member_id; };
+struct HandLowered { std::string member_id; };
+struct FloorSettingsChanged { std::optional<std::int64_t> turn_seconds; bool auto_advance; bool quieter_first; };
+struct TimerSet { TimerId timer; TimerAction action; Timer state; };
+struct TimerExpired { TimerId timer; };
+
+using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, RoleChanged,
+                               SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded,
+                               HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired>;
 
 struct Event {
   std::uint64_t seq = 0;
@@ -77,7 +170,41 @@ struct Join {
 struct Leave { std::string member_id; };
 struct LoseConnection { std::string member_id; };
 
-using Command = std::variant<CreateRoom, Join, Leave, LoseConnection>;
+// Live-round commands carry the sending member (`actor`); the core checks their role.
+struct SetRole { std::string actor; std::string member; Role role; };
+struct HandOver { std::string actor; std::string member; };
+struct ClaimFacilitation { std::string actor; };
+struct ChangeSettings { std::string actor; AirtimeVisibility airtime_visibility; };
+enum class OrderKind { join, shuffle, custom };
+struct StartRound {
+  std::string actor;
+  OrderKind kind = OrderKind::join;
+  std::vector<std::string> order; // custom
+  std::int64_t turn_seconds = 0;
+  bool auto_advance = true;
+  std::uint64_t shuffle_seed = 0; // drawn by the caller; the resulting order is in the event
+};
+struct FinishTurn { std::string actor; bool pass = false; };
+struct SkipTurn { std::string actor; };
+struct MoveLater { std::string actor; std::string member; };
+struct EndRound { std::string actor; };
+struct RaiseHand { std::string actor; };
+struct LowerHand { std::string actor; std::optional<std::string> member; };
+struct GiveFloor { std::string actor; std::optional<std::string> member; };
+struct ReleaseFloor { std::string actor; };
+struct SetFloor { std::string actor; std::optional<std::int64_t> turn_seconds; bool auto_advance = false; bool quieter_first = false; };
+struct TimerCommand { std::string actor; TimerId timer; TimerAction action; std::int64_t seconds = 0; };
+// Server-initiated: a running timer reached ends_at. Lands once: after that the timer is not
+// running with that deadline any more, so the same command decides nothing.
+struct Expire { TimerId timer; std::int64_t ends_at_ms; };
+
+using Command = std::variant<CreateRoom, Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, ChangeSettings,
+                             StartRound, FinishTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor,
+                             ReleaseFloor, SetFloor, TimerCommand, Expire>;
+
+// The earliest deadline of a running timer, if any (for scheduling Expire).
+struct Deadline { TimerId timer; std::int64_t ends_at_ms; };
+std::optional<Deadline> next_deadline(const RoomState& state);
 
 struct Limits {
   std::size_t max_members = 50;

@@ -1,5 +1,7 @@
 #include "log/storage_codec.hpp"
 
+#include "protocol/codec.hpp"
+
 namespace colloquy::storage {
 namespace {
 
@@ -38,6 +40,11 @@ struct BodyToJson {
     return {{"kind", "member_connection_lost"}, {"member_id", e.member_id}};
   }
   json operator()(const MemberBack& e) const { return {{"kind", "member_back"}, {"member_id", e.member_id}}; }
+  // Events without secrets are stored in their wire form.
+  template <typename E>
+  json operator()(const E& e) const {
+    return protocol::event_to_wire(EventBody{e});
+  }
 };
 
 std::optional<EventBody> body_from_json(const json& j) {
@@ -60,12 +67,7 @@ std::optional<EventBody> body_from_json(const json& j) {
     if (!id || !name || !role || !token) return std::nullopt;
     return MemberJoined{*id, *name, *role, *token};
   }
-  auto member_id = text(j, "member_id");
-  if (!member_id) return std::nullopt;
-  if (*kind == "member_left") return MemberLeft{*member_id};
-  if (*kind == "member_connection_lost") return MemberConnectionLost{*member_id};
-  if (*kind == "member_back") return MemberBack{*member_id};
-  return std::nullopt;
+  return protocol::event_from_wire(j);
 }
 
 json audience_to_json(const Audience& a) {
@@ -115,10 +117,14 @@ json room_to_json(const RoomState& s) {
   json members = json::array();
   for (const auto& m : s.members) {
     members.push_back({{"id", m.id}, {"name", m.name}, {"role", to_string(m.role)},
-                       {"presence", to_string(m.presence)}, {"token_hash", m.token_hash}});
+                       {"presence", to_string(m.presence)}, {"token_hash", m.token_hash},
+                       {"airtime_ms", m.airtime_ms}, {"hand", m.hand}, {"away_since", m.away_since_ms}});
   }
-  return {{"id", s.id}, {"title", s.title}, {"key_hash", s.key_hash}, {"code_hash", s.code_hash},
-          {"seq", s.seq}, {"created_at", s.created_at_ms}, {"members", std::move(members)}};
+  json out{{"id", s.id}, {"title", s.title}, {"key_hash", s.key_hash}, {"code_hash", s.code_hash},
+           {"seq", s.seq}, {"created_at", s.created_at_ms}, {"members", std::move(members)},
+           {"rounds_started", s.rounds_started}};
+  out.update(protocol::live_state_to_wire(s));
+  return out;
 }
 
 std::optional<RoomState> room_from_json(const json& j) {
@@ -147,8 +153,15 @@ std::optional<RoomState> room_from_json(const json& j) {
     auto presence = presence_text ? presence_from_string(*presence_text) : std::nullopt;
     auto token = text(m, "token_hash");
     if (!mid || !name || !role || !presence || !token) return std::nullopt;
-    s.members.push_back(Member{*mid, *name, *role, *presence, *token});
+    Member member{*mid, *name, *role, *presence, *token};
+    member.airtime_ms = number<std::int64_t>(m, "airtime_ms").value_or(0);
+    member.hand = m.contains("hand") && m["hand"].is_boolean() && m["hand"].get<bool>();
+    member.away_since_ms = number<std::int64_t>(m, "away_since").value_or(0);
+    s.members.push_back(std::move(member));
   }
+  s.rounds_started = number<std::uint64_t>(j, "rounds_started").value_or(0);
+  // Snapshots written before 1.2 have no live state: the defaults are right for them.
+  if (j.contains("settings") && !protocol::live_state_from_wire(j, s)) return std::nullopt;
   return s;
 }
 

@@ -100,6 +100,168 @@ std::variant<DecodedCommand, DecodeError> decode_join(const Fields& f, const std
   return DecodedCommand{id, std::move(join)};
 }
 
+// ---- live-round commands (1.2)
+
+using Decoded = std::variant<DecodedCommand, DecodeError>;
+
+std::optional<DecodeError> member_field(const Fields& f, const std::string& id, std::string& out, bool required = true) {
+  if (!required && !f.has("member")) return std::nullopt;
+  auto v = f.string("member", max_room_chars);
+  if (auto* e = std::get_if<DecodeError>(&v)) return *e;
+  out = std::get<std::string>(v);
+  (void)id;
+  return std::nullopt;
+}
+
+// A whole number of seconds; `range_ok` decides invalid_duration.
+std::optional<DecodeError> seconds_field(const json* value, const std::string& id, const char* name,
+                                         bool (*range_ok)(std::int64_t), std::int64_t& out) {
+  if (!value->is_number_integer()) {
+    return fail(ErrorCode::invalid_field, id, std::string("field '") + name + "' must be a whole number of seconds");
+  }
+  const auto n = value->get<std::int64_t>();
+  if (value->is_number_unsigned() && value->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    return fail(ErrorCode::invalid_duration, id, std::string("field '") + name + "' is out of range");
+  }
+  if (!range_ok(n)) return fail(ErrorCode::invalid_duration, id, std::string("field '") + name + "' is out of range");
+  out = n;
+  return std::nullopt;
+}
+
+bool duration_ok(std::int64_t s) { return s >= 1 && s <= max_duration_seconds; }
+bool extension_ok(std::int64_t s) { return s != 0 && s >= -max_duration_seconds && s <= max_duration_seconds; }
+
+std::optional<DecodeError> bool_field(const Fields& f, const std::string& id, const char* name, bool required, bool& out) {
+  const json* v = f.find(name);
+  if (!v) {
+    if (required) return fail(ErrorCode::missing_field, id, std::string("missing field '") + name + "'");
+    return std::nullopt;
+  }
+  if (!v->is_boolean()) return fail(ErrorCode::invalid_field, id, std::string("field '") + name + "' must be true or false");
+  out = v->get<bool>();
+  return std::nullopt;
+}
+
+Decoded room_command(const std::string& id, RoomCommand command) { return DecodedCommand{id, std::move(command)}; }
+
+Decoded decode_live(const std::string& type, const Fields& f, const std::string& id) {
+  if (type == "set_role") {
+    if (auto e = f.only({"member", "role"})) return *e;
+    SetRole c;
+    if (auto e = member_field(f, id, c.member)) return *e;
+    const json* role = f.find("role");
+    if (!role) return fail(ErrorCode::missing_field, id, "missing field 'role'");
+    auto parsed = role->is_string() ? role_from_string(role->get_ref<const std::string&>()) : std::nullopt;
+    if (!parsed || *parsed == Role::facilitator) {
+      return fail(ErrorCode::invalid_field, id, "field 'role' must be co_facilitator, participant or observer");
+    }
+    c.role = *parsed;
+    return room_command(id, c);
+  }
+  if (type == "hand_over" || type == "round_later") {
+    if (auto e = f.only({"member"})) return *e;
+    std::string member;
+    if (auto e = member_field(f, id, member)) return *e;
+    if (type == "hand_over") return room_command(id, HandOver{{}, member});
+    return room_command(id, MoveLater{{}, member});
+  }
+  if (type == "claim_facilitation" || type == "round_finish" || type == "round_pass" || type == "round_skip" ||
+      type == "round_end" || type == "hand_raise" || type == "floor_release") {
+    if (auto e = f.only({})) return *e;
+    if (type == "claim_facilitation") return room_command(id, ClaimFacilitation{});
+    if (type == "round_finish") return room_command(id, FinishTurn{{}, false});
+    if (type == "round_pass") return room_command(id, FinishTurn{{}, true});
+    if (type == "round_skip") return room_command(id, SkipTurn{});
+    if (type == "round_end") return room_command(id, EndRound{});
+    if (type == "hand_raise") return room_command(id, RaiseHand{});
+    return room_command(id, ReleaseFloor{});
+  }
+  if (type == "settings") {
+    if (auto e = f.only({"airtime_visibility"})) return *e;
+    const json* v = f.find("airtime_visibility");
+    if (!v) return fail(ErrorCode::missing_field, id, "missing field 'airtime_visibility'");
+    auto parsed = v->is_string() ? airtime_visibility_from_string(v->get_ref<const std::string&>()) : std::nullopt;
+    if (!parsed) return fail(ErrorCode::invalid_field, id, "field 'airtime_visibility' must be everyone or facilitators");
+    return room_command(id, ChangeSettings{{}, *parsed});
+  }
+  if (type == "round_start") {
+    if (auto e = f.only({"order", "turn_seconds", "auto_advance"})) return *e;
+    StartRound c;
+    const json* order = f.find("order");
+    if (!order) return fail(ErrorCode::missing_field, id, "missing field 'order'");
+    if (order->is_string() && order->get_ref<const std::string&>() == "join") {
+      c.kind = OrderKind::join;
+    } else if (order->is_string() && order->get_ref<const std::string&>() == "shuffle") {
+      c.kind = OrderKind::shuffle;
+    } else if (order->is_array() && !order->empty() && order->size() <= 1000) {
+      c.kind = OrderKind::custom;
+      for (const auto& m : *order) {
+        if (!m.is_string() || !valid_length(m.get_ref<const std::string&>(), max_room_chars)) {
+          return fail(ErrorCode::invalid_field, id, "field 'order' must list member ids");
+        }
+        c.order.push_back(m.get<std::string>());
+      }
+    } else {
+      return fail(ErrorCode::invalid_field, id, "field 'order' must be \"join\", \"shuffle\" or a list of member ids");
+    }
+    const json* seconds = f.find("turn_seconds");
+    if (!seconds) return fail(ErrorCode::missing_field, id, "missing field 'turn_seconds'");
+    if (auto e = seconds_field(seconds, id, "turn_seconds", duration_ok, c.turn_seconds)) return *e;
+    if (auto e = bool_field(f, id, "auto_advance", false, c.auto_advance)) return *e;
+    return room_command(id, c);
+  }
+  if (type == "hand_lower" || type == "floor_give") {
+    if (auto e = f.only({"member"})) return *e;
+    std::optional<std::string> member;
+    if (f.has("member")) {
+      std::string m;
+      if (auto e = member_field(f, id, m)) return *e;
+      member = m;
+    }
+    if (type == "hand_lower") return room_command(id, LowerHand{{}, member});
+    return room_command(id, GiveFloor{{}, member});
+  }
+  if (type == "floor_settings") {
+    if (auto e = f.only({"turn_seconds", "auto_advance", "quieter_first"})) return *e;
+    SetFloor c;
+    const json* seconds = f.find("turn_seconds");
+    if (!seconds) return fail(ErrorCode::missing_field, id, "missing field 'turn_seconds'");
+    if (!seconds->is_null()) {
+      std::int64_t n = 0;
+      if (auto e = seconds_field(seconds, id, "turn_seconds", duration_ok, n)) return *e;
+      c.turn_seconds = n;
+    }
+    if (auto e = bool_field(f, id, "auto_advance", true, c.auto_advance)) return *e;
+    if (auto e = bool_field(f, id, "quieter_first", true, c.quieter_first)) return *e;
+    return room_command(id, c);
+  }
+  if (type == "timer") {
+    if (auto e = f.only({"timer", "action", "seconds"})) return *e;
+    TimerCommand c;
+    const json* timer = f.find("timer");
+    if (!timer) return fail(ErrorCode::missing_field, id, "missing field 'timer'");
+    auto which = timer->is_string() ? timer_id_from_string(timer->get_ref<const std::string&>()) : std::nullopt;
+    if (!which) return fail(ErrorCode::invalid_field, id, "field 'timer' must be phase or turn");
+    c.timer = *which;
+    const json* action = f.find("action");
+    if (!action) return fail(ErrorCode::missing_field, id, "missing field 'action'");
+    auto act = action->is_string() ? timer_action_from_string(action->get_ref<const std::string&>()) : std::nullopt;
+    if (!act) return fail(ErrorCode::invalid_field, id, "field 'action' must be start, pause, resume, extend or reset");
+    c.action = *act;
+    const json* seconds = f.find("seconds");
+    if (c.action == TimerAction::start || c.action == TimerAction::extend) {
+      if (!seconds) return fail(ErrorCode::missing_field, id, "missing field 'seconds'");
+      if (auto e = seconds_field(seconds, id, "seconds", c.action == TimerAction::start ? duration_ok : extension_ok, c.seconds)) {
+        return *e;
+      }
+    } else if (seconds) {
+      return fail(ErrorCode::invalid_field, id, "field 'seconds' is only for start and extend");
+    }
+    return room_command(id, c);
+  }
+  return fail(ErrorCode::unknown_type, id, "unknown message type '" + type + "'");
+}
+
 } // namespace
 
 std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame) {
@@ -125,7 +287,36 @@ std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame)
     if (type == "leave") return DecodedCommand{*id, LeaveCommand{}};
     return DecodedCommand{*id, PingCommand{}};
   }
-  return fail(ErrorCode::unknown_type, id, "unknown message type '" + type + "'");
+  return decode_live(type, fields, *id);
+}
+
+std::string_view command_name(const ClientCommand& command) {
+  struct Name {
+    std::string_view operator()(const JoinCommand&) const { return "join"; }
+    std::string_view operator()(const LeaveCommand&) const { return "leave"; }
+    std::string_view operator()(const PingCommand&) const { return "ping"; }
+    std::string_view operator()(const RoomCommand& c) const {
+      struct Inner {
+        std::string_view operator()(const SetRole&) const { return "set_role"; }
+        std::string_view operator()(const HandOver&) const { return "hand_over"; }
+        std::string_view operator()(const ClaimFacilitation&) const { return "claim_facilitation"; }
+        std::string_view operator()(const ChangeSettings&) const { return "settings"; }
+        std::string_view operator()(const StartRound&) const { return "round_start"; }
+        std::string_view operator()(const FinishTurn& f) const { return f.pass ? "round_pass" : "round_finish"; }
+        std::string_view operator()(const SkipTurn&) const { return "round_skip"; }
+        std::string_view operator()(const MoveLater&) const { return "round_later"; }
+        std::string_view operator()(const EndRound&) const { return "round_end"; }
+        std::string_view operator()(const RaiseHand&) const { return "hand_raise"; }
+        std::string_view operator()(const LowerHand&) const { return "hand_lower"; }
+        std::string_view operator()(const GiveFloor&) const { return "floor_give"; }
+        std::string_view operator()(const ReleaseFloor&) const { return "floor_release"; }
+        std::string_view operator()(const SetFloor&) const { return "floor_settings"; }
+        std::string_view operator()(const TimerCommand&) const { return "timer"; }
+      };
+      return std::visit(Inner{}, c);
+    }
+  };
+  return std::visit(Name{}, command);
 }
 
 std::string encode_reply(std::string_view id, const json& result) {
@@ -147,12 +338,85 @@ std::string encode_welcome(std::string_view server, std::int64_t server_time_ms,
 
 json member_to_wire(const Member& member, bool with_presence) {
   json out{{"id", member.id}, {"name", member.name}, {"role", to_string(member.role)}};
-  if (with_presence) out["presence"] = to_string(member.presence);
+  if (with_presence) {
+    out["presence"] = to_string(member.presence);
+    out["airtime_ms"] = member.airtime_ms;
+    out["hand"] = member.hand;
+  }
+  return out;
+}
+
+json timer_to_wire(const Timer& t) {
+  json out{{"state", to_string(t.state)}, {"duration_ms", t.duration_ms}, {"ends_at", nullptr}, {"remaining_ms", nullptr}};
+  if (t.state == TimerState::running || t.state == TimerState::expired) out["ends_at"] = t.ends_at_ms;
+  if (t.state == TimerState::paused || t.state == TimerState::expired) out["remaining_ms"] = t.remaining_ms;
   return out;
 }
 
 namespace {
+std::optional<std::int64_t> int_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+std::optional<std::vector<std::string>> id_list(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_array()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& v : *it) {
+    if (!v.is_string()) return std::nullopt;
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+std::optional<bool> bool_of(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+} // namespace
+
+std::optional<Timer> timer_from_wire(const json& j) {
+  if (!j.is_object()) return std::nullopt;
+  auto state_it = j.find("state");
+  if (state_it == j.end() || !state_it->is_string()) return std::nullopt;
+  auto state = timer_state_from_string(state_it->get_ref<const std::string&>());
+  auto duration = int_field(j, "duration_ms");
+  if (!state || !duration) return std::nullopt;
+  Timer t{*state, *duration, int_field(j, "ends_at").value_or(0), int_field(j, "remaining_ms").value_or(0)};
+  return t;
+}
+
+namespace {
 struct ToWire {
+  json operator()(const RoleChanged& e) const { return {{"kind", "role_changed"}, {"member_id", e.member_id}, {"role", to_string(e.role)}}; }
+  json operator()(const SettingsChanged& e) const {
+    return {{"kind", "settings_changed"}, {"airtime_visibility", to_string(e.airtime_visibility)}};
+  }
+  json operator()(const RoundStarted& e) const {
+    return {{"kind", "round_started"},
+            {"round", {{"id", e.id}, {"order", e.order}, {"turn_seconds", e.turn_seconds}, {"auto_advance", e.auto_advance}}}};
+  }
+  json operator()(const RoundOrderChanged& e) const { return {{"kind", "round_order_changed"}, {"remaining", e.remaining}}; }
+  json operator()(const RoundEnded& e) const { return {{"kind", "round_ended"}, {"reason", to_string(e.reason)}}; }
+  json operator()(const TurnStarted& e) const {
+    return {{"kind", "turn_started"}, {"member_id", e.member_id}, {"mode", to_string(e.mode)}};
+  }
+  json operator()(const TurnEnded& e) const {
+    return {{"kind", "turn_ended"}, {"member_id", e.member_id}, {"outcome", to_string(e.outcome)}, {"ms", e.ms}};
+  }
+  json operator()(const HandRaised& e) const { return {{"kind", "hand_raised"}, {"member_id", e.member_id}}; }
+  json operator()(const HandLowered& e) const { return {{"kind", "hand_lowered"}, {"member_id", e.member_id}}; }
+  json operator()(const FloorSettingsChanged& e) const {
+    json out{{"kind", "floor_settings_changed"}, {"turn_seconds", nullptr}, {"auto_advance", e.auto_advance},
+             {"quieter_first", e.quieter_first}};
+    if (e.turn_seconds) out["turn_seconds"] = *e.turn_seconds;
+    return out;
+  }
+  json operator()(const TimerSet& e) const {
+    return {{"kind", "timer_set"}, {"timer", to_string(e.timer)}, {"action", to_string(e.action)}, {"state", timer_to_wire(e.state)}};
+  }
+  json operator()(const TimerExpired& e) const { return {{"kind", "timer_expired"}, {"timer", to_string(e.timer)}}; }
   json operator()(const RoomCreated& e) const { return {{"kind", "room_created"}, {"title", e.title}}; }
   json operator()(const MemberJoined& e) const {
     return {{"kind", "member_joined"}, {"member", {{"id", e.member_id}, {"name", e.name}, {"role", to_string(e.role)}}}};
@@ -191,8 +455,77 @@ std::optional<EventBody> event_from_wire(const json& j) {
     if (!id || !name || !role) return std::nullopt;
     return MemberJoined{*id, *name, *role, {}};
   }
+  if (*kind == "settings_changed") {
+    auto v = string_field(j, "airtime_visibility");
+    auto parsed = v ? airtime_visibility_from_string(*v) : std::nullopt;
+    if (!parsed) return std::nullopt;
+    return SettingsChanged{*parsed};
+  }
+  if (*kind == "round_started") {
+    auto it = j.find("round");
+    if (it == j.end() || !it->is_object()) return std::nullopt;
+    auto id = int_field(*it, "id");
+    auto order = id_list(*it, "order");
+    auto seconds = int_field(*it, "turn_seconds");
+    auto automatic = bool_of(*it, "auto_advance");
+    if (!id || *id < 1 || !order || !seconds || !automatic) return std::nullopt;
+    return RoundStarted{static_cast<std::uint64_t>(*id), *order, *seconds, *automatic};
+  }
+  if (*kind == "round_order_changed") {
+    auto remaining = id_list(j, "remaining");
+    if (!remaining) return std::nullopt;
+    return RoundOrderChanged{*remaining};
+  }
+  if (*kind == "round_ended") {
+    auto reason = string_field(j, "reason");
+    auto parsed = reason ? round_end_reason_from_string(*reason) : std::nullopt;
+    if (!parsed) return std::nullopt;
+    return RoundEnded{*parsed};
+  }
+  if (*kind == "floor_settings_changed") {
+    auto automatic = bool_of(j, "auto_advance");
+    auto quieter = bool_of(j, "quieter_first");
+    auto it = j.find("turn_seconds");
+    if (!automatic || !quieter || it == j.end() || !(it->is_null() || it->is_number_integer())) return std::nullopt;
+    std::optional<std::int64_t> seconds;
+    if (!it->is_null()) seconds = it->get<std::int64_t>();
+    return FloorSettingsChanged{seconds, *automatic, *quieter};
+  }
+  if (*kind == "timer_set" || *kind == "timer_expired") {
+    auto which_text = string_field(j, "timer");
+    auto which = which_text ? timer_id_from_string(*which_text) : std::nullopt;
+    if (!which) return std::nullopt;
+    if (*kind == "timer_expired") return TimerExpired{*which};
+    auto action_text = string_field(j, "action");
+    auto action = action_text ? timer_action_from_string(*action_text) : std::nullopt;
+    auto it = j.find("state");
+    auto state = it == j.end() ? std::nullopt : timer_from_wire(*it);
+    if (!action || !state) return std::nullopt;
+    return TimerSet{*which, *action, *state};
+  }
   auto member_id = string_field(j, "member_id");
   if (!member_id) return std::nullopt;
+  if (*kind == "role_changed") {
+    auto role_text = string_field(j, "role");
+    auto role = role_text ? role_from_string(*role_text) : std::nullopt;
+    if (!role) return std::nullopt;
+    return RoleChanged{*member_id, *role};
+  }
+  if (*kind == "turn_started") {
+    auto mode_text = string_field(j, "mode");
+    auto mode = mode_text ? turn_mode_from_string(*mode_text) : std::nullopt;
+    if (!mode) return std::nullopt;
+    return TurnStarted{*member_id, *mode};
+  }
+  if (*kind == "turn_ended") {
+    auto outcome_text = string_field(j, "outcome");
+    auto outcome = outcome_text ? outcome_from_string(*outcome_text) : std::nullopt;
+    auto ms = int_field(j, "ms");
+    if (!outcome || !ms) return std::nullopt;
+    return TurnEnded{*member_id, *outcome, *ms};
+  }
+  if (*kind == "hand_raised") return HandRaised{*member_id};
+  if (*kind == "hand_lowered") return HandLowered{*member_id};
   if (*kind == "member_left") return MemberLeft{*member_id};
   if (*kind == "member_connection_lost") return MemberConnectionLost{*member_id};
   if (*kind == "member_back") return MemberBack{*member_id};
@@ -205,10 +538,100 @@ std::string encode_event_push(std::string_view room_id, const Event& event) {
       .dump();
 }
 
+json live_state_to_wire(const RoomState& state) {
+  json round = nullptr;
+  if (state.round) {
+    const Round& r = *state.round;
+    json outcomes = json::array();
+    for (const auto& o : r.outcomes) outcomes.push_back({{"member_id", o.member_id}, {"outcome", to_string(o.outcome)}, {"ms", o.ms}});
+    round = {{"id", r.id}, {"order", r.order}, {"remaining", r.remaining}, {"turn_seconds", r.turn_seconds},
+             {"auto_advance", r.auto_advance}, {"outcomes", std::move(outcomes)}};
+  }
+  json floor{{"queue", state.floor.queue}, {"turn_seconds", nullptr}, {"auto_advance", state.floor.auto_advance},
+             {"quieter_first", state.floor.quieter_first}};
+  if (state.floor.turn_seconds) floor["turn_seconds"] = *state.floor.turn_seconds;
+  json turn = nullptr;
+  if (state.turn) {
+    turn = {{"member_id", state.turn->member_id}, {"mode", to_string(state.turn->mode)}, {"started_at", state.turn->started_at_ms}};
+  }
+  return {{"settings", {{"airtime_visibility", to_string(state.airtime_visibility)}}},
+          {"round", std::move(round)},
+          {"floor", std::move(floor)},
+          {"turn", std::move(turn)},
+          {"timers", {{"phase", timer_to_wire(state.phase_timer)}, {"turn", timer_to_wire(state.turn_timer)}}}};
+}
+
+bool live_state_from_wire(const json& j, RoomState& state) {
+  if (!j.is_object()) return false;
+  auto settings = j.find("settings");
+  if (settings == j.end() || !settings->is_object()) return false;
+  auto visibility = string_field(*settings, "airtime_visibility");
+  auto parsed = visibility ? airtime_visibility_from_string(*visibility) : std::nullopt;
+  if (!parsed) return false;
+  state.airtime_visibility = *parsed;
+
+  auto round = j.find("round");
+  if (round == j.end()) return false;
+  state.round.reset();
+  if (!round->is_null()) {
+    Round r;
+    auto id = int_field(*round, "id");
+    auto order = id_list(*round, "order");
+    auto remaining = id_list(*round, "remaining");
+    auto seconds = int_field(*round, "turn_seconds");
+    auto automatic = bool_of(*round, "auto_advance");
+    auto outcomes = round->find("outcomes");
+    if (!id || !order || !remaining || !seconds || !automatic || outcomes == round->end() || !outcomes->is_array()) return false;
+    r = Round{static_cast<std::uint64_t>(*id), *order, *remaining, *seconds, *automatic, {}};
+    for (const auto& o : *outcomes) {
+      auto member = string_field(o, "member_id");
+      auto outcome_text = string_field(o, "outcome");
+      auto outcome = outcome_text ? outcome_from_string(*outcome_text) : std::nullopt;
+      auto ms = int_field(o, "ms");
+      if (!member || !outcome || !ms) return false;
+      r.outcomes.push_back(RoundOutcome{*member, *outcome, *ms});
+    }
+    state.round = std::move(r);
+  }
+
+  auto floor = j.find("floor");
+  if (floor == j.end() || !floor->is_object()) return false;
+  auto queue = id_list(*floor, "queue");
+  auto automatic = bool_of(*floor, "auto_advance");
+  auto quieter = bool_of(*floor, "quieter_first");
+  auto limit = floor->find("turn_seconds");
+  if (!queue || !automatic || !quieter || limit == floor->end()) return false;
+  state.floor = Floor{*queue, std::nullopt, *automatic, *quieter};
+  if (limit->is_number_integer()) state.floor.turn_seconds = limit->get<std::int64_t>();
+
+  auto turn = j.find("turn");
+  if (turn == j.end()) return false;
+  state.turn.reset();
+  if (!turn->is_null()) {
+    auto member = string_field(*turn, "member_id");
+    auto mode_text = string_field(*turn, "mode");
+    auto mode = mode_text ? turn_mode_from_string(*mode_text) : std::nullopt;
+    auto started = int_field(*turn, "started_at");
+    if (!member || !mode || !started) return false;
+    state.turn = Turn{*member, *mode, *started};
+  }
+
+  auto timers = j.find("timers");
+  if (timers == j.end() || !timers->is_object() || !timers->contains("phase") || !timers->contains("turn")) return false;
+  auto phase = timer_from_wire((*timers)["phase"]);
+  auto turn_timer = timer_from_wire((*timers)["turn"]);
+  if (!phase || !turn_timer) return false;
+  state.phase_timer = *phase;
+  state.turn_timer = *turn_timer;
+  return true;
+}
+
 json snapshot_to_wire(const RoomState& state) {
   json members = json::array();
   for (const auto& m : state.members) members.push_back(member_to_wire(m, true));
-  return {{"room", state.id}, {"seq", state.seq}, {"title", state.title}, {"members", std::move(members)}};
+  json out{{"room", state.id}, {"seq", state.seq}, {"title", state.title}, {"members", std::move(members)}};
+  out.update(live_state_to_wire(state));
+  return out;
 }
 
 } // namespace colloquy::protocol

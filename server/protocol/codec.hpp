@@ -30,7 +30,12 @@ struct JoinCommand {
 struct LeaveCommand {};
 struct PingCommand {};
 
-using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand>;
+// A live-round command (1.2), decoded into the core's command with `actor` left empty: the hub
+// fills in the sending member.
+using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, ChangeSettings, StartRound, FinishTurn, SkipTurn,
+                                 MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand>;
+
+using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand>;
 
 struct DecodedCommand {
   std::string id;
@@ -45,6 +50,9 @@ struct DecodeError {
 
 std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame);
 
+// The wire `type` of a decoded command ("join", "round_pass", …).
+std::string_view command_name(const ClientCommand& command);
+
 std::string encode_reply(std::string_view id, const nlohmann::json& result);
 std::string encode_error(const std::optional<std::string>& id, ErrorCode code, std::string_view message);
 std::string encode_welcome(std::string_view server, std::int64_t server_time_ms, std::size_t max_frame_bytes);
@@ -57,5 +65,12 @@ std::string encode_event_push(std::string_view room_id, const Event& event);
 
 nlohmann::json member_to_wire(const Member& member, bool with_presence);
 nlohmann::json snapshot_to_wire(const RoomState& state);
+
+// The live-round parts of a room (settings, round, floor, turn, timers) as in the snapshot, and
+// back (also used by the storage codec). from_wire returns false if malformed.
+nlohmann::json live_state_to_wire(const RoomState& state);
+bool live_state_from_wire(const nlohmann::json& json, RoomState& state);
+nlohmann::json timer_to_wire(const Timer& timer);
+std::optional<Timer> timer_from_wire(const nlohmann::json& json);
 
 } // namespace colloquy::protocol

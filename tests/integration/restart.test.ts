@@ -36,7 +36,7 @@ describe('restart with the same data directory', () => {
     const snapshot = back.result.snapshot;
     expect(snapshot.title).toBe('Spring cohort');
     // Grace was connected when the server stopped: away (the restart recorded it), Ada is back, Lin left.
-    expect(snapshot.members).toEqual([
+    expect(snapshot.members.map(({ id, name, role, presence }: Record<string, string>) => ({ id, name, role, presence }))).toEqual([
       { id: grace.id, name: 'Grace', role: 'facilitator', presence: 'away' },
       { id: ada.id, name: 'Ada', role: 'participant', presence: 'online' },
       { id: lin.id, name: 'Lin', role: 'participant', presence: 'left' },
@@ -63,6 +63,30 @@ describe('restart with the same data directory', () => {
       const first = await startServer({ dataDir: dir });
       await expect(startServer({ dataDir: dir })).rejects.toThrow(/in use by another colloquy process/);
       await first.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps timers as state: a deadline that passed while the server was down fires once at start', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'colloquy-timer-'));
+    try {
+      const first = await startServer({ dataDir: dir });
+      const room = await createRoom(first.baseUrl, 'Timed');
+      const grace = await joinFacilitator(first.wsUrl, room, 'Grace');
+      await grace.client.request({ type: 'timer', timer: 'phase', action: 'start', seconds: 1 });
+      await first.stop();
+      await new Promise((r) => setTimeout(r, 1300));
+      const second = await startServer({ dataDir: dir });
+      await new Promise((r) => setTimeout(r, 300));
+      const back = await joinWith(second.wsUrl, { room: room.room, resume: grace.token }, 'grace-back');
+      expect(back.result.snapshot.timers.phase.state).toBe('expired');
+      await second.stop();
+      const third = await startServer({ dataDir: dir });
+      const again = await joinWith(third.wsUrl, { room: room.room, resume: grace.token }, 'grace-again');
+      expect(again.result.snapshot.timers.phase.state).toBe('expired');
+      expect(again.result.snapshot.seq).toBe(back.result.snapshot.seq + 2); // her connection lost and back: no second expiry
+      await third.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

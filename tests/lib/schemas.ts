@@ -36,7 +36,14 @@ export const serverSchemaFor: Record<string, string> = {
 };
 
 /** Client → server commands by `type`. */
-export const commandSchemaFor: Record<string, string> = { join: 'join', leave: 'leave', ping: 'ping' };
+/** Each command's schema is protocol/schema/<type>.json. */
+export const commandSchemaFor: Record<string, string> = Object.fromEntries(
+  [
+    'join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_finish',
+    'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release',
+    'floor_settings', 'timer',
+  ].map((t) => [t, t]),
+);
 
 export interface VectorCase {
   name: string;

@@ -5,14 +5,33 @@
 
 import { cleanDisplayText, hasLoneSurrogate, validLength } from './text';
 import {
+  AIRTIME_VISIBILITIES,
+  ASSIGNABLE_ROLES,
+  MAX_DURATION_SECONDS,
   MAX_ID_CHARS,
+  MAX_MEMBER_ID_CHARS,
   MAX_NAME_CHARS,
   MAX_ROOM_CHARS,
   MAX_SECRET_CHARS,
   MAX_SEQ,
   PRESENCES,
   ROLES,
+  ROUND_END_REASONS,
+  TIMER_ACTIONS,
+  TIMER_NAMES,
+  TIMER_STATES,
+  TURN_MODES,
+  TURN_OUTCOMES,
+  type AirtimeVisibility,
   type CommandType,
+  type FloorState,
+  type RoomSettings,
+  type RoomTimers,
+  type RoundId,
+  type RoundOutcome,
+  type RoundState,
+  type TimerState,
+  type TurnState,
   type ErrorCode,
   type ErrorMessage,
   type EventMessage,
@@ -53,6 +72,19 @@ function isPresence(v: unknown): v is Presence {
   return isString(v) && (PRESENCES as readonly string[]).includes(v);
 }
 
+function oneOf<T extends string>(list: readonly T[], v: unknown): v is T {
+  return isString(v) && (list as readonly string[]).includes(v);
+}
+function isBoolean(v: unknown): v is boolean {
+  return typeof v === 'boolean';
+}
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every(isString);
+}
+function isRoundId(v: unknown): v is RoundId {
+  return isNonNegInt(v) || isString(v);
+}
+
 /** Parses JSON text; undefined when it is not valid JSON (including lone-surrogate escapes). */
 function parseJson(text: string): { value: unknown } | undefined {
   let value: unknown;
@@ -91,10 +123,91 @@ export function decodeMember(v: unknown): MemberInfo | undefined {
   return { id: v.id, name: v.name, role: v.role };
 }
 
+/** A snapshot member. `airtime_ms` and `hand` (1.2) default to 0 and false when absent, but must be valid when present. */
 export function decodeSnapshotMember(v: unknown): SnapshotMember | undefined {
   const m = decodeMember(v);
   if (!m || !isObject(v) || !isPresence(v.presence)) return undefined;
-  return { ...m, presence: v.presence };
+  if (has(v, 'airtime_ms') && !isNonNegInt(v.airtime_ms)) return undefined;
+  if (has(v, 'hand') && !isBoolean(v.hand)) return undefined;
+  return {
+    ...m,
+    presence: v.presence,
+    airtime_ms: isNonNegInt(v.airtime_ms) ? v.airtime_ms : 0,
+    hand: v.hand === true,
+  };
+}
+
+// ---- live rounds (1.2)
+
+export const IDLE_TIMER: TimerState = Object.freeze({ state: 'idle', duration_ms: 0, ends_at: null, remaining_ms: null });
+export const DEFAULT_SETTINGS: RoomSettings = Object.freeze({ airtime_visibility: 'everyone' });
+export const DEFAULT_FLOOR: FloorState = Object.freeze({ queue: [], turn_seconds: null, auto_advance: false, quieter_first: false });
+
+function isNullableInt(v: unknown): v is number | null {
+  return v === null || isInteger(v);
+}
+
+/** A timer object. `ends_at` and `remaining_ms` may be absent (read as null). */
+export function decodeTimer(v: unknown): TimerState | undefined {
+  if (!isObject(v) || !oneOf(TIMER_STATES, v.state) || !isNonNegInt(v.duration_ms)) return undefined;
+  const endsAt = has(v, 'ends_at') ? v.ends_at : null;
+  const remaining = has(v, 'remaining_ms') ? v.remaining_ms : null;
+  if (!isNullableInt(endsAt) || !(remaining === null || isNonNegInt(remaining))) return undefined;
+  if (v.state === 'running' && endsAt === null) return undefined;
+  return { state: v.state, duration_ms: v.duration_ms, ends_at: endsAt, remaining_ms: remaining };
+}
+
+function decodeOutcome(v: unknown): RoundOutcome | undefined {
+  if (!isObject(v) || !isString(v.member_id) || !oneOf(TURN_OUTCOMES, v.outcome) || !isNonNegInt(v.ms)) return undefined;
+  return { member_id: v.member_id, outcome: v.outcome, ms: v.ms };
+}
+
+function isTurnSeconds(v: unknown): v is number {
+  return isInteger(v) && v >= 1;
+}
+
+function decodeRound(v: unknown): RoundState | undefined {
+  if (!isObject(v) || !isRoundId(v.id) || !isStringArray(v.order) || !isTurnSeconds(v.turn_seconds)) return undefined;
+  if (!isBoolean(v.auto_advance)) return undefined;
+  const remaining = has(v, 'remaining') ? v.remaining : v.order;
+  if (!isStringArray(remaining)) return undefined;
+  const outcomes: RoundOutcome[] = [];
+  if (has(v, 'outcomes')) {
+    if (!Array.isArray(v.outcomes)) return undefined;
+    for (const raw of v.outcomes) {
+      const o = decodeOutcome(raw);
+      if (!o) return undefined;
+      outcomes.push(o);
+    }
+  }
+  return {
+    id: v.id,
+    order: [...v.order],
+    remaining: [...remaining],
+    turn_seconds: v.turn_seconds,
+    auto_advance: v.auto_advance,
+    outcomes,
+  };
+}
+
+function decodeFloor(v: unknown): FloorState | undefined {
+  if (!isObject(v) || !isStringArray(v.queue)) return undefined;
+  if (!(v.turn_seconds === null || isTurnSeconds(v.turn_seconds))) return undefined;
+  if (!isBoolean(v.auto_advance) || !isBoolean(v.quieter_first)) return undefined;
+  return { queue: [...v.queue], turn_seconds: v.turn_seconds, auto_advance: v.auto_advance, quieter_first: v.quieter_first };
+}
+
+function decodeTurn(v: unknown): TurnState | undefined {
+  if (!isObject(v) || !isString(v.member_id) || !oneOf(TURN_MODES, v.mode) || !isInteger(v.started_at)) return undefined;
+  return { member_id: v.member_id, mode: v.mode, started_at: v.started_at };
+}
+
+function decodeTimers(v: unknown): RoomTimers | undefined {
+  if (!isObject(v)) return undefined;
+  const phase = has(v, 'phase') ? decodeTimer(v.phase) : IDLE_TIMER;
+  const turn = has(v, 'turn') ? decodeTimer(v.turn) : IDLE_TIMER;
+  if (!phase || !turn) return undefined;
+  return { phase, turn };
 }
 
 /** Decodes an `event` object (the body of an event push). Unknown kinds become `{kind: 'unknown'}`. */
@@ -110,7 +223,52 @@ export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
     case 'member_left':
     case 'member_connection_lost':
     case 'member_back':
+    case 'hand_raised':
+    case 'hand_lowered':
       return isString(v.member_id) ? { kind: v.kind, member_id: v.member_id } : undefined;
+    case 'role_changed':
+      return isString(v.member_id) && isRole(v.role) ? { kind: 'role_changed', member_id: v.member_id, role: v.role } : undefined;
+    case 'settings_changed':
+      return oneOf<AirtimeVisibility>(AIRTIME_VISIBILITIES, v.airtime_visibility)
+        ? { kind: 'settings_changed', airtime_visibility: v.airtime_visibility }
+        : undefined;
+    case 'round_started': {
+      const r = v.round;
+      if (!isObject(r) || !isRoundId(r.id) || !isStringArray(r.order) || !isTurnSeconds(r.turn_seconds)) return undefined;
+      if (!isBoolean(r.auto_advance)) return undefined;
+      return {
+        kind: 'round_started',
+        round: { id: r.id, order: [...r.order], turn_seconds: r.turn_seconds, auto_advance: r.auto_advance },
+      };
+    }
+    case 'round_order_changed':
+      return isStringArray(v.remaining) ? { kind: 'round_order_changed', remaining: [...v.remaining] } : undefined;
+    case 'round_ended':
+      return oneOf(ROUND_END_REASONS, v.reason) ? { kind: 'round_ended', reason: v.reason } : undefined;
+    case 'turn_started':
+      return isString(v.member_id) && oneOf(TURN_MODES, v.mode)
+        ? { kind: 'turn_started', member_id: v.member_id, mode: v.mode }
+        : undefined;
+    case 'turn_ended':
+      return isString(v.member_id) && oneOf(TURN_OUTCOMES, v.outcome) && isNonNegInt(v.ms)
+        ? { kind: 'turn_ended', member_id: v.member_id, outcome: v.outcome, ms: v.ms }
+        : undefined;
+    case 'floor_settings_changed':
+      return (v.turn_seconds === null || isTurnSeconds(v.turn_seconds)) && isBoolean(v.auto_advance) && isBoolean(v.quieter_first)
+        ? {
+            kind: 'floor_settings_changed',
+            turn_seconds: v.turn_seconds,
+            auto_advance: v.auto_advance,
+            quieter_first: v.quieter_first,
+          }
+        : undefined;
+    case 'timer_set': {
+      const state = decodeTimer(v.state);
+      if (!oneOf(TIMER_NAMES, v.timer) || !oneOf(TIMER_ACTIONS, v.action) || !state) return undefined;
+      return { kind: 'timer_set', timer: v.timer, action: v.action, state };
+    }
+    case 'timer_expired':
+      return oneOf(TIMER_NAMES, v.timer) ? { kind: 'timer_expired', timer: v.timer } : undefined;
     default:
       return { kind: 'unknown', original_kind: v.kind };
   }
@@ -125,7 +283,39 @@ export function decodeSnapshot(v: unknown): RoomSnapshot | undefined {
     if (!m) return undefined;
     members.push(m);
   }
-  return { room: v.room, seq: v.seq, title: v.title, members };
+  // 1.2 fields: absent from a 1.0/1.1 server (defaults), strictly checked when present.
+  let settings: RoomSettings = { ...DEFAULT_SETTINGS };
+  if (has(v, 'settings')) {
+    const s = v.settings;
+    if (!isObject(s) || !oneOf<AirtimeVisibility>(AIRTIME_VISIBILITIES, s.airtime_visibility)) return undefined;
+    settings = { airtime_visibility: s.airtime_visibility };
+  }
+  let round: RoundState | null = null;
+  if (has(v, 'round') && v.round !== null) {
+    const r = decodeRound(v.round);
+    if (!r) return undefined;
+    round = r;
+  }
+  let floor: FloorState = { ...DEFAULT_FLOOR, queue: [] };
+  if (has(v, 'floor')) {
+    const f = decodeFloor(v.floor);
+    if (!f) return undefined;
+    floor = f;
+  }
+  let turn: TurnState | null = null;
+  if (has(v, 'turn') && v.turn !== null) {
+    const t = decodeTurn(v.turn);
+    if (!t) return undefined;
+    turn = t;
+  }
+  let timers: RoomTimers = { phase: IDLE_TIMER, turn: IDLE_TIMER };
+  if (has(v, 'timers')) {
+    const t = decodeTimers(v.timers);
+    if (!t) return undefined;
+    timers = t;
+  }
+  const live = ['settings', 'round', 'floor', 'turn', 'timers'].some((k) => has(v, k));
+  return { room: v.room, seq: v.seq, title: v.title, members, settings, round, floor, turn, timers, live };
 }
 
 /** Reads a `join` reply's result; undefined when it does not have the documented shape. */
@@ -276,6 +466,131 @@ function checkJoin(o: Obj, id: string): void {
   }
 }
 
+/** A member id field: a string of 1..64 characters. */
+function requireMember(o: Obj, name: string, id: string): string {
+  return requireString(o, name, MAX_MEMBER_ID_CHARS, id);
+}
+
+function optionalMember(o: Obj, name: string, id: string): void {
+  if (has(o, name)) requireMember(o, name, id);
+}
+
+function requireEnum(o: Obj, name: string, list: readonly string[], id: string): string {
+  if (!has(o, name)) fail('missing_field', id, `missing field '${name}'`);
+  const v = o[name];
+  if (!isString(v) || !list.includes(v)) fail('invalid_field', id, `field '${name}' must be one of ${list.join(', ')}`);
+  return v;
+}
+
+function requireBoolean(o: Obj, name: string, id: string): boolean {
+  if (!has(o, name)) fail('missing_field', id, `missing field '${name}'`);
+  const v = o[name];
+  if (!isBoolean(v)) fail('invalid_field', id, `field '${name}' must be true or false`);
+  return v;
+}
+
+/** A JSON number that is an integer (a string or a fraction is invalid_field). */
+function requireIntegerField(o: Obj, name: string, id: string): number {
+  if (!has(o, name)) fail('missing_field', id, `missing field '${name}'`);
+  const v = o[name];
+  if (!isInteger(v)) fail('invalid_field', id, `field '${name}' must be a whole number`);
+  return v;
+}
+
+/** A duration: whole seconds, 1..14400 (otherwise invalid_duration). */
+function requireDuration(o: Obj, name: string, id: string): number {
+  const v = requireIntegerField(o, name, id);
+  if (v < 1 || v > MAX_DURATION_SECONDS) fail('invalid_duration', id, `field '${name}' must be 1 to ${MAX_DURATION_SECONDS} seconds`);
+  return v;
+}
+
+function checkRoundStart(o: Obj, id: string): void {
+  onlyFields(o, ['order', 'turn_seconds', 'auto_advance'], id);
+  if (!has(o, 'order')) fail('missing_field', id, "missing field 'order'");
+  const order = o.order;
+  if (isString(order)) {
+    if (order !== 'join' && order !== 'shuffle') fail('invalid_field', id, "field 'order' must be 'join', 'shuffle' or a list of member ids");
+  } else if (Array.isArray(order)) {
+    if (order.length === 0) fail('invalid_field', id, "field 'order' must not be empty");
+    for (const m of order) {
+      if (!isString(m) || !validLength(m, MAX_MEMBER_ID_CHARS)) fail('invalid_field', id, "field 'order' must hold member ids");
+    }
+  } else {
+    fail('invalid_field', id, "field 'order' must be 'join', 'shuffle' or a list of member ids");
+  }
+  requireDuration(o, 'turn_seconds', id);
+  if (has(o, 'auto_advance') && !isBoolean(o.auto_advance)) fail('invalid_field', id, "field 'auto_advance' must be true or false");
+}
+
+function checkFloorSettings(o: Obj, id: string): void {
+  onlyFields(o, ['turn_seconds', 'auto_advance', 'quieter_first'], id);
+  if (!has(o, 'turn_seconds')) fail('missing_field', id, "missing field 'turn_seconds'");
+  if (o.turn_seconds !== null) requireDuration(o, 'turn_seconds', id);
+  requireBoolean(o, 'auto_advance', id);
+  requireBoolean(o, 'quieter_first', id);
+}
+
+function checkTimer(o: Obj, id: string): void {
+  onlyFields(o, ['timer', 'action', 'seconds'], id);
+  requireEnum(o, 'timer', TIMER_NAMES, id);
+  const action = requireEnum(o, 'action', TIMER_ACTIONS, id);
+  if (action === 'start') {
+    requireDuration(o, 'seconds', id);
+  } else if (action === 'extend') {
+    const v = requireIntegerField(o, 'seconds', id);
+    if (v === 0 || v < -MAX_DURATION_SECONDS || v > MAX_DURATION_SECONDS) {
+      fail('invalid_duration', id, "field 'seconds' must be -14400 to 14400, not 0");
+    }
+  } else if (has(o, 'seconds')) {
+    fail('invalid_field', id, `field 'seconds' is not allowed with action '${action}'`);
+  }
+}
+
+/** The 1.2 commands; returns false for a type it does not know. */
+function checkLive(type: string, o: Obj, id: string): boolean {
+  switch (type) {
+    case 'set_role':
+      onlyFields(o, ['member', 'role'], id);
+      requireMember(o, 'member', id);
+      requireEnum(o, 'role', ASSIGNABLE_ROLES, id);
+      return true;
+    case 'hand_over':
+    case 'round_later':
+      onlyFields(o, ['member'], id);
+      requireMember(o, 'member', id);
+      return true;
+    case 'hand_lower':
+    case 'floor_give':
+      onlyFields(o, ['member'], id);
+      optionalMember(o, 'member', id);
+      return true;
+    case 'claim_facilitation':
+    case 'round_finish':
+    case 'round_pass':
+    case 'round_skip':
+    case 'round_end':
+    case 'hand_raise':
+    case 'floor_release':
+      onlyFields(o, [], id);
+      return true;
+    case 'settings':
+      onlyFields(o, ['airtime_visibility'], id);
+      requireEnum(o, 'airtime_visibility', AIRTIME_VISIBILITIES, id);
+      return true;
+    case 'round_start':
+      checkRoundStart(o, id);
+      return true;
+    case 'floor_settings':
+      checkFloorSettings(o, id);
+      return true;
+    case 'timer':
+      checkTimer(o, id);
+      return true;
+    default:
+      return false;
+  }
+}
+
 function check(text: string): CommandType {
   const parsed = parseJson(text);
   if (!parsed) fail('bad_json', null, 'frame is not valid JSON');
@@ -297,6 +612,7 @@ function check(text: string): CommandType {
     onlyFields(o, [], id);
     return type;
   }
+  if (checkLive(type, o, id)) return type as CommandType;
   return fail('unknown_type', id, `unknown message type '${type}'`);
 }
 

@@ -4,10 +4,13 @@
 /** The protocol major version this client speaks. */
 export const PROTOCOL_VERSION = 1;
 
-export type Role = 'facilitator' | 'participant';
+export type Role = 'facilitator' | 'co_facilitator' | 'participant' | 'observer';
 export type Presence = 'online' | 'away' | 'left';
 
-export const ROLES: readonly Role[] = ['facilitator', 'participant'];
+export const ROLES: readonly Role[] = ['facilitator', 'co_facilitator', 'participant', 'observer'];
+/** Roles `set_role` may give (facilitator moves only with `hand_over` or `claim_facilitation`). */
+export type AssignableRole = 'co_facilitator' | 'participant' | 'observer';
+export const ASSIGNABLE_ROLES: readonly AssignableRole[] = ['co_facilitator', 'participant', 'observer'];
 export const PRESENCES: readonly Presence[] = ['online', 'away', 'left'];
 
 /** Every error code of protocol v1 (WebSocket and HTTP). New codes may appear: keep `string` open. */
@@ -30,6 +33,19 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'unavailable'
+  | 'forbidden'
+  | 'not_your_turn'
+  | 'no_round'
+  | 'no_turn'
+  | 'round_in_progress'
+  | 'queue_empty'
+  | 'hand_already_raised'
+  | 'hand_not_raised'
+  | 'unknown_member'
+  | 'invalid_duration'
+  | 'timer_not_running'
+  | 'facilitator_present'
   | 'internal';
 
 /** WebSocket close codes the server uses. */
@@ -49,6 +65,10 @@ export const MAX_SECRET_CHARS = 128;
 export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 export const MAX_NAME_CHARS = 60;
 export const MAX_TITLE_CHARS = 120;
+/** A member id in a command (`member`, round orders): 1..64 characters. */
+export const MAX_MEMBER_ID_CHARS = 64;
+/** Durations are whole seconds, 1..MAX_DURATION_SECONDS (4 hours). */
+export const MAX_DURATION_SECONDS = 14_400;
 
 // ---------------------------------------------------------------- commands (client -> server)
 
@@ -71,9 +91,131 @@ export interface PingCommand extends CommandBase {
   type: 'ping';
 }
 
-export type Command = JoinCommand | LeaveCommand | PingCommand;
+// ---- live rounds (1.2)
+
+export type AirtimeVisibility = 'everyone' | 'facilitators';
+export const AIRTIME_VISIBILITIES: readonly AirtimeVisibility[] = ['everyone', 'facilitators'];
+export type TimerName = 'phase' | 'turn';
+export const TIMER_NAMES: readonly TimerName[] = ['phase', 'turn'];
+export type TimerAction = 'start' | 'pause' | 'resume' | 'extend' | 'reset';
+export const TIMER_ACTIONS: readonly TimerAction[] = ['start', 'pause', 'resume', 'extend', 'reset'];
+export type TimerStateName = 'idle' | 'running' | 'paused' | 'expired';
+export const TIMER_STATES: readonly TimerStateName[] = ['idle', 'running', 'paused', 'expired'];
+export type TurnMode = 'round' | 'floor';
+export const TURN_MODES: readonly TurnMode[] = ['round', 'floor'];
+export type TurnOutcome = 'spoke' | 'passed' | 'skipped' | 'moved' | 'ended';
+export const TURN_OUTCOMES: readonly TurnOutcome[] = ['spoke', 'passed', 'skipped', 'moved', 'ended'];
+export type RoundEndReason = 'completed' | 'ended';
+export const ROUND_END_REASONS: readonly RoundEndReason[] = ['completed', 'ended'];
+/** `round_start.order`: a word, or the member ids in speaking order. */
+export type RoundOrder = 'join' | 'shuffle' | string[];
+
+export interface SetRoleCommand extends CommandBase {
+  type: 'set_role';
+  member: string;
+  role: AssignableRole;
+}
+export interface HandOverCommand extends CommandBase {
+  type: 'hand_over';
+  member: string;
+}
+export interface ClaimFacilitationCommand extends CommandBase {
+  type: 'claim_facilitation';
+}
+export interface SettingsCommand extends CommandBase {
+  type: 'settings';
+  airtime_visibility: AirtimeVisibility;
+}
+export interface RoundStartCommand extends CommandBase {
+  type: 'round_start';
+  order: RoundOrder;
+  turn_seconds: number;
+  auto_advance?: boolean;
+}
+export interface RoundFinishCommand extends CommandBase {
+  type: 'round_finish';
+}
+export interface RoundPassCommand extends CommandBase {
+  type: 'round_pass';
+}
+export interface RoundSkipCommand extends CommandBase {
+  type: 'round_skip';
+}
+export interface RoundLaterCommand extends CommandBase {
+  type: 'round_later';
+  member: string;
+}
+export interface RoundEndCommand extends CommandBase {
+  type: 'round_end';
+}
+export interface HandRaiseCommand extends CommandBase {
+  type: 'hand_raise';
+}
+export interface HandLowerCommand extends CommandBase {
+  type: 'hand_lower';
+  member?: string;
+}
+export interface FloorGiveCommand extends CommandBase {
+  type: 'floor_give';
+  member?: string;
+}
+export interface FloorReleaseCommand extends CommandBase {
+  type: 'floor_release';
+}
+export interface FloorSettingsCommand extends CommandBase {
+  type: 'floor_settings';
+  turn_seconds: number | null;
+  auto_advance: boolean;
+  quieter_first: boolean;
+}
+export type TimerCommand = CommandBase & { type: 'timer'; timer: TimerName } & (
+    | { action: 'start'; seconds: number }
+    | { action: 'extend'; seconds: number }
+    | { action: 'pause' | 'resume' | 'reset' }
+  );
+
+/** The commands of live rounds (1.2). */
+export type LiveCommand =
+  | SetRoleCommand
+  | HandOverCommand
+  | ClaimFacilitationCommand
+  | SettingsCommand
+  | RoundStartCommand
+  | RoundFinishCommand
+  | RoundPassCommand
+  | RoundSkipCommand
+  | RoundLaterCommand
+  | RoundEndCommand
+  | HandRaiseCommand
+  | HandLowerCommand
+  | FloorGiveCommand
+  | FloorReleaseCommand
+  | FloorSettingsCommand
+  | TimerCommand;
+
+export type Command = JoinCommand | LeaveCommand | PingCommand | LiveCommand;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping'];
+export const COMMAND_TYPES: readonly CommandType[] = [
+  'join',
+  'leave',
+  'ping',
+  'set_role',
+  'hand_over',
+  'claim_facilitation',
+  'settings',
+  'round_start',
+  'round_finish',
+  'round_pass',
+  'round_skip',
+  'round_later',
+  'round_end',
+  'hand_raise',
+  'hand_lower',
+  'floor_give',
+  'floor_release',
+  'floor_settings',
+  'timer',
+];
 
 // ---------------------------------------------------------------- shared shapes
 
@@ -85,6 +227,61 @@ export interface MemberInfo {
 
 export interface SnapshotMember extends MemberInfo {
   presence: Presence;
+  /** Total speaking time so far (1.2; 0 from an older server). */
+  airtime_ms: number;
+  /** In the speaking queue (1.2; false from an older server). */
+  hand: boolean;
+}
+
+/** A timer as the server describes it: running ones carry `ends_at`, paused ones `remaining_ms`. */
+export interface TimerState {
+  state: TimerStateName;
+  duration_ms: number;
+  /** Server time (ms since the epoch) when a running timer ends. */
+  ends_at: number | null;
+  remaining_ms: number | null;
+}
+
+export interface RoomSettings {
+  airtime_visibility: AirtimeVisibility;
+}
+
+/** A go-round's id: an integer in the README's examples; a string is accepted too. */
+export type RoundId = number | string;
+
+export interface RoundOutcome {
+  member_id: string;
+  outcome: TurnOutcome;
+  ms: number;
+}
+
+export interface RoundState {
+  id: RoundId;
+  order: string[];
+  /** Who is still to speak, in order; the current speaker first. */
+  remaining: string[];
+  turn_seconds: number;
+  auto_advance: boolean;
+  outcomes: RoundOutcome[];
+}
+
+export interface FloorState {
+  queue: string[];
+  turn_seconds: number | null;
+  auto_advance: boolean;
+  quieter_first: boolean;
+}
+
+export interface TurnState {
+  member_id: string;
+  mode: TurnMode;
+  /** Server time the turn started (the `time` of its `turn_started` event). */
+  started_at: number;
+}
+
+export interface RoomTimers {
+  phase: TimerState;
+  turn: TimerState;
 }
 
 export interface RoomSnapshot {
@@ -92,6 +289,14 @@ export interface RoomSnapshot {
   seq: number;
   title: string;
   members: SnapshotMember[];
+  // 1.2 fields: defaulted when an older server leaves them out.
+  settings: RoomSettings;
+  round: RoundState | null;
+  floor: FloorState;
+  turn: TurnState | null;
+  timers: RoomTimers;
+  /** True when the snapshot carried the 1.2 fields (the server speaks live rounds). */
+  live: boolean;
 }
 
 /** Result of a successful `join`. */
@@ -130,6 +335,62 @@ export interface MemberBackEvent {
   kind: 'member_back';
   member_id: string;
 }
+export interface RoleChangedEvent {
+  kind: 'role_changed';
+  member_id: string;
+  role: Role;
+}
+export interface SettingsChangedEvent {
+  kind: 'settings_changed';
+  airtime_visibility: AirtimeVisibility;
+}
+export interface RoundStartedEvent {
+  kind: 'round_started';
+  round: { id: RoundId; order: string[]; turn_seconds: number; auto_advance: boolean };
+}
+export interface RoundOrderChangedEvent {
+  kind: 'round_order_changed';
+  remaining: string[];
+}
+export interface RoundEndedEvent {
+  kind: 'round_ended';
+  reason: RoundEndReason;
+}
+export interface TurnStartedEvent {
+  kind: 'turn_started';
+  member_id: string;
+  mode: TurnMode;
+}
+export interface TurnEndedEvent {
+  kind: 'turn_ended';
+  member_id: string;
+  outcome: TurnOutcome;
+  ms: number;
+}
+export interface HandRaisedEvent {
+  kind: 'hand_raised';
+  member_id: string;
+}
+export interface HandLoweredEvent {
+  kind: 'hand_lowered';
+  member_id: string;
+}
+export interface FloorSettingsChangedEvent {
+  kind: 'floor_settings_changed';
+  turn_seconds: number | null;
+  auto_advance: boolean;
+  quieter_first: boolean;
+}
+export interface TimerSetEvent {
+  kind: 'timer_set';
+  timer: TimerName;
+  action: TimerAction;
+  state: TimerState;
+}
+export interface TimerExpiredEvent {
+  kind: 'timer_expired';
+  timer: TimerName;
+}
 /** An event kind this client does not know (a later minor version). Ignored, but its seq counts. */
 export interface UnknownEvent {
   kind: 'unknown';
@@ -143,6 +404,18 @@ export type RoomEvent =
   | MemberLeftEvent
   | MemberConnectionLostEvent
   | MemberBackEvent
+  | RoleChangedEvent
+  | SettingsChangedEvent
+  | RoundStartedEvent
+  | RoundOrderChangedEvent
+  | RoundEndedEvent
+  | TurnStartedEvent
+  | TurnEndedEvent
+  | HandRaisedEvent
+  | HandLoweredEvent
+  | FloorSettingsChangedEvent
+  | TimerSetEvent
+  | TimerExpiredEvent
   | UnknownEvent;
 
 // ---------------------------------------------------------------- server messages

@@ -2,10 +2,12 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Connection, ConnectionSnapshot, ConnectionState, RoomMember, RoomView } from '../connection';
 import { errorMessage, stateText } from '../messages';
-import { MAX_NAME_CHARS, type MemberInfo, type RoomEvent } from '../protocol';
+import { MAX_NAME_CHARS, type AssignableRole, type MemberInfo, type Role, type RoomEvent } from '../protocol';
+import { nextInRound } from '../room-state';
 import { clearFragment, storeFragmentSecret } from '../routing';
 import { readItem, sessionStore, storageKeys } from '../storage';
 import { Layout } from './Layout';
+import { RoundPanel } from './RoundPanel';
 import { useConnection } from './useConnection';
 
 /** Reads a secret from the fragment into sessionStorage and takes it out of the address bar. */
@@ -96,9 +98,34 @@ function viewKind(snap: ConnectionSnapshot, rejoining: boolean): string {
   return snap.state;
 }
 
-function announce(event: RoomEvent, room: RoomView, self: MemberInfo | null): string | null {
+export const roleText: Record<Role, string> = {
+  facilitator: 'facilitator',
+  co_facilitator: 'co-facilitator',
+  participant: 'participant',
+  observer: 'observer',
+};
+
+export function announce(event: RoomEvent, room: RoomView, self: MemberInfo | null): string | null {
   const nameOf = (id: string) => room.members.find((m) => m.id === id)?.name ?? 'Someone';
   switch (event.kind) {
+    case 'turn_started': {
+      if (event.member_id === self?.id) return "It's your turn";
+      const floor = `${nameOf(event.member_id)} has the floor`;
+      return event.mode === 'round' && self && nextInRound(room) === self.id ? `${floor}. You're next` : floor;
+    }
+    case 'timer_expired':
+      return event.timer === 'turn' ? 'Time is up' : 'Time is up for this phase';
+    case 'round_started':
+      return 'A go-round has started';
+    case 'round_ended':
+      return 'The go-round is over';
+    case 'round_order_changed':
+      // Someone moved: tell the member who is now next (if the current turn is not theirs).
+      return self && room.turn?.member_id !== self.id && nextInRound(room) === self.id ? "You're next" : null;
+    case 'role_changed':
+      return event.member_id === self?.id
+        ? `You are now ${roleText[event.role]}`
+        : `${nameOf(event.member_id)} is now ${roleText[event.role]}`;
     case 'member_joined':
       return event.member.id === self?.id ? null : `${event.member.name} joined`;
     case 'member_left':
@@ -295,6 +322,10 @@ function RoomScreen({
   roomId: string;
 }) {
   const present = room.members.filter((m) => m.presence !== 'left').length;
+  // The role as of the last event (it can change during the session).
+  const role: Role = room.members.find((m) => m.id === self.id)?.role ?? self.role;
+  const commandError = connection.getSnapshot().commandError;
+  const facilitatorOnline = room.members.some((m) => m.role === 'facilitator' && m.presence === 'online');
   return (
     <>
       <h1 data-testid="room-title" class="room-title">
@@ -305,6 +336,30 @@ function RoomScreen({
           Connection lost. Trying to reconnect; you will stay in the room.
         </p>
       )}
+      {commandError && (
+        <div class="error-row">
+          <p class="error" role="alert" data-testid="error-message">
+            {commandError.message}
+          </p>
+          <button type="button" class="button small" data-testid="dismiss-error" onClick={() => connection.clearCommandError()}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {role === 'observer' && (
+        <p class="notice" data-testid="observer-note">
+          You are observing: you can follow everything, but not speak or take turns.
+        </p>
+      )}
+      {role === 'co_facilitator' && !facilitatorOnline && (
+        <div class="notice">
+          <p>No facilitator is online. After two minutes you can take over the facilitation.</p>
+          <button type="button" class="button" data-testid="claim-facilitation" onClick={() => void connection.claimFacilitation()}>
+            Take over as facilitator
+          </button>
+        </div>
+      )}
+      <RoundPanel connection={connection} room={room} selfId={self.id} role={role} />
       <div class="room-grid">
         <section class="card" aria-labelledby="members-heading">
           <h2 id="members-heading">
@@ -312,11 +367,16 @@ function RoomScreen({
           </h2>
           <ul data-testid="member-list" class="member-list">
             {room.members.map((m) => (
-              <MemberItem key={m.id} member={m} isSelf={m.id === self.id} />
+              <MemberItem
+                key={m.id}
+                member={m}
+                isSelf={m.id === self.id}
+                connection={role === 'facilitator' && m.id !== self.id ? connection : null}
+              />
             ))}
           </ul>
         </section>
-        {self.role === 'facilitator' && <InvitePanel roomId={roomId} />}
+        {role === 'facilitator' && <InvitePanel roomId={roomId} />}
       </div>
       <div class="actions">
         <button type="button" class="button" data-testid="leave-room" onClick={() => connection.leave()}>
@@ -327,7 +387,17 @@ function RoomScreen({
   );
 }
 
-function MemberItem({ member, isSelf }: { member: RoomMember; isSelf: boolean }) {
+function MemberItem({
+  member,
+  isSelf,
+  connection,
+}: {
+  member: RoomMember;
+  isSelf: boolean;
+  /** Given to the facilitator for other members: shows the role menu. */
+  connection: Connection | null;
+}) {
+  const selectId = `role-${member.id}`;
   return (
     <li
       data-testid="member-item"
@@ -341,13 +411,45 @@ function MemberItem({ member, isSelf }: { member: RoomMember; isSelf: boolean })
         {isSelf && <span class="you"> (you)</span>}
       </span>{' '}
       <span class="member-tags">
-        {member.role === 'facilitator' && (
+        {member.role !== 'participant' && (
           <>
-            <span class="tag role">facilitator</span>{' '}
+            <span class="tag role">{roleText[member.role]}</span>{' '}
+          </>
+        )}
+        {member.hand && (
+          <>
+            <span class="tag hand">hand raised</span>{' '}
           </>
         )}
         <span class={`tag presence presence-${member.presence}`}>{member.presence}</span>
       </span>
+      {connection && (
+        <span class="role-control">
+          <label for={selectId} class="visually-hidden">
+            Role of {member.name}
+          </label>
+          <select
+            id={selectId}
+            data-testid="role-select"
+            value={member.role}
+            onChange={(e) => {
+              const el = e.currentTarget as HTMLSelectElement;
+              const value = el.value as Role;
+              if (value === member.role) return;
+              const done =
+                value === 'facilitator' ? connection.handOver(member.id) : connection.setRole(member.id, value as AssignableRole);
+              void done.then((r) => {
+                if (!r.ok) el.value = member.role;
+              });
+            }}
+          >
+            <option value="participant">Participant</option>
+            <option value="co_facilitator">Co-facilitator</option>
+            <option value="observer">Observer</option>
+            <option value="facilitator">Facilitator (hand over)</option>
+          </select>
+        </span>
+      )}
     </li>
   );
 }

@@ -1,0 +1,249 @@
+// applyEvent for every 1.2 event, the derived values the view uses, and the countdown math.
+import { describe, expect, it } from 'vitest';
+import type { RoomEvent, TimerState } from './protocol';
+import {
+  airtimeVisibleTo,
+  applyEvent,
+  emptyRoom,
+  formatCountdown,
+  formatDuration,
+  nextInRound,
+  timerRemainingMs,
+  type RoomView,
+} from './room-state';
+
+function room(): RoomView {
+  const r = emptyRoom('r', 'T');
+  r.seq = 10;
+  r.live = true;
+  r.members = [
+    { id: 'm1', name: 'Grace', role: 'facilitator', presence: 'online', airtime_ms: 0, hand: false },
+    { id: 'm2', name: 'Ada', role: 'participant', presence: 'online', airtime_ms: 1000, hand: false },
+    { id: 'm3', name: 'Lin', role: 'participant', presence: 'online', airtime_ms: 0, hand: false },
+  ];
+  return r;
+}
+
+/** Applies events in order from seq 11, each at time 1000 × seq. */
+function run(start: RoomView, ...events: RoomEvent[]): RoomView {
+  return events.reduce((r, e) => applyEvent(r, e, r.seq + 1, (r.seq + 1) * 1000), start);
+}
+
+const member = (r: RoomView, id: string) => r.members.find((m) => m.id === id)!;
+const running: TimerState = { state: 'running', duration_ms: 60000, ends_at: 100_000, remaining_ms: null };
+
+describe('applyEvent (1.2)', () => {
+  it('role_changed sets the role', () => {
+    const r = run(room(), { kind: 'role_changed', member_id: 'm2', role: 'co_facilitator' });
+    expect(member(r, 'm2').role).toBe('co_facilitator');
+    expect(r.seq).toBe(11);
+  });
+
+  it('settings_changed sets airtime visibility', () => {
+    const r = run(room(), { kind: 'settings_changed', airtime_visibility: 'facilitators' });
+    expect(r.settings.airtime_visibility).toBe('facilitators');
+  });
+
+  it('round_started creates the round with remaining = order and no outcomes', () => {
+    const r = run(room(), { kind: 'round_started', round: { id: 3, order: ['m2', 'm3'], turn_seconds: 60, auto_advance: false } });
+    expect(r.round).toEqual({ id: 3, order: ['m2', 'm3'], remaining: ['m2', 'm3'], turn_seconds: 60, auto_advance: false, outcomes: [] });
+    expect(r.round!.remaining).not.toBe(r.round!.order);
+  });
+
+  it('round_order_changed replaces remaining (and is ignored without a round)', () => {
+    const started = run(room(), { kind: 'round_started', round: { id: 1, order: ['m1', 'm2', 'm3'], turn_seconds: 60, auto_advance: true } });
+    const r = run(started, { kind: 'round_order_changed', remaining: ['m1', 'm3', 'm2'] });
+    expect(r.round!.remaining).toEqual(['m1', 'm3', 'm2']);
+    expect(r.round!.order).toEqual(['m1', 'm2', 'm3']);
+    const none = run(room(), { kind: 'round_order_changed', remaining: ['m1'] });
+    expect(none.round).toBeNull();
+    expect(none.seq).toBe(11);
+  });
+
+  it('turn_started in round mode sets the turn with started_at = event time', () => {
+    const r = run(room(), { kind: 'turn_started', member_id: 'm2', mode: 'round' });
+    expect(r.turn).toEqual({ member_id: 'm2', mode: 'round', started_at: 11_000 });
+  });
+
+  it('turn_started in floor mode takes the member out of the queue and lowers the hand', () => {
+    const r = run(
+      room(),
+      { kind: 'hand_raised', member_id: 'm2' },
+      { kind: 'hand_raised', member_id: 'm3' },
+      { kind: 'turn_started', member_id: 'm2', mode: 'floor' },
+    );
+    expect(r.floor.queue).toEqual(['m3']);
+    expect(member(r, 'm2').hand).toBe(false);
+    expect(member(r, 'm3').hand).toBe(true);
+    expect(r.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 13_000 });
+  });
+
+  it('turn_ended in a round adds airtime, leaves remaining, records the outcome and clears the turn', () => {
+    const r = run(
+      room(),
+      { kind: 'round_started', round: { id: 1, order: ['m2', 'm3'], turn_seconds: 60, auto_advance: true } },
+      { kind: 'turn_started', member_id: 'm2', mode: 'round' },
+      { kind: 'turn_ended', member_id: 'm2', outcome: 'spoke', ms: 59000 },
+    );
+    expect(member(r, 'm2').airtime_ms).toBe(60000);
+    expect(r.round!.remaining).toEqual(['m3']);
+    expect(r.round!.outcomes).toEqual([{ member_id: 'm2', outcome: 'spoke', ms: 59000 }]);
+    expect(r.turn).toBeNull();
+  });
+
+  it('turn_ended for a skipped member who never started records skipped and keeps the current turn', () => {
+    const r = run(
+      room(),
+      { kind: 'round_started', round: { id: 1, order: ['m2', 'm3'], turn_seconds: 60, auto_advance: true } },
+      { kind: 'turn_ended', member_id: 'm2', outcome: 'skipped', ms: 0 },
+      { kind: 'turn_started', member_id: 'm3', mode: 'round' },
+    );
+    expect(r.round!.outcomes).toEqual([{ member_id: 'm2', outcome: 'skipped', ms: 0 }]);
+    expect(r.round!.remaining).toEqual(['m3']);
+    const other = run(r, { kind: 'turn_ended', member_id: 'm2', outcome: 'skipped', ms: 0 });
+    expect(other.turn?.member_id).toBe('m3');
+  });
+
+  it('turn_ended of a floor turn adds airtime but no round outcome', () => {
+    const r = run(
+      room(),
+      { kind: 'turn_started', member_id: 'm3', mode: 'floor' },
+      { kind: 'turn_ended', member_id: 'm3', outcome: 'spoke', ms: 4000 },
+    );
+    expect(member(r, 'm3').airtime_ms).toBe(4000);
+    expect(r.turn).toBeNull();
+    expect(r.round).toBeNull();
+  });
+
+  it('moved: the member leaves remaining, then round_order_changed puts them at the end', () => {
+    const r = run(
+      room(),
+      { kind: 'round_started', round: { id: 1, order: ['m1', 'm2', 'm3'], turn_seconds: 60, auto_advance: true } },
+      { kind: 'turn_started', member_id: 'm1', mode: 'round' },
+      { kind: 'turn_ended', member_id: 'm1', outcome: 'moved', ms: 2000 },
+      { kind: 'round_order_changed', remaining: ['m2', 'm3', 'm1'] },
+    );
+    expect(r.round!.outcomes).toEqual([{ member_id: 'm1', outcome: 'moved', ms: 2000 }]);
+    expect(r.round!.remaining).toEqual(['m2', 'm3', 'm1']);
+  });
+
+  it('round_ended clears the round and the turn', () => {
+    const r = run(
+      room(),
+      { kind: 'round_started', round: { id: 1, order: ['m2'], turn_seconds: 60, auto_advance: true } },
+      { kind: 'turn_started', member_id: 'm2', mode: 'round' },
+      { kind: 'round_ended', reason: 'ended' },
+    );
+    expect(r.round).toBeNull();
+    expect(r.turn).toBeNull();
+  });
+
+  it('hand_raised appends to the queue once; hand_lowered removes', () => {
+    let r = run(room(), { kind: 'hand_raised', member_id: 'm3' }, { kind: 'hand_raised', member_id: 'm2' });
+    expect(r.floor.queue).toEqual(['m3', 'm2']);
+    expect(member(r, 'm3').hand).toBe(true);
+    r = run(r, { kind: 'hand_raised', member_id: 'm3' });
+    expect(r.floor.queue).toEqual(['m3', 'm2']);
+    r = run(r, { kind: 'hand_lowered', member_id: 'm3' });
+    expect(r.floor.queue).toEqual(['m2']);
+    expect(member(r, 'm3').hand).toBe(false);
+  });
+
+  it('floor_settings_changed sets the dialogue settings and keeps the queue', () => {
+    const r = run(
+      room(),
+      { kind: 'hand_raised', member_id: 'm3' },
+      { kind: 'floor_settings_changed', turn_seconds: 180, auto_advance: true, quieter_first: true },
+    );
+    expect(r.floor).toEqual({ queue: ['m3'], turn_seconds: 180, auto_advance: true, quieter_first: true });
+  });
+
+  it('timer_set replaces the timer; timer_expired marks it expired with 0 remaining', () => {
+    let r = run(room(), { kind: 'timer_set', timer: 'turn', action: 'start', state: running });
+    expect(r.timers.turn).toEqual(running);
+    expect(r.timers.phase.state).toBe('idle');
+    r = run(r, { kind: 'timer_expired', timer: 'turn' });
+    expect(r.timers.turn.state).toBe('expired');
+    expect(r.timers.turn.remaining_ms).toBe(0);
+    expect(r.timers.turn.duration_ms).toBe(60000);
+    r = run(r, { kind: 'timer_set', timer: 'phase', action: 'pause', state: { state: 'paused', duration_ms: 900000, ends_at: null, remaining_ms: 5000 } });
+    expect(r.timers.phase).toEqual({ state: 'paused', duration_ms: 900000, ends_at: null, remaining_ms: 5000 });
+  });
+
+  it('member_joined gives a new member no airtime and no hand, and keeps them for a known member', () => {
+    let r = run(room(), { kind: 'hand_raised', member_id: 'm2' });
+    r = run(r, { kind: 'member_joined', member: { id: 'm2', name: 'Ada', role: 'participant' } });
+    expect(member(r, 'm2')).toMatchObject({ airtime_ms: 1000, hand: true, presence: 'online' });
+    r = run(r, { kind: 'member_joined', member: { id: 'm4', name: 'Bo', role: 'observer' } });
+    expect(member(r, 'm4')).toEqual({ id: 'm4', name: 'Bo', role: 'observer', presence: 'online', airtime_ms: 0, hand: false });
+  });
+
+  it('is pure: the input room is unchanged', () => {
+    const before = run(room(), { kind: 'round_started', round: { id: 1, order: ['m2', 'm3'], turn_seconds: 60, auto_advance: true } });
+    const copy = JSON.parse(JSON.stringify(before)) as RoomView;
+    run(
+      before,
+      { kind: 'turn_started', member_id: 'm2', mode: 'round' },
+      { kind: 'turn_ended', member_id: 'm2', outcome: 'passed', ms: 10 },
+      { kind: 'hand_raised', member_id: 'm3' },
+      { kind: 'timer_set', timer: 'turn', action: 'start', state: running },
+      { kind: 'timer_expired', timer: 'turn' },
+    );
+    expect(before).toEqual(copy);
+  });
+});
+
+describe('derived values', () => {
+  it('nextInRound skips the current speaker', () => {
+    let r = run(room(), { kind: 'round_started', round: { id: 1, order: ['m1', 'm2', 'm3'], turn_seconds: 60, auto_advance: true } });
+    expect(nextInRound(r)).toBe('m1'); // nobody speaking yet
+    r = run(r, { kind: 'turn_started', member_id: 'm1', mode: 'round' });
+    expect(nextInRound(r)).toBe('m2');
+    r = run(r, { kind: 'turn_ended', member_id: 'm1', outcome: 'spoke', ms: 1 }, { kind: 'turn_started', member_id: 'm2', mode: 'round' });
+    expect(nextInRound(r)).toBe('m3');
+    r = run(r, { kind: 'turn_ended', member_id: 'm2', outcome: 'spoke', ms: 1 }, { kind: 'turn_started', member_id: 'm3', mode: 'round' });
+    expect(nextInRound(r)).toBeNull();
+    expect(nextInRound(room())).toBeNull();
+  });
+
+  it('airtime is shown to everyone, or to facilitators and co-facilitators only', () => {
+    const r = room();
+    expect(airtimeVisibleTo(r, 'participant')).toBe(true);
+    const hidden = run(r, { kind: 'settings_changed', airtime_visibility: 'facilitators' });
+    expect(airtimeVisibleTo(hidden, 'participant')).toBe(false);
+    expect(airtimeVisibleTo(hidden, 'observer')).toBe(false);
+    expect(airtimeVisibleTo(hidden, 'facilitator')).toBe(true);
+    expect(airtimeVisibleTo(hidden, 'co_facilitator')).toBe(true);
+  });
+});
+
+describe('countdown math', () => {
+  it('running: ends_at − server now, never below 0', () => {
+    expect(timerRemainingMs(running, 40_000)).toBe(60_000);
+    expect(timerRemainingMs(running, 99_999.4)).toBe(1);
+    expect(timerRemainingMs(running, 100_000)).toBe(0);
+    expect(timerRemainingMs(running, 150_000)).toBe(0);
+  });
+  it('paused: remaining_ms; idle and expired: 0', () => {
+    expect(timerRemainingMs({ state: 'paused', duration_ms: 1, ends_at: null, remaining_ms: 4321 }, 1e12)).toBe(4321);
+    expect(timerRemainingMs({ state: 'idle', duration_ms: 60000, ends_at: null, remaining_ms: null }, 0)).toBe(0);
+    expect(timerRemainingMs({ state: 'expired', duration_ms: 60000, ends_at: 5, remaining_ms: 0 }, 0)).toBe(0);
+  });
+  it('formats m:ss, rounding up to the whole second', () => {
+    expect(formatCountdown(0)).toBe('0:00');
+    expect(formatCountdown(1)).toBe('0:01');
+    expect(formatCountdown(999)).toBe('0:01');
+    expect(formatCountdown(1000)).toBe('0:01');
+    expect(formatCountdown(59_001)).toBe('1:00');
+    expect(formatCountdown(600_000)).toBe('10:00');
+    expect(formatCountdown(14_400_000)).toBe('240:00');
+    expect(formatCountdown(-5)).toBe('0:00');
+  });
+  it('formats durations for people', () => {
+    expect(formatDuration(0)).toBe('0 s');
+    expect(formatDuration(45_000)).toBe('45 s');
+    expect(formatDuration(180_000)).toBe('3 min');
+    expect(formatDuration(200_000)).toBe('3 min 20 s');
+    expect(formatDuration(3_900_000)).toBe('1 h 5 min');
+  });
+});

@@ -1,0 +1,234 @@
+// The room as this client knows it, and how each event changes it (pure functions, no I/O).
+// protocol/README.md ("Room events", "Live rounds") is the authority for every rule here.
+
+import {
+  DEFAULT_FLOOR,
+  IDLE_TIMER,
+  type FloorState,
+  type Presence,
+  type Role,
+  type RoomEvent,
+  type RoomSettings,
+  type RoomSnapshot,
+  type RoomTimers,
+  type RoundState,
+  type TimerState,
+  type TurnState,
+} from './protocol';
+
+export interface RoomMember {
+  id: string;
+  name: string;
+  role: Role;
+  presence: Presence;
+  /** Total speaking time so far, in ms. */
+  airtime_ms: number;
+  /** In the speaking queue. */
+  hand: boolean;
+}
+
+export interface RoomView {
+  id: string;
+  title: string;
+  seq: number;
+  members: RoomMember[];
+  settings: RoomSettings;
+  round: RoundState | null;
+  floor: FloorState;
+  turn: TurnState | null;
+  timers: RoomTimers;
+  /** The server sent the 1.2 snapshot fields (it speaks live rounds). */
+  live: boolean;
+}
+
+/** A room view from a join snapshot (fresh copies: the view is never shared with the decoder). */
+export function roomFromSnapshot(snap: RoomSnapshot): RoomView {
+  return {
+    id: snap.room,
+    title: snap.title,
+    seq: snap.seq,
+    members: snap.members.map((m) => ({ ...m })),
+    settings: { ...snap.settings },
+    round: snap.round ? copyRound(snap.round) : null,
+    floor: { ...snap.floor, queue: [...snap.floor.queue] },
+    turn: snap.turn ? { ...snap.turn } : null,
+    timers: { phase: { ...snap.timers.phase }, turn: { ...snap.timers.turn } },
+    live: snap.live,
+  };
+}
+
+function copyRound(r: RoundState): RoundState {
+  return { ...r, order: [...r.order], remaining: [...r.remaining], outcomes: r.outcomes.map((o) => ({ ...o })) };
+}
+
+/** An empty room view (tests, and a starting point for tools). */
+export function emptyRoom(id: string, title = ''): RoomView {
+  return {
+    id,
+    title,
+    seq: 0,
+    members: [],
+    settings: { airtime_visibility: 'everyone' },
+    round: null,
+    floor: { ...DEFAULT_FLOOR, queue: [] },
+    turn: null,
+    timers: { phase: { ...IDLE_TIMER }, turn: { ...IDLE_TIMER } },
+    live: false,
+  };
+}
+
+/**
+ * The room after one event (pure). `time` is the event's server time (ms since the epoch); it is
+ * the start of a turn for `turn_started`. Unknown kinds change nothing but the seq.
+ */
+export function applyEvent(room: RoomView, event: RoomEvent, seq: number, time = 0): RoomView {
+  const editMember = (id: string, patch: Partial<RoomMember>): RoomMember[] =>
+    room.members.map((m) => (m.id === id ? { ...m, ...patch } : m));
+  const next: RoomView = { ...room, seq };
+  switch (event.kind) {
+    case 'room_created':
+      return { ...next, title: event.title };
+    case 'member_joined': {
+      const old = room.members.find((m) => m.id === event.member.id);
+      const member: RoomMember = {
+        airtime_ms: old?.airtime_ms ?? 0,
+        hand: old?.hand ?? false,
+        ...event.member,
+        presence: 'online',
+      };
+      const members = old ? room.members.map((m) => (m.id === member.id ? member : m)) : [...room.members, member];
+      return { ...next, members };
+    }
+    case 'member_left':
+      return { ...next, members: editMember(event.member_id, { presence: 'left' }) };
+    case 'member_connection_lost':
+      return { ...next, members: editMember(event.member_id, { presence: 'away' }) };
+    case 'member_back':
+      return { ...next, members: editMember(event.member_id, { presence: 'online' }) };
+    case 'role_changed':
+      return { ...next, members: editMember(event.member_id, { role: event.role }) };
+    case 'settings_changed':
+      return { ...next, settings: { ...room.settings, airtime_visibility: event.airtime_visibility } };
+    case 'round_started':
+      return {
+        ...next,
+        round: {
+          id: event.round.id,
+          order: [...event.round.order],
+          remaining: [...event.round.order],
+          turn_seconds: event.round.turn_seconds,
+          auto_advance: event.round.auto_advance,
+          outcomes: [],
+        },
+      };
+    case 'round_order_changed':
+      return room.round ? { ...next, round: { ...room.round, remaining: [...event.remaining] } } : next;
+    case 'round_ended':
+      return { ...next, round: null, turn: null };
+    case 'turn_started': {
+      const turn: TurnState = { member_id: event.member_id, mode: event.mode, started_at: time };
+      if (event.mode === 'floor') {
+        return {
+          ...next,
+          turn,
+          floor: { ...room.floor, queue: room.floor.queue.filter((id) => id !== event.member_id) },
+          members: editMember(event.member_id, { hand: false }),
+        };
+      }
+      return { ...next, turn };
+    }
+    case 'turn_ended': {
+      const members = room.members.map((m) =>
+        m.id === event.member_id ? { ...m, airtime_ms: m.airtime_ms + event.ms } : m,
+      );
+      const wasFloorTurn = room.turn?.member_id === event.member_id && room.turn.mode === 'floor';
+      let round = room.round;
+      if (round) {
+        round = { ...round, remaining: round.remaining.filter((id) => id !== event.member_id) };
+        if (!wasFloorTurn) {
+          round.outcomes = [...round.outcomes, { member_id: event.member_id, outcome: event.outcome, ms: event.ms }];
+        }
+      }
+      const turn = room.turn?.member_id === event.member_id ? null : room.turn;
+      return { ...next, members, round, turn };
+    }
+    case 'hand_raised': {
+      const queue = room.floor.queue.includes(event.member_id) ? room.floor.queue : [...room.floor.queue, event.member_id];
+      return { ...next, floor: { ...room.floor, queue }, members: editMember(event.member_id, { hand: true }) };
+    }
+    case 'hand_lowered':
+      return {
+        ...next,
+        floor: { ...room.floor, queue: room.floor.queue.filter((id) => id !== event.member_id) },
+        members: editMember(event.member_id, { hand: false }),
+      };
+    case 'floor_settings_changed':
+      return {
+        ...next,
+        floor: {
+          ...room.floor,
+          turn_seconds: event.turn_seconds,
+          auto_advance: event.auto_advance,
+          quieter_first: event.quieter_first,
+        },
+      };
+    case 'timer_set':
+      return { ...next, timers: { ...room.timers, [event.timer]: { ...event.state } } };
+    case 'timer_expired': {
+      const t = room.timers[event.timer];
+      return { ...next, timers: { ...room.timers, [event.timer]: { ...t, state: 'expired', remaining_ms: 0 } } };
+    }
+    case 'unknown':
+      return next;
+  }
+}
+
+// ---------------------------------------------------------------- derived values for the view
+
+export function isFacilitatorRole(role: Role | undefined): boolean {
+  return role === 'facilitator' || role === 'co_facilitator';
+}
+
+/** Who speaks after the current speaker in a go-round (null when none, or outside a round). */
+export function nextInRound(room: RoomView): string | null {
+  if (!room.round) return null;
+  const current = room.turn?.member_id;
+  return room.round.remaining.find((id) => id !== current) ?? null;
+}
+
+/** Whether `role` sees the airtime bars under the room's settings. */
+export function airtimeVisibleTo(room: RoomView, role: Role | undefined): boolean {
+  return room.settings.airtime_visibility === 'everyone' || isFacilitatorRole(role);
+}
+
+/** The ms left on a timer at server time `serverNow` (never negative; 0 when idle or expired). */
+export function timerRemainingMs(timer: TimerState, serverNow: number): number {
+  switch (timer.state) {
+    case 'running':
+      return timer.ends_at === null ? 0 : Math.max(0, Math.round(timer.ends_at - serverNow));
+    case 'paused':
+      return Math.max(0, timer.remaining_ms ?? 0);
+    case 'idle':
+    case 'expired':
+      return 0;
+  }
+}
+
+/** m:ss, rounding up so that "0:00" shows only when the time is really up (minutes may exceed 59). */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  return `${m}:${String(s).padStart(2, '0')}`;
+}
+
+/** A duration for people: "45 s", "3 min", "3 min 20 s", "1 h 5 min". */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
+  if (m > 0) return s > 0 ? `${m} min ${s} s` : `${m} min`;
+  return `${s} s`;
+}
