@@ -152,13 +152,20 @@ function lastSocket(): FakeSocket {
   return sockets[sockets.length - 1]!;
 }
 
-/** Joins with a join code and returns the connection, online at seq 3. */
-function joinedConnection(): Connection {
+/** Joins as `name` with a join code and opens the socket: the join is sent, its reply not yet received. */
+function joinOpened(name: string): { c: Connection; s: FakeSocket } {
   storage.setItem(storageKeys.code(ROOM), 'c0de');
   const c = make();
-  c.join('  Ada  ');
-  lastSocket().open();
-  lastSocket().receive(joinReply(lastSocket().last().id));
+  c.join(name);
+  const s = lastSocket();
+  s.open();
+  return { c, s };
+}
+
+/** Joins with a join code and returns the connection, online at seq 3. */
+function joinedConnection(): Connection {
+  const { c, s } = joinOpened('  Ada  ');
+  s.receive(joinReply(s.last().id));
   return c;
 }
 
@@ -245,11 +252,7 @@ describe('joining', () => {
   });
 
   it('shows a server invalid_name error and retries on the same connection', () => {
-    storage.setItem(storageKeys.code(ROOM), 'c0de');
-    const c = make();
-    c.join('Ada');
-    const s = lastSocket();
-    s.open();
+    const { c, s } = joinOpened('Ada');
     s.receive({ type: 'error', id: s.last().id, code: 'invalid_name', message: 'bad name' });
     expect(c.getSnapshot().state).toBe('idle');
     expect(c.getSnapshot().lastError?.code).toBe('invalid_name');
@@ -550,12 +553,8 @@ describe('keep-alive and leaving', () => {
 
 describe('clock offset', () => {
   it('estimates from welcome, then from the fastest of the pings sent right after joining', () => {
-    storage.setItem(storageKeys.code(ROOM), 'c0de');
     timers.now = 10_000;
-    const c = make();
-    c.join('Ada');
-    const s = lastSocket();
-    s.open(); // welcome.server_time = 1, received at local 10 000
+    const { c, s } = joinOpened('Ada'); // welcome.server_time = 1, received at local 10 000
     expect(c.serverOffsetMs).toBe(1 - 10_000);
     s.receive(joinReply(s.last().id));
     // 3 pings: at once, then 200 ms apart.
@@ -688,11 +687,7 @@ describe('live-round commands', () => {
   });
 
   it('takes the 1.2 snapshot fields from the join reply', () => {
-    storage.setItem(storageKeys.code(ROOM), 'c0de');
-    const c = make();
-    c.join('Ada');
-    const s = lastSocket();
-    s.open();
+    const { c, s } = joinOpened('Ada');
     const reply = joinReply(s.last().id) as { result: { snapshot: Record<string, unknown> } };
     reply.result.snapshot.floor = { queue: ['m1'], turn_seconds: 60, auto_advance: true, quieter_first: false };
     reply.result.snapshot.timers = { phase: { state: 'paused', duration_ms: 9000, ends_at: null, remaining_ms: 4000 } };
@@ -702,5 +697,184 @@ describe('live-round commands', () => {
     expect(room.floor.queue).toEqual(['m1']);
     expect(room.timers.phase.remaining_ms).toBe(4000);
     expect(room.timers.turn.state).toBe('idle');
+  });
+});
+
+describe('anonymous prompts (1.3)', () => {
+  const pending = (prompts: Array<{ id: string; text: string; held: boolean }>, room = ROOM) => ({
+    type: 'prompts_pending',
+    room,
+    prompts,
+  });
+
+  /** Joined as facilitator m1 with the key; the join reply received. */
+  function facilitator(): { c: Connection; s: FakeSocket } {
+    storage.setItem(storageKeys.key(ROOM), 'k3y');
+    const c = make();
+    c.join('Grace');
+    const s = lastSocket();
+    s.open();
+    s.receive(joinReply(s.last().id, { self: 'm1', role: 'facilitator' }));
+    return { c, s };
+  }
+
+  it('sends each helper as a valid command (FakeSocket checks every frame)', async () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    void c.submitPrompt('  Why now?\r\nWhy us?\t ');
+    void c.releasePrompts();
+    void c.releasePrompts(['p1', 'p2']);
+    void c.holdPrompt('p1');
+    void c.discardPrompt('p1');
+    void c.upvotePrompt('p1');
+    void c.posePrompt('p1');
+    void c.posePrompt('p1', 'm3');
+    const sent = s.commands().filter((m) => m.type !== 'ping' && m.type !== 'join');
+    expect(sent.map((m) => m.type)).toEqual([
+      'prompt_submit', 'prompt_release', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote',
+      'prompt_pose', 'prompt_pose',
+    ]);
+    expect(sent[0]).toEqual({ type: 'prompt_submit', id: sent[0]!.id, text: 'Why now?\nWhy us?' });
+    expect(sent[1]).not.toHaveProperty('prompts');
+    expect(sent[2]).toMatchObject({ prompts: ['p1', 'p2'] });
+    expect(sent[6]).not.toHaveProperty('member');
+    expect(sent[7]).toMatchObject({ prompt: 'p1', member: 'm3' });
+  });
+
+  it('does not send an unacceptable prompt: invalid_text shows in the error area', async () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const before = s.sent.length;
+    await expect(c.submitPrompt('   ')).resolves.toMatchObject({ ok: false, code: 'invalid_text' });
+    await expect(c.submitPrompt('x'.repeat(501))).resolves.toMatchObject({ ok: false, code: 'invalid_text' });
+    await expect(c.submitPrompt('bell\u0007')).resolves.toMatchObject({ ok: false, code: 'invalid_text' });
+    expect(s.sent.length).toBe(before);
+    expect(c.getSnapshot().commandError?.code).toBe('invalid_text');
+  });
+
+  it('shows a server refusal (rate_limited) in the error area', async () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const p = c.submitPrompt('Once more');
+    s.receive({ type: 'error', id: s.last().id, code: 'rate_limited', message: 'too many prompts: try again in a minute' });
+    await expect(p).resolves.toMatchObject({ ok: false, code: 'rate_limited' });
+    expect(c.getSnapshot().commandError).toEqual({ code: 'rate_limited', message: 'too many prompts: try again in a minute' });
+  });
+
+  it('a facilitator keeps the pending list; each push replaces it whole', () => {
+    const { c, s } = facilitator();
+    expect(c.getSnapshot().pendingPrompts).toEqual([]);
+    s.receive(pending([{ id: 'p1', text: 'a', held: false }, { id: 'p2', text: 'b', held: false }]));
+    expect(c.getSnapshot().pendingPrompts).toEqual([
+      { id: 'p1', text: 'a', held: false },
+      { id: 'p2', text: 'b', held: false },
+    ]);
+    s.receive(pending([{ id: 'p2', text: 'b', held: true }]));
+    expect(c.getSnapshot().pendingPrompts).toEqual([{ id: 'p2', text: 'b', held: true }]);
+    s.receive(pending([]));
+    expect(c.getSnapshot().pendingPrompts).toEqual([]);
+    // Not an event: the room's seq does not move.
+    expect(c.getSnapshot().room?.seq).toBe(3);
+  });
+
+  it('ignores a push for another room and a malformed one', () => {
+    const { c, s } = facilitator();
+    s.receive(pending([{ id: 'p1', text: 'a', held: false }]));
+    s.receive(pending([], 'another-room'));
+    s.receive({ type: 'prompts_pending', room: ROOM, prompts: [{ id: 'p9', text: 'no held' }] });
+    expect(c.getSnapshot().pendingPrompts).toEqual([{ id: 'p1', text: 'a', held: false }]);
+  });
+
+  /** Joins as co-facilitator (with a join code) and receives a one-prompt pending list. */
+  function coFacilitatorWithList(): { c: Connection; s: FakeSocket } {
+    const { c, s } = joinOpened('Ada');
+    s.receive(joinReply(s.last().id, { role: 'co_facilitator' }));
+    s.receive(pending([{ id: 'p1', text: 'a', held: false }]));
+    return { c, s };
+  }
+
+  it('a co-facilitator gets the list too', () => {
+    const { c } = coFacilitatorWithList();
+    expect(c.getSnapshot().pendingPrompts).toHaveLength(1);
+  });
+
+  it('participants and observers ignore the push', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    s.receive(pending([{ id: 'p1', text: 'a', held: false }]));
+    expect(c.getSnapshot().pendingPrompts).toEqual([]);
+  });
+
+  it('a push that arrives before the join reply is dropped if the member is not a facilitator', () => {
+    const { c, s } = joinOpened('Ada');
+    s.receive(pending([{ id: 'p1', text: 'a', held: false }]));
+    s.receive(joinReply(s.last().id));
+    expect(c.getSnapshot().pendingPrompts).toEqual([]);
+  });
+
+  it('a facilitator who becomes a participant loses the list', () => {
+    const { c, s } = coFacilitatorWithList();
+    s.receive(event(4, { kind: 'role_changed', member_id: 'm2', role: 'participant' }));
+    expect(c.getSnapshot().pendingPrompts).toEqual([]);
+    s.receive(pending([{ id: 'p1', text: 'a', held: false }]));
+    expect(c.getSnapshot().pendingPrompts).toEqual([]);
+  });
+
+  it('applies the 1.3 events and reads released prompts from the snapshot', () => {
+    const { c, s } = joinOpened('Ada');
+    const reply = joinReply(s.last().id) as { result: { snapshot: Record<string, unknown> } };
+    reply.result.snapshot.prompts = [{ id: 'p0', text: 'Earlier', votes: 1, posed_to: null }];
+    s.receive(reply);
+    s.receive(event(4, { kind: 'prompts_released', prompts: [{ id: 'p5', text: 'b' }, { id: 'p2', text: 'a' }] }));
+    s.receive(event(5, { kind: 'prompt_upvoted', prompt_id: 'p2', votes: 1 }));
+    s.receive(event(6, { kind: 'prompt_posed', prompt_id: 'p5', member_id: 'm2' }));
+    expect(c.getSnapshot().room?.prompts).toEqual([
+      { id: 'p0', text: 'Earlier', votes: 1, posed_to: null },
+      { id: 'p5', text: 'b', votes: 0, posed_to: 'm2' },
+      { id: 'p2', text: 'a', votes: 1 },
+    ]);
+  });
+
+  it('remembers own votes (after the reply or already_voted), across a reconnect, not for another member', async () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const v1 = c.upvotePrompt('p1');
+    s.receive({ type: 'reply', id: s.last().id, result: {} });
+    await v1;
+    const v2 = c.upvotePrompt('p2');
+    s.receive({ type: 'error', id: s.last().id, code: 'already_voted', message: 'you voted for this prompt already' });
+    await v2;
+    const v3 = c.upvotePrompt('p3');
+    s.receive({ type: 'error', id: s.last().id, code: 'unknown_prompt', message: 'no such prompt' });
+    await v3;
+    expect(c.getSnapshot().votedPrompts).toEqual(['p1', 'p2']);
+
+    // A page reload: a new Connection resumes as the same member and keeps the votes.
+    const again = make();
+    again.start();
+    const s2 = lastSocket();
+    s2.open();
+    s2.receive(joinReply(s2.last().id));
+    expect(again.getSnapshot().votedPrompts).toEqual(['p1', 'p2']);
+
+    // Another member in this tab (say the token was for m2, now m4 joins): no votes.
+    const other = make();
+    other.start();
+    const s3 = lastSocket();
+    s3.open();
+    s3.receive(joinReply(s3.last().id, { self: 'm4' }));
+    expect(other.getSnapshot().votedPrompts).toEqual([]);
+  });
+
+  it('leave() forgets the pending list and the votes', async () => {
+    const { c, s } = facilitator();
+    s.receive(pending([{ id: 'p1', text: 'a', held: false }]));
+    const v = c.upvotePrompt('p9');
+    s.receive({ type: 'reply', id: s.last().id, result: {} });
+    await v;
+    c.leave();
+    expect(c.getSnapshot().pendingPrompts).toEqual([]);
+    expect(c.getSnapshot().votedPrompts).toEqual([]);
+    expect(storage.getItem(storageKeys.votes(ROOM))).toBeNull();
   });
 });

@@ -6,8 +6,10 @@ import { ClockOffset } from './clock';
 import {
   CloseCode,
   MAX_NAME_CHARS,
+  MAX_PROMPT_CHARS,
   PROTOCOL_VERSION,
   cleanDisplayText,
+  cleanPromptText,
   decodeJoinResult,
   decodePingResult,
   decodeServerMessage,
@@ -17,11 +19,15 @@ import {
   type JoinCommand,
   type LiveCommand,
   type MemberInfo,
+  type PendingPrompt,
+  type PromptCommand,
+  type PromptsPendingMessage,
+  type Role,
   type RoomEvent,
   type RoundOrder,
   type TimerName,
 } from './protocol';
-import { applyEvent, roomFromSnapshot, type RoomView } from './room-state';
+import { applyEvent, isFacilitatorRole, roomFromSnapshot, type RoomView } from './room-state';
 import { readItem, removeItem, storageKeys, writeItem, type StorageLike } from './storage';
 
 export { applyEvent, type RoomMember, type RoomView } from './room-state';
@@ -57,6 +63,13 @@ export interface ConnectionSnapshot {
   commandError: ConnectionError | null;
   /** What this tab holds to join with. */
   credential: 'resume' | 'secret' | 'none';
+  /**
+   * Anonymous prompts waiting for release (1.3), from the last `prompts_pending` push. Only
+   * facilitators and co-facilitators get them; empty for everyone else.
+   */
+  pendingPrompts: PendingPrompt[];
+  /** Ids of released prompts this member has voted for (remembered per tab and member). */
+  votedPrompts: string[];
 }
 
 /** The part of the browser WebSocket the manager uses; a fake one is passed in tests. */
@@ -99,8 +112,20 @@ export type CommandOutcome =
   | { ok: true; result: Record<string, unknown> }
   | { ok: false; code: string; message: string };
 
-/** A command without its id (the connection assigns one). */
-export type LiveCommandBody = LiveCommand extends infer C ? (C extends { id: string } ? Omit<C, 'id'> : never) : never;
+/** A room command (live rounds, 1.2; anonymous prompts, 1.3) without its id (the connection assigns one). */
+export type LiveCommandBody = LiveCommand | PromptCommand extends infer C ? (C extends { id: string } ? Omit<C, 'id'> : never) : never;
+
+/** The message shown when a prompt's text is not acceptable (checked before sending). */
+export const INVALID_PROMPT_MESSAGE = `Write 1 to ${MAX_PROMPT_CHARS} characters. Line breaks are fine; tabs and other special control characters are not.`;
+
+/**
+ * A prompt as typed, made ready to send: line breaks as \n (a pasted \r\n or \r too) and tabs
+ * as spaces, then trimmed and checked as the server does. Null when it is still not acceptable.
+ */
+export function preparePromptText(text: string): string | null {
+  const normalized = text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ');
+  return cleanPromptText(normalized, MAX_PROMPT_CHARS);
+}
 
 /** Reconnect delays: 0.5 s doubling to at most 10 s, each with ±30 % jitter. */
 export const BACKOFF_BASE_MS = 500;
@@ -184,6 +209,8 @@ export class Connection {
       lastError: null,
       commandError: null,
       credential: this.credential(),
+      pendingPrompts: [],
+      votedPrompts: [],
     };
   }
 
@@ -302,6 +329,40 @@ export class Connection {
     return this.command({ type: 'timer', timer, action });
   }
 
+  // Helpers for anonymous prompts (1.3).
+  /**
+   * Submits an anonymous prompt. The text is prepared and checked first (an unacceptable one is
+   * not sent: it shows as `invalid_text` in the error area). The reply goes to this member only.
+   */
+  submitPrompt(text: string): Promise<CommandOutcome> {
+    const cleaned = preparePromptText(text);
+    if (cleaned === null) {
+      this.showError('invalid_text', INVALID_PROMPT_MESSAGE);
+      return Promise.resolve({ ok: false, code: 'invalid_text', message: INVALID_PROMPT_MESSAGE });
+    }
+    return this.command({ type: 'prompt_submit', text: cleaned });
+  }
+  /** Releases the chosen pending prompts, or (no ids) every pending prompt that is not held. */
+  releasePrompts(ids?: string[]) {
+    return this.command(ids === undefined ? { type: 'prompt_release' } : { type: 'prompt_release', prompts: ids });
+  }
+  holdPrompt(prompt: string) {
+    return this.command({ type: 'prompt_hold', prompt });
+  }
+  discardPrompt(prompt: string) {
+    return this.command({ type: 'prompt_discard', prompt });
+  }
+  /** Votes for a released prompt; the vote is remembered (also when the server says `already_voted`). */
+  async upvotePrompt(prompt: string): Promise<CommandOutcome> {
+    const outcome = await this.command({ type: 'prompt_upvote', prompt });
+    if (outcome.ok || outcome.code === 'already_voted') this.rememberVote(prompt);
+    return outcome;
+  }
+  /** Poses a released prompt to the group, or to `member`. */
+  posePrompt(prompt: string, member?: string) {
+    return this.command(member === undefined ? { type: 'prompt_pose', prompt } : { type: 'prompt_pose', prompt, member });
+  }
+
   /** True when a stored resume token lets this tab rejoin without asking for a name. */
   hasResumeToken(): boolean {
     return this.resumeToken() !== null;
@@ -359,6 +420,8 @@ export class Connection {
   /** Leaves the room: tells the server, closes, and forgets the resume token. */
   leave(): void {
     removeItem(this.storage, storageKeys.resume(this.roomId));
+    removeItem(this.storage, storageKeys.votes(this.roomId));
+    this.update({ pendingPrompts: [], votedPrompts: [] });
     const socket = this.socket;
     this.wantConnected = false;
     this.clearReconnect();
@@ -623,7 +686,51 @@ export class Connection {
       case 'event':
         this.handleEvent(msg);
         return;
+      case 'prompts_pending':
+        this.handlePromptsPending(msg);
+        return;
     }
+  }
+
+  /** This member's role as of the last event (null before the first join). */
+  private selfRole(): Role | null {
+    const self = this.snapshot.self;
+    if (!self) return null;
+    return this.snapshot.room?.members.find((m) => m.id === self.id)?.role ?? self.role;
+  }
+
+  /**
+   * A new list of pending prompts: it replaces the last one whole (it is not an event, so no seq).
+   * Kept only for facilitators and co-facilitators. It may arrive just before the join reply on a
+   * new connection; the reply then drops it if this member is not a facilitator.
+   */
+  private handlePromptsPending(msg: PromptsPendingMessage): void {
+    if (!this.welcomed || msg.room !== this.roomId) return;
+    const role = this.selfRole();
+    if (role !== null && !isFacilitatorRole(role)) return;
+    this.update({ pendingPrompts: msg.prompts.map((p) => ({ ...p })) });
+  }
+
+  /** The votes this tab remembers for `member` (those of another member of this room are dropped). */
+  private loadVotes(member: string): string[] {
+    const raw = readItem(this.storage, storageKeys.votes(this.roomId));
+    if (!raw) return [];
+    try {
+      const v = JSON.parse(raw) as { member?: unknown; prompts?: unknown };
+      if (v.member === member && Array.isArray(v.prompts)) return v.prompts.filter((p): p is string => typeof p === 'string');
+    } catch {
+      // unreadable: start over
+    }
+    removeItem(this.storage, storageKeys.votes(this.roomId));
+    return [];
+  }
+
+  private rememberVote(prompt: string): void {
+    const self = this.snapshot.self;
+    if (!self || this.snapshot.votedPrompts.includes(prompt)) return;
+    const votedPrompts = [...this.snapshot.votedPrompts, prompt];
+    writeItem(this.storage, storageKeys.votes(this.roomId), JSON.stringify({ member: self.id, prompts: votedPrompts }));
+    this.update({ votedPrompts });
   }
 
   private handlePong(id: string, result: unknown): void {
@@ -657,26 +764,36 @@ export class Connection {
         return;
       }
       // The room stays as it is; the missed events follow as ordinary pushes, in order.
-      this.joined = true;
-      this.attempt = 0;
-      this.name = joined.member.name;
-      this.update({ state: 'online', self: joined.member, lastError: null, commandError: null, credential: 'resume' });
-      this.startupPings();
+      this.goOnline(joined.member);
       return;
     }
+    this.goOnline(joined.member, { room: roomFromSnapshot(joined.snapshot) });
+  }
+
+  /** A join succeeded: online as `member`, with `patch` (e.g. a fresh room) applied too. */
+  private goOnline(member: MemberInfo, patch: Partial<ConnectionSnapshot> = {}): void {
     this.joined = true;
     this.attempt = 0;
-    this.name = joined.member.name;
-    const snap = joined.snapshot;
+    this.name = member.name;
     this.update({
       state: 'online',
-      self: joined.member,
+      self: member,
       lastError: null,
       commandError: null,
       credential: 'resume',
-      room: roomFromSnapshot(snap),
+      ...patch,
+      ...this.promptStateFor(member),
     });
     this.startupPings();
+  }
+
+  /** After a join: this member's remembered votes; the pending list only for facilitators. */
+  private promptStateFor(member: MemberInfo): Pick<ConnectionSnapshot, 'pendingPrompts' | 'votedPrompts'> {
+    const sameMember = this.snapshot.self?.id === member.id;
+    return {
+      pendingPrompts: isFacilitatorRole(member.role) ? this.snapshot.pendingPrompts : [],
+      votedPrompts: sameMember && this.snapshot.votedPrompts.length > 0 ? this.snapshot.votedPrompts : this.loadVotes(member.id),
+    };
   }
 
   private handleJoinError(code: string, message: string): void {
@@ -728,7 +845,9 @@ export class Connection {
     const self = this.snapshot.self;
     const ev = msg.event;
     if (self && ev.kind === 'role_changed' && ev.member_id === self.id && ev.role !== self.role) {
-      this.update({ room: next, self: { ...self, role: ev.role } });
+      // No longer a facilitator: the pending list is not this member's to see.
+      const pending = isFacilitatorRole(ev.role) ? {} : { pendingPrompts: [] };
+      this.update({ room: next, self: { ...self, role: ev.role }, ...pending });
     } else {
       this.update({ room: next });
     }

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { App } from './ui/App';
 import './styles.css';
+import './prompts.css';
 
 const root = document.getElementById('app');
 if (root) render(<App />, root);

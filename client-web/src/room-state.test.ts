@@ -1,35 +1,26 @@
 // applyEvent for every 1.2 event, the derived values the view uses, and the countdown math.
 import { describe, expect, it } from 'vitest';
-import type { RoomEvent, TimerState } from './protocol';
+import type { TimerState } from './protocol';
 import {
   airtimeVisibleTo,
-  applyEvent,
-  emptyRoom,
   formatCountdown,
   formatDuration,
   nextInRound,
   timerRemainingMs,
   type RoomView,
 } from './room-state';
+import { run, testRoom } from './room-state.fixtures';
 
+const member = (r: RoomView, id: string) => r.members.find((m) => m.id === id)!;
+
+/** The shared test room, live, with 1 s of airtime for Ada. */
 function room(): RoomView {
-  const r = emptyRoom('r', 'T');
-  r.seq = 10;
+  const r = testRoom();
   r.live = true;
-  r.members = [
-    { id: 'm1', name: 'Grace', role: 'facilitator', presence: 'online', airtime_ms: 0, hand: false },
-    { id: 'm2', name: 'Ada', role: 'participant', presence: 'online', airtime_ms: 1000, hand: false },
-    { id: 'm3', name: 'Lin', role: 'participant', presence: 'online', airtime_ms: 0, hand: false },
-  ];
+  member(r, 'm2').airtime_ms = 1000;
   return r;
 }
 
-/** Applies events in order from seq 11, each at time 1000 × seq. */
-function run(start: RoomView, ...events: RoomEvent[]): RoomView {
-  return events.reduce((r, e) => applyEvent(r, e, r.seq + 1, (r.seq + 1) * 1000), start);
-}
-
-const member = (r: RoomView, id: string) => r.members.find((m) => m.id === id)!;
 const running: TimerState = { state: 'running', duration_ms: 60000, ends_at: 100_000, remaining_ms: null };
 
 describe('applyEvent (1.2)', () => {
@@ -229,21 +220,25 @@ describe('countdown math', () => {
     expect(timerRemainingMs({ state: 'idle', duration_ms: 60000, ends_at: null, remaining_ms: null }, 0)).toBe(0);
     expect(timerRemainingMs({ state: 'expired', duration_ms: 60000, ends_at: 5, remaining_ms: 0 }, 0)).toBe(0);
   });
-  it('formats m:ss, rounding up to the whole second', () => {
-    expect(formatCountdown(0)).toBe('0:00');
-    expect(formatCountdown(1)).toBe('0:01');
-    expect(formatCountdown(999)).toBe('0:01');
-    expect(formatCountdown(1000)).toBe('0:01');
-    expect(formatCountdown(59_001)).toBe('1:00');
-    expect(formatCountdown(600_000)).toBe('10:00');
-    expect(formatCountdown(14_400_000)).toBe('240:00');
-    expect(formatCountdown(-5)).toBe('0:00');
+  it.each([
+    [0, '0:00'],
+    [1, '0:01'],
+    [999, '0:01'],
+    [1000, '0:01'],
+    [59_001, '1:00'],
+    [600_000, '10:00'],
+    [14_400_000, '240:00'],
+    [-5, '0:00'],
+  ])('formats %i ms as m:ss, rounding up to the whole second: %s', (ms, text) => {
+    expect(formatCountdown(ms)).toBe(text);
   });
-  it('formats durations for people', () => {
-    expect(formatDuration(0)).toBe('0 s');
-    expect(formatDuration(45_000)).toBe('45 s');
-    expect(formatDuration(180_000)).toBe('3 min');
-    expect(formatDuration(200_000)).toBe('3 min 20 s');
-    expect(formatDuration(3_900_000)).toBe('1 h 5 min');
+  it.each([
+    [0, '0 s'],
+    [45_000, '45 s'],
+    [180_000, '3 min'],
+    [200_000, '3 min 20 s'],
+    [3_900_000, '1 h 5 min'],
+  ])('formats a duration of %i ms for people: %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
   });
 });

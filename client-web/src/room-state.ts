@@ -4,13 +4,12 @@
 import {
   DEFAULT_FLOOR,
   IDLE_TIMER,
-  type FloorState,
+  type LiveRoomState,
   type Presence,
+  type ReleasedPrompt,
   type Role,
   type RoomEvent,
-  type RoomSettings,
   type RoomSnapshot,
-  type RoomTimers,
   type RoundState,
   type TimerState,
   type TurnState,
@@ -27,18 +26,13 @@ export interface RoomMember {
   hand: boolean;
 }
 
-export interface RoomView {
+export interface RoomView extends LiveRoomState {
   id: string;
   title: string;
   seq: number;
   members: RoomMember[];
-  settings: RoomSettings;
-  round: RoundState | null;
-  floor: FloorState;
-  turn: TurnState | null;
-  timers: RoomTimers;
-  /** The server sent the 1.2 snapshot fields (it speaks live rounds). */
-  live: boolean;
+  /** Released anonymous prompts (1.3), in the order they were released. */
+  prompts: ReleasedPrompt[];
 }
 
 /** A room view from a join snapshot (fresh copies: the view is never shared with the decoder). */
@@ -54,6 +48,7 @@ export function roomFromSnapshot(snap: RoomSnapshot): RoomView {
     turn: snap.turn ? { ...snap.turn } : null,
     timers: { phase: { ...snap.timers.phase }, turn: { ...snap.timers.turn } },
     live: snap.live,
+    prompts: snap.prompts.map((p) => ({ ...p })),
   };
 }
 
@@ -74,6 +69,7 @@ export function emptyRoom(id: string, title = ''): RoomView {
     turn: null,
     timers: { phase: { ...IDLE_TIMER }, turn: { ...IDLE_TIMER } },
     live: false,
+    prompts: [],
   };
 }
 
@@ -178,6 +174,16 @@ export function applyEvent(room: RoomView, event: RoomEvent, seq: number, time =
       const t = room.timers[event.timer];
       return { ...next, timers: { ...room.timers, [event.timer]: { ...t, state: 'expired', remaining_ms: 0 } } };
     }
+    case 'prompts_released': {
+      // Appended in the (shuffled) order given; an id already shown is not added twice.
+      const known = new Set(room.prompts.map((p) => p.id));
+      const added = event.prompts.filter((p) => !known.has(p.id)).map((p) => ({ id: p.id, text: p.text, votes: 0 }));
+      return { ...next, prompts: [...room.prompts, ...added] };
+    }
+    case 'prompt_upvoted':
+      return { ...next, prompts: room.prompts.map((p) => (p.id === event.prompt_id ? { ...p, votes: event.votes } : p)) };
+    case 'prompt_posed':
+      return { ...next, prompts: room.prompts.map((p) => (p.id === event.prompt_id ? { ...p, posed_to: event.member_id } : p)) };
     case 'unknown':
       return next;
   }

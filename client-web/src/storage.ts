@@ -17,6 +17,8 @@ export const storageKeys = {
   code: (room: string) => `colloquy.code.${room}`,
   /** The invite URL, kept by the landing page after creating a room (shown to the facilitator). */
   invite: (room: string) => `colloquy.invite.${room}`,
+  /** This member's votes for released prompts (1.3): JSON `{member, prompts}`. */
+  votes: (room: string) => `colloquy.votes.${room}`,
 };
 
 /** In-memory storage, for tests and for browsers where sessionStorage is unavailable. */

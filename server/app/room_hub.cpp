@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <thread>
@@ -316,6 +317,7 @@ struct RoomHub::Impl final : RoomLogObserver {
         if (visible_to(room, event, member_id)) c->send(make_frame(protocol::encode_event_push(room.state.id, event)));
       }
     }
+    if (leads(member->role)) push_pending(room, c);
     logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.state.id);
   }
 
@@ -335,8 +337,176 @@ struct RoomHub::Impl final : RoomLogObserver {
       for (auto b : seed) start->shuffle_seed = (start->shuffle_seed << 8) | b;
     }
     const Command core = std::visit([](auto& cmd) -> Command { return cmd; }, command);
-    auto result = commit(room_it->second, core);
-    if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
+    RoomEntry& room = room_it->second;
+    // One vote per member and prompt: recorded before the vote counts, taken back if it does not.
+    const auto* vote = std::get_if<UpvotePrompt>(&command);
+    if (vote) {
+      auto check = decide(room.state, core, options.now_ms());
+      if (auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);
+      try {
+        if (!log.prompts().add_vote(room.state.id, vote->prompt, member_id)) {
+          return send_error(*c, id, ErrorCode::already_voted, "you voted for this prompt already");
+        }
+      } catch (const std::exception&) {
+        return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+      }
+    }
+    auto result = commit(room, core);
+    if (auto* error = std::get_if<Error>(&result)) {
+      if (vote) {
+        try {
+          log.prompts().remove_vote(room.state.id, vote->prompt, member_id);
+        } catch (const std::exception&) {
+        }
+      }
+      return send_error(*c, id, error->code, error->message);
+    }
+    c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
+  }
+
+  // ---- anonymous prompts: nothing here logs, stores or sends who wrote a prompt
+
+  std::unordered_map<std::string, std::deque<std::int64_t>> submissions; // "room member" -> times, last minute
+  static constexpr std::size_t max_prompts_per_minute = 5;
+  static constexpr std::size_t auto_release_at = 3;
+
+  bool over_rate_limit(const std::string& room_id, const std::string& member_id) {
+    const std::int64_t now = options.now_ms();
+    auto& times = submissions[room_id + " " + member_id];
+    while (!times.empty() && now - times.front() >= 60'000) times.pop_front();
+    if (times.size() >= max_prompts_per_minute) return true;
+    times.push_back(now);
+    // Forget members with nothing in the last minute, so the map holds only recent activity.
+    if (submissions.size() > 4096) {
+      std::erase_if(submissions, [&](const auto& entry) { return entry.second.empty() || now - entry.second.back() >= 60'000; });
+    }
+    return false;
+  }
+
+  std::string random_prompt_id() {
+    std::array<std::uint8_t, 10> bytes{};
+    options.random_bytes(bytes);
+    return "p" + base32(bytes);
+  }
+
+  template <typename T>
+  void shuffle(std::vector<T>& items) {
+    for (std::size_t i = items.size(); i > 1; --i) {
+      std::array<std::uint8_t, 4> bytes{};
+      options.random_bytes(bytes);
+      const std::uint32_t r = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
+                              (std::uint32_t{bytes[2]} << 8) | bytes[3];
+      std::swap(items[i - 1], items[r % i]);
+    }
+  }
+
+  // Sends the pending list, in random order, to the room's facilitators here (or to one connection).
+  void push_pending(RoomEntry& room, const std::shared_ptr<Connection>& only = nullptr) {
+    std::vector<PendingPrompt> list;
+    try {
+      list = log.prompts().pending(room.state.id);
+    } catch (const std::exception& e) {
+      logger::warn("room " + room.state.id + ": reading pending prompts failed: " + e.what());
+      return;
+    }
+    shuffle(list);
+    std::vector<protocol::PendingView> view;
+    for (auto& p : list) view.push_back(protocol::PendingView{std::move(p.id), std::move(p.text), p.held});
+    const Frame frame = make_frame(protocol::encode_prompts_pending(room.state.id, view));
+    for (auto& [member_id, connection] : room.attached) {
+      const Member* m = room.state.find_member(member_id);
+      if (!m || !leads(m->role)) continue;
+      if (!only || only == connection) connection->send(frame);
+    }
+  }
+
+  // Every instance holding the room (this one included, through its own subscription) pushes
+  // the new list to its facilitators; without a shared log, this one does it now.
+  void pending_changed(RoomEntry& room) {
+    if (!log.shared()) return push_pending(room);
+    try {
+      log.prompts().announce(room.state.id);
+    } catch (const std::exception& e) {
+      logger::warn("room " + room.state.id + ": announcing pending prompts failed: " + e.what());
+      push_pending(room);
+    }
+  }
+
+  void on_pending_changed(const std::string& room_id) override {
+    std::lock_guard lock(mutex);
+    if (auto it = rooms.find(room_id); it != rooms.end()) push_pending(it->second);
+  }
+
+  // Releases a shuffled batch: the chosen ids, or every pending prompt not held. `actor` empty:
+  // the server itself (three pending, or the phase's end).
+  std::optional<Error> release(RoomEntry& room, const std::vector<std::string>& ids, const std::string& actor) {
+    std::vector<PendingPrompt> taken;
+    try {
+      taken = log.prompts().take(room.state.id, ids);
+    } catch (const std::exception&) {
+      return Error{ErrorCode::unavailable, "the room's storage cannot be reached; try again"};
+    }
+    if (taken.empty()) {
+      if (!ids.empty()) return Error{ErrorCode::unknown_prompt, "no pending prompt with that id"};
+      return std::nullopt;
+    }
+    shuffle(taken);
+    std::vector<PromptText> batch;
+    for (const auto& p : taken) batch.push_back(PromptText{p.id, p.text});
+    auto result = commit(room, ReleasePrompts{actor, std::move(batch)});
+    if (auto* error = std::get_if<Error>(&result)) {
+      try {
+        log.prompts().restore(room.state.id, taken);
+      } catch (const std::exception& e) {
+        logger::error("room " + room.state.id + ": " + std::to_string(taken.size()) +
+                      " pending prompts could not be put back: " + e.what());
+      }
+      return *error;
+    }
+    pending_changed(room);
+    return std::nullopt;
+  }
+
+  void handle_prompt(const std::shared_ptr<Connection>& c, const std::string& id, const protocol::PromptCommand& command) {
+    auto it = connections.find(c.get());
+    if (it == connections.end() || it->second.room_id.empty()) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
+    auto room_it = rooms.find(it->second.room_id);
+    if (room_it == rooms.end()) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
+    RoomEntry& room = room_it->second;
+    const std::string member_id = it->second.member_id;
+    using Kind = protocol::PromptCommand::Kind;
+    const auto action = command.kind == Kind::submit ? PromptAction::submit : PromptAction::manage;
+    auto allowed = decide(room.state, CheckPrompt{member_id, action}, options.now_ms());
+    if (auto* error = std::get_if<Error>(&allowed)) return send_error(*c, id, error->code, error->message);
+    try {
+      switch (command.kind) {
+      case Kind::submit: {
+        if (over_rate_limit(room.state.id, member_id)) {
+          return send_error(*c, id, ErrorCode::rate_limited, "at most 5 prompts a minute; try again shortly");
+        }
+        log.prompts().add(room.state.id, PendingPrompt{random_prompt_id(), command.text, false});
+        c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object()))); // to the author only
+        pending_changed(room);
+        std::size_t waiting = 0;
+        for (const auto& p : log.prompts().pending(room.state.id)) waiting += p.held ? 0 : 1;
+        if (waiting >= auto_release_at) (void)release(room, {}, "");
+        return;
+      }
+      case Kind::release:
+        if (auto error = release(room, command.prompts, member_id)) return send_error(*c, id, error->code, error->message);
+        break;
+      case Kind::hold:
+      case Kind::discard: {
+        const bool found = command.kind == Kind::hold ? log.prompts().hold(room.state.id, command.prompt)
+                                                      : log.prompts().discard(room.state.id, command.prompt);
+        if (!found) return send_error(*c, id, ErrorCode::unknown_prompt, "no pending prompt with that id");
+        pending_changed(room);
+        break;
+      }
+      }
+    } catch (const std::exception&) {
+      return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+    }
     c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
   }
 
@@ -404,6 +574,9 @@ struct RoomHub::Impl final : RoomLogObserver {
         if (!next || next->ends_at_ms > options.now_ms()) break;
         const auto before = room.state.seq;
         auto result = commit(room, Expire{next->timer, next->ends_at_ms});
+        if (next->timer == TimerId::phase && std::holds_alternative<Decision>(result) && room.state.seq != before) {
+          (void)release(room, {}, ""); // prompts pending at the phase's end reach the group
+        }
         if (std::holds_alternative<Error>(result)) {
           // Storage unreachable: try again shortly rather than spin.
           std::lock_guard tl(ticker_mutex);
@@ -487,6 +660,7 @@ void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string
   if (auto* room_command = std::get_if<protocol::RoomCommand>(&command)) {
     return impl_->handle_room_command(connection, id, *room_command);
   }
+  if (auto* prompt = std::get_if<protocol::PromptCommand>(&command)) return impl_->handle_prompt(connection, id, *prompt);
   auto result = impl_->detach(connection.get(), /*leaving=*/true);
   if (auto* error = std::get_if<Error>(&result)) return impl_->send_error(*connection, id, error->code, error->message);
   connection->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));

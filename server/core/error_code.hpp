@@ -38,6 +38,10 @@ enum class ErrorCode {
   invalid_duration,
   timer_not_running,
   facilitator_present,
+  invalid_text,
+  rate_limited,
+  unknown_prompt,
+  already_voted,
   internal,
 };
 
@@ -76,6 +80,10 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::invalid_duration: return "invalid_duration";
   case ErrorCode::timer_not_running: return "timer_not_running";
   case ErrorCode::facilitator_present: return "facilitator_present";
+  case ErrorCode::invalid_text: return "invalid_text";
+  case ErrorCode::rate_limited: return "rate_limited";
+  case ErrorCode::unknown_prompt: return "unknown_prompt";
+  case ErrorCode::already_voted: return "already_voted";
   case ErrorCode::internal: return "internal";
   }
   return "internal";

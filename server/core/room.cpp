@@ -80,6 +80,11 @@ Member* RoomState::find_member(std::string_view member_id) {
   return const_cast<Member*>(std::as_const(*this).find_member(member_id));
 }
 
+const ReleasedPrompt* RoomState::find_prompt(std::string_view prompt_id) const {
+  auto it = std::find_if(prompts.begin(), prompts.end(), [&](const ReleasedPrompt& p) { return p.id == prompt_id; });
+  return it == prompts.end() ? nullptr : &*it;
+}
+
 std::optional<Deadline> next_deadline(const RoomState& state) {
   std::optional<Deadline> best;
   for (TimerId id : {TimerId::phase, TimerId::turn}) {
@@ -171,6 +176,22 @@ struct Evolver {
     Timer& t = state.timer(e.timer);
     t.state = TimerState::expired;
     t.remaining_ms = 0;
+  }
+  void operator()(const PromptsReleased& e) const {
+    for (const auto& p : e.prompts) state.prompts.push_back(ReleasedPrompt{p.id, p.text, 0, false, std::nullopt});
+  }
+  void operator()(const PromptUpvoted& e) const {
+    for (auto& p : state.prompts) {
+      if (p.id == e.prompt_id) p.votes = e.votes;
+    }
+  }
+  void operator()(const PromptPosed& e) const {
+    for (auto& p : state.prompts) {
+      if (p.id == e.prompt_id) {
+        p.posed = true;
+        p.posed_to = e.member_id;
+      }
+    }
   }
 };
 
@@ -352,25 +373,27 @@ struct Decider {
     return one(MemberJoined{id, c.name, facilitator ? Role::facilitator : Role::participant, c.new_token_hash}, id);
   }
 
+  // A member goes (left, or lost their connection): the presence change, then their hand and
+  // turn end.
+  Decision departure(const std::string& member_id, EventBody presence) const {
+    Builder b = builder();
+    b.emit(std::move(presence));
+    b.withdraw(member_id);
+    b.decision.member_id = member_id;
+    return std::move(b.decision);
+  }
+
   DecideResult operator()(const Leave& c) const {
     const Member* m = state.find_member(c.member_id);
     if (!m || m->presence == Presence::left) return Error{ErrorCode::not_joined, "you are not in this room"};
-    Builder b = builder();
-    b.emit(MemberLeft{c.member_id});
-    b.withdraw(c.member_id);
-    b.decision.member_id = c.member_id;
-    return std::move(b.decision);
+    return departure(c.member_id, MemberLeft{c.member_id});
   }
 
   DecideResult operator()(const LoseConnection& c) const {
     const Member* m = state.find_member(c.member_id);
     // Only an online member can lose a connection; anything else is a no-op, not an error.
     if (!m || m->presence != Presence::online) return Decision{{}, c.member_id};
-    Builder b = builder();
-    b.emit(MemberConnectionLost{c.member_id});
-    b.withdraw(c.member_id);
-    b.decision.member_id = c.member_id;
-    return std::move(b.decision);
+    return departure(c.member_id, MemberConnectionLost{c.member_id});
   }
 
   // ---- roles
@@ -637,6 +660,40 @@ struct Decider {
     }
     if (next == t && c.action == TimerAction::reset) return Decision{};
     return one(TimerSet{c.timer, c.action, next});
+  }
+
+  // ---- anonymous prompts
+
+  DecideResult operator()(const CheckPrompt& c) const {
+    const Member* a = actor(c.actor);
+    if (!a) return forbidden("you are not in this room");
+    if (c.action == PromptAction::submit && a->role == Role::observer) return forbidden("observers do not submit prompts");
+    if (c.action == PromptAction::manage && !leads(a->role)) return forbidden("only facilitators manage pending prompts");
+    return Decision{};
+  }
+
+  DecideResult operator()(const ReleasePrompts& c) const {
+    if (!c.actor.empty() && !lead(c.actor)) return forbidden("only facilitators release prompts");
+    if (c.batch.empty()) return Decision{};
+    for (const auto& p : c.batch) {
+      if (state.find_prompt(p.id)) return Error{ErrorCode::invalid_field, "that prompt was released already"};
+    }
+    return one(PromptsReleased{c.batch});
+  }
+
+  DecideResult operator()(const UpvotePrompt& c) const {
+    const Member* a = actor(c.actor);
+    if (!a || a->role == Role::observer) return forbidden("observers do not vote");
+    const ReleasedPrompt* p = state.find_prompt(c.prompt);
+    if (!p) return Error{ErrorCode::unknown_prompt, "no released prompt with that id"};
+    return one(PromptUpvoted{c.prompt, p->votes + 1});
+  }
+
+  DecideResult operator()(const PosePrompt& c) const {
+    if (!lead(c.actor)) return forbidden("only facilitators pose prompts");
+    if (!state.find_prompt(c.prompt)) return Error{ErrorCode::unknown_prompt, "no released prompt with that id"};
+    if (c.member && !actor(*c.member)) return Error{ErrorCode::unknown_member, "no member with that id in the room"};
+    return one(PromptPosed{c.prompt, c.member});
   }
 
   DecideResult operator()(const Expire& c) const {

@@ -79,6 +79,21 @@ struct Round {
   std::vector<RoundOutcome> outcomes;
 };
 
+// An anonymous prompt once released to the group (protocol 1.3). Nothing in it names its author.
+struct ReleasedPrompt {
+  std::string id;
+  std::string text;
+  std::int64_t votes = 0;
+  bool posed = false;
+  std::optional<std::string> posed_to; // with posed: nothing = to the group
+};
+
+struct PromptText {
+  std::string id;
+  std::string text;
+  bool operator==(const PromptText&) const = default;
+};
+
 struct Floor {
   std::vector<std::string> queue; // raised hands, in order
   std::optional<std::int64_t> turn_seconds;
@@ -112,6 +127,9 @@ struct RoomState {
   std::optional<Turn> turn;
   Timer phase_timer;
   Timer turn_timer;
+  std::vector<ReleasedPrompt> prompts;
+
+  const ReleasedPrompt* find_prompt(std::string_view prompt_id) const;
 
   Timer& timer(TimerId which) { return which == TimerId::phase ? phase_timer : turn_timer; }
   const Timer& timer(TimerId which) const { return which == TimerId::phase ? phase_timer : turn_timer; }
@@ -146,10 +164,14 @@ struct HandLowered { std::string member_id; };
 struct FloorSettingsChanged { std::optional<std::int64_t> turn_seconds; bool auto_advance; bool quieter_first; };
 struct TimerSet { TimerId timer; TimerAction action; Timer state; };
 struct TimerExpired { TimerId timer; };
+struct PromptsReleased { std::vector<PromptText> prompts; };
+struct PromptUpvoted { std::string prompt_id; std::int64_t votes; };
+struct PromptPosed { std::string prompt_id; std::optional<std::string> member_id; };
 
 using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, RoleChanged,
                                SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded,
-                               HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired>;
+                               HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired,
+                               PromptsReleased, PromptUpvoted, PromptPosed>;
 
 struct Event {
   std::uint64_t seq = 0;
@@ -194,13 +216,23 @@ struct GiveFloor { std::string actor; std::optional<std::string> member; };
 struct ReleaseFloor { std::string actor; };
 struct SetFloor { std::string actor; std::optional<std::int64_t> turn_seconds; bool auto_advance = false; bool quieter_first = false; };
 struct TimerCommand { std::string actor; TimerId timer; TimerAction action; std::int64_t seconds = 0; };
+// Anonymous prompts. Submitting and managing pending prompts change no room state (pending prompts
+// live outside the log, without authors); the core only checks who may do it.
+enum class PromptAction { submit, manage };
+struct CheckPrompt { std::string actor; PromptAction action; };
+// The batch, already taken from the pending set and shuffled by the caller.
+struct ReleasePrompts { std::string actor; std::vector<PromptText> batch; };
+struct UpvotePrompt { std::string actor; std::string prompt; };
+struct PosePrompt { std::string actor; std::string prompt; std::optional<std::string> member; };
+
 // Server-initiated: a running timer reached ends_at. Lands once: after that the timer is not
 // running with that deadline any more, so the same command decides nothing.
 struct Expire { TimerId timer; std::int64_t ends_at_ms; };
 
 using Command = std::variant<CreateRoom, Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, ChangeSettings,
                              StartRound, FinishTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor,
-                             ReleaseFloor, SetFloor, TimerCommand, Expire>;
+                             ReleaseFloor, SetFloor, TimerCommand, Expire, CheckPrompt, ReleasePrompts, UpvotePrompt,
+                             PosePrompt>;
 
 // The earliest deadline of a running timer, if any (for scheduling Expire).
 struct Deadline { TimerId timer; std::int64_t ends_at_ms; };

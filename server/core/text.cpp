@@ -45,17 +45,27 @@ std::optional<std::size_t> utf8_length(std::string_view text) {
   return count;
 }
 
-std::optional<std::string> clean_display_text(std::string_view text, std::size_t max_chars) {
+namespace {
+std::optional<std::string> clean(std::string_view text, std::size_t max_chars, bool line_feeds) {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
   std::size_t count = 0;
   for (std::size_t i = 0; i < text.size();) {
     const auto cp = next_code_point(text, i);
-    if (!cp || is_control(*cp)) return std::nullopt;
+    if (!cp || (is_control(*cp) && !(line_feeds && *cp == '\n'))) return std::nullopt;
     if (++count > max_chars) return std::nullopt;
   }
   return std::string(text);
+}
+} // namespace
+
+std::optional<std::string> clean_display_text(std::string_view text, std::size_t max_chars) {
+  return clean(text, max_chars, false);
+}
+
+std::optional<std::string> clean_prompt_text(std::string_view text, std::size_t max_chars) {
+  return clean(text, max_chars, true);
 }
 
 } // namespace colloquy

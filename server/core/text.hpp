@@ -17,4 +17,9 @@ std::optional<std::size_t> utf8_length(std::string_view text);
 // points with no control characters (C0, DEL, C1, U+2028, U+2029), otherwise nothing.
 std::optional<std::string> clean_display_text(std::string_view text, std::size_t max_chars);
 
+inline constexpr std::size_t max_prompt_chars = 500;
+
+// As clean_display_text, but line feeds inside the text are allowed (anonymous prompts).
+std::optional<std::string> clean_prompt_text(std::string_view text, std::size_t max_chars = max_prompt_chars);
+
 } // namespace colloquy

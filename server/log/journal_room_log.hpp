@@ -57,6 +57,9 @@ public:
   std::vector<std::string> room_ids() const override;
   std::optional<RoomHistory> history(std::string_view room_id) const override;
 
+  // Pending prompts and votes are kept in memory only, never in the journal (see the README).
+  PromptStore& prompts() override { return memory_.prompts(); }
+
   const JournalRecovery& recovery() const { return recovery_; }
   // Writes a snapshot now and starts a new journal (also done by itself past compact_bytes).
   void compact();

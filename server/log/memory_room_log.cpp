@@ -1,5 +1,7 @@
 #include "log/room_log.hpp"
 
+#include <algorithm>
+
 namespace colloquy {
 
 MemoryRoomLog::MemoryRoomLog(std::size_t keep_events) : keep_events_(keep_events < 1 ? 1 : keep_events) {}
@@ -66,6 +68,70 @@ void MemoryRoomLog::restore(const std::string& room_id, RoomHistory history) {
   room.base.id = room_id;
   room.events.assign(std::make_move_iterator(history.events.begin()), std::make_move_iterator(history.events.end()));
   rooms_[room_id] = std::move(room);
+}
+
+void MemoryPromptStore::add(std::string_view room_id, PendingPrompt prompt) {
+  std::lock_guard lock(mutex_);
+  pending_[std::string(room_id)].push_back(std::move(prompt));
+}
+
+std::vector<PendingPrompt> MemoryPromptStore::pending(std::string_view room_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = pending_.find(std::string(room_id));
+  return it == pending_.end() ? std::vector<PendingPrompt>{} : it->second;
+}
+
+std::vector<PendingPrompt> MemoryPromptStore::take(std::string_view room_id, const std::vector<std::string>& ids) {
+  std::lock_guard lock(mutex_);
+  auto& list = pending_[std::string(room_id)];
+  std::vector<PendingPrompt> taken;
+  std::vector<PendingPrompt> kept;
+  for (auto& p : list) {
+    const bool chosen = ids.empty() ? !p.held : std::find(ids.begin(), ids.end(), p.id) != ids.end();
+    (chosen ? taken : kept).push_back(std::move(p));
+  }
+  list = std::move(kept);
+  return taken;
+}
+
+void MemoryPromptStore::restore(std::string_view room_id, const std::vector<PendingPrompt>& prompts) {
+  std::lock_guard lock(mutex_);
+  auto& list = pending_[std::string(room_id)];
+  list.insert(list.end(), prompts.begin(), prompts.end());
+}
+
+bool MemoryPromptStore::hold(std::string_view room_id, std::string_view prompt_id) {
+  std::lock_guard lock(mutex_);
+  for (auto& p : pending_[std::string(room_id)]) {
+    if (p.id == prompt_id) {
+      p.held = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool MemoryPromptStore::discard(std::string_view room_id, std::string_view prompt_id) {
+  std::lock_guard lock(mutex_);
+  auto& list = pending_[std::string(room_id)];
+  auto it = std::find_if(list.begin(), list.end(), [&](const PendingPrompt& p) { return p.id == prompt_id; });
+  if (it == list.end()) return false;
+  list.erase(it);
+  return true;
+}
+
+bool MemoryPromptStore::add_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) {
+  std::lock_guard lock(mutex_);
+  auto& voters = votes_[std::string(room_id) + "\n" + std::string(prompt_id)];
+  if (std::find(voters.begin(), voters.end(), member_id) != voters.end()) return false;
+  voters.emplace_back(member_id);
+  return true;
+}
+
+void MemoryPromptStore::remove_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) {
+  std::lock_guard lock(mutex_);
+  auto& voters = votes_[std::string(room_id) + "\n" + std::string(prompt_id)];
+  voters.erase(std::remove(voters.begin(), voters.end(), member_id), voters.end());
 }
 
 } // namespace colloquy

@@ -81,6 +81,56 @@ std::vector<Event> parse_entries(const redisReply* entries, std::uint64_t first_
   return events;
 }
 
+// Takes pending prompts: ARGV = the ids wanted, or none for every prompt not held.
+constexpr std::string_view take_script = R"lua(
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local id, v = all[i], all[i + 1]
+  local chosen = false
+  if #ARGV == 0 then
+    chosen = not string.find(v, '"held":true', 1, true)
+  else
+    for j = 1, #ARGV do if ARGV[j] == id then chosen = true end end
+  end
+  if chosen then
+    table.insert(out, id)
+    table.insert(out, v)
+    redis.call('HDEL', KEYS[1], id)
+  end
+end
+return out
+)lua";
+
+// Marks a pending prompt held, if it is still pending (atomically, so a release in between wins).
+constexpr std::string_view hold_script = R"lua(
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local held = string.gsub(v, '"held":false', '"held":true', 1)
+redis.call('HSET', KEYS[1], ARGV[1], held)
+return 1
+)lua";
+
+std::string pending_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:pending"; }
+std::string votes_key(std::string_view room, std::string_view prompt) {
+  return "colloquy:room:{" + std::string(room) + "}:votes:" + std::string(prompt);
+}
+std::string pending_json(const PendingPrompt& p) { return json{{"text", p.text}, {"held", p.held}}.dump(); }
+std::optional<PendingPrompt> pending_from(std::string_view id, std::string_view value) {
+  const json j = json::parse(value, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("text") || !j["text"].is_string()) return std::nullopt;
+  return PendingPrompt{std::string(id), j["text"].get<std::string>(), j.value("held", false)};
+}
+std::vector<PendingPrompt> pending_pairs(const redisReply* r) {
+  std::vector<PendingPrompt> out;
+  if (r->type != REDIS_REPLY_ARRAY) return out;
+  for (std::size_t i = 0; i + 1 < r->elements; i += 2) {
+    auto p = pending_from({r->element[i]->str, r->element[i]->len}, {r->element[i + 1]->str, r->element[i + 1]->len});
+    if (p) out.push_back(std::move(*p));
+  }
+  return out;
+}
+
 std::string meta_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:meta"; }
 std::string log_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:log"; }
 
@@ -182,7 +232,7 @@ struct RedisRoomLog::Shard {
 };
 
 RedisRoomLog::RedisRoomLog(std::vector<RedisEndpoint> shards, std::shared_ptr<PubSub> pubsub, RedisLogOptions options)
-    : pubsub_(std::move(pubsub)), options_(options) {
+    : prompts_(std::make_unique<Prompts>(*this)), pubsub_(std::move(pubsub)), options_(options) {
   for (std::size_t i = 0; i < shards.size(); ++i) {
     auto s = std::make_unique<Shard>();
     s->endpoint = std::move(shards[i]);
@@ -411,8 +461,64 @@ bool RedisRoomLog::healthy() const {
   return true;
 }
 
+class RedisRoomLog::Prompts final : public PromptStore {
+public:
+  explicit Prompts(RedisRoomLog& log) : log_(log) {}
+
+  void add(std::string_view room_id, PendingPrompt prompt) override {
+    run(room_id, {"HSET", pending_key(room_id), prompt.id, pending_json(prompt)});
+  }
+  std::vector<PendingPrompt> pending(std::string_view room_id) const override {
+    return pending_pairs(run(room_id, {"HGETALL", pending_key(room_id)}).ptr.get());
+  }
+  std::vector<PendingPrompt> take(std::string_view room_id, const std::vector<std::string>& ids) override {
+    std::vector<std::string> args{"EVAL", std::string(take_script), "1", pending_key(room_id)};
+    args.insert(args.end(), ids.begin(), ids.end());
+    return pending_pairs(log_.command(log_.shard(room_id), args, /*retry=*/false).ptr.get());
+  }
+  void restore(std::string_view room_id, const std::vector<PendingPrompt>& prompts) override {
+    if (prompts.empty()) return;
+    std::vector<std::string> args{"HSET", pending_key(room_id)};
+    for (const auto& p : prompts) {
+      args.push_back(p.id);
+      args.push_back(pending_json(p));
+    }
+    run(room_id, args);
+  }
+  bool hold(std::string_view room_id, std::string_view prompt_id) override {
+    return one(run(room_id, {"EVAL", std::string(hold_script), "1", pending_key(room_id), std::string(prompt_id)}));
+  }
+  bool discard(std::string_view room_id, std::string_view prompt_id) override {
+    return one(run(room_id, {"HDEL", pending_key(room_id), std::string(prompt_id)}));
+  }
+  bool add_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override {
+    return one(run(room_id, {"SADD", votes_key(room_id, prompt_id), std::string(member_id)}));
+  }
+  void remove_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override {
+    run(room_id, {"SREM", votes_key(room_id, prompt_id), std::string(member_id)});
+  }
+  void announce(std::string_view room_id) override {
+    run(room_id, {"PUBLISH", channel_of(room_id), json{{"room", room_id}, {"pending_changed", true}}.dump()});
+  }
+
+private:
+  Reply run(std::string_view room_id, const std::vector<std::string>& args) const {
+    return log_.command(log_.shard(room_id), args);
+  }
+  static bool one(const Reply& r) { return r->type == REDIS_REPLY_INTEGER && r->integer == 1; }
+  RedisRoomLog& log_;
+};
+
+PromptStore& RedisRoomLog::prompts() { return *prompts_; }
+
 void RedisRoomLog::on_message(std::string_view /*channel*/, std::string_view payload) {
   const json message = json::parse(payload, nullptr, false);
+  if (!message.is_discarded() && message.is_object() && message.contains("pending_changed") && message.contains("room") &&
+      message["room"].is_string()) {
+    std::lock_guard lock(observer_mutex_);
+    if (observer_) observer_->on_pending_changed(message["room"].get<std::string>());
+    return;
+  }
   if (message.is_discarded() || !message.is_object() || !message.contains("room") || !message["room"].is_string() ||
       !message.contains("epoch") || !message["epoch"].is_string() || !message.contains("events") ||
       !message["events"].is_array()) {

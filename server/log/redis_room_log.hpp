@@ -77,6 +77,10 @@ public:
   // True when every shard answers PING (readiness).
   bool healthy() const override;
 
+  // Pending prompts: a hash colloquy:room:{R}:pending (random id -> {"text","held"}); votes: a
+  // set colloquy:room:{R}:votes:{prompt id} of member ids (voters, never authors).
+  PromptStore& prompts() override;
+
   static std::string channel_of(std::string_view room_id);
 
 private:
@@ -92,7 +96,9 @@ private:
   void compact(std::string_view room_id) const;
   void on_message(std::string_view channel, std::string_view payload);
 
+  class Prompts;
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<Prompts> prompts_;
   std::shared_ptr<PubSub> pubsub_;
   RedisLogOptions options_;
   mutable std::mutex mutex_; // epochs_

@@ -21,6 +21,53 @@ struct RoomHistory {
   std::vector<Event> events; // base.seq + 1, + 2, … in order
 };
 
+// A pending anonymous prompt: its random id and text, nothing else (no author, no time).
+struct PendingPrompt {
+  std::string id;
+  std::string text;
+  bool held = false;
+};
+
+// Pending anonymous prompts and prompt votes: kept beside the ordered log, never in it, and never
+// with an author. Thread-safe.
+class PromptStore {
+public:
+  virtual ~PromptStore() = default;
+  virtual void add(std::string_view room_id, PendingPrompt prompt) = 0;
+  virtual std::vector<PendingPrompt> pending(std::string_view room_id) const = 0;
+  // Removes and returns the chosen ids (those present), or every prompt not held when `ids` is empty.
+  virtual std::vector<PendingPrompt> take(std::string_view room_id, const std::vector<std::string>& ids) = 0;
+  // Puts taken prompts back (their release could not be stored).
+  virtual void restore(std::string_view room_id, const std::vector<PendingPrompt>& prompts) = 0;
+  // False when there is no such pending prompt.
+  virtual bool hold(std::string_view room_id, std::string_view prompt_id) = 0;
+  virtual bool discard(std::string_view room_id, std::string_view prompt_id) = 0;
+  // Records one vote of a member for a released prompt; false if they voted for it already.
+  virtual bool add_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) = 0;
+  virtual void remove_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) = 0;
+  // Tells other instances that the room's pending prompts changed (shared stores only).
+  virtual void announce(std::string_view room_id) { (void)room_id; }
+};
+
+// The in-process prompt store (embedded default): memory only, so a restart forgets prompts not
+// yet released, and nothing about them is ever written to disk.
+class MemoryPromptStore final : public PromptStore {
+public:
+  void add(std::string_view room_id, PendingPrompt prompt) override;
+  std::vector<PendingPrompt> pending(std::string_view room_id) const override;
+  std::vector<PendingPrompt> take(std::string_view room_id, const std::vector<std::string>& ids) override;
+  void restore(std::string_view room_id, const std::vector<PendingPrompt>& prompts) override;
+  bool hold(std::string_view room_id, std::string_view prompt_id) override;
+  bool discard(std::string_view room_id, std::string_view prompt_id) override;
+  bool add_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override;
+  void remove_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override;
+
+private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<PendingPrompt>> pending_;
+  std::unordered_map<std::string, std::vector<std::string>> votes_; // "room\nprompt" -> member ids
+};
+
 // Told about appends other processes made to rooms this process watches (a shared log only).
 class RoomLogObserver {
 public:
@@ -31,6 +78,8 @@ public:
   // Notifications for the room flow (after watch(), or again after the channel was down):
   // appends made before this moment may have been missed, so the observer re-checks the room.
   virtual void on_watch_confirmed(const std::string& room_id) = 0;
+  // The room's pending prompts changed (another instance added, released, held or discarded).
+  virtual void on_pending_changed(const std::string& room_id) { (void)room_id; }
 };
 
 // The room log failed in a way a retry will not fix by itself: storage unreachable, or a room's
@@ -52,6 +101,9 @@ public:
   virtual void unwatch(std::string_view /*room_id*/) {}
   // Readiness: false when the storage cannot be reached now.
   virtual bool healthy() const { return true; }
+
+  // Pending anonymous prompts and votes (outside the ordered log; never linked to their authors).
+  virtual PromptStore& prompts() = 0;
   // Appends the events (numbered expected_seq+1, +2, …) only if the room's last sequence is
   // expected_seq; returns false and appends nothing otherwise, so two writers never both win.
   // Throws std::runtime_error if the log cannot store them (disk full); nothing is appended then.
@@ -81,6 +133,8 @@ public:
   // Puts a recovered room back (journal start-up). Replaces any room of that id.
   void restore(const std::string& room_id, RoomHistory history);
 
+  PromptStore& prompts() override { return prompts_; }
+
 private:
   struct Room {
     RoomState base;
@@ -90,6 +144,7 @@ private:
   std::size_t keep_events_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Room> rooms_;
+  MemoryPromptStore prompts_;
 };
 
 } // namespace colloquy

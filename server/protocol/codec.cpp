@@ -235,6 +235,50 @@ Decoded decode_live(const std::string& type, const Fields& f, const std::string&
     if (auto e = bool_field(f, id, "quieter_first", true, c.quieter_first)) return *e;
     return room_command(id, c);
   }
+  if (type == "prompt_submit") {
+    if (auto e = f.only({"text"})) return *e;
+    const json* text = f.find("text");
+    if (!text) return fail(ErrorCode::missing_field, id, "missing field 'text'");
+    if (!text->is_string()) return fail(ErrorCode::invalid_field, id, "field 'text' must be a string");
+    auto cleaned = clean_prompt_text(text->get_ref<const std::string&>());
+    if (!cleaned) return fail(ErrorCode::invalid_text, id, "a prompt is 1 to 500 characters, without control characters");
+    return DecodedCommand{id, PromptCommand{PromptCommand::Kind::submit, std::move(*cleaned), {}, {}}};
+  }
+  if (type == "prompt_release") {
+    if (auto e = f.only({"prompts"})) return *e;
+    PromptCommand c{PromptCommand::Kind::release, {}, {}, {}};
+    if (const json* list = f.find("prompts")) {
+      if (!list->is_array() || list->empty() || list->size() > 100) {
+        return fail(ErrorCode::invalid_field, id, "field 'prompts' must list 1 to 100 prompt ids");
+      }
+      for (const auto& p : *list) {
+        if (!p.is_string() || !valid_length(p.get_ref<const std::string&>(), max_room_chars)) {
+          return fail(ErrorCode::invalid_field, id, "field 'prompts' must list prompt ids");
+        }
+        c.prompts.push_back(p.get<std::string>());
+      }
+    }
+    return DecodedCommand{id, std::move(c)};
+  }
+  if (type == "prompt_hold" || type == "prompt_discard" || type == "prompt_upvote" || type == "prompt_pose") {
+    if (auto e = f.only(type == "prompt_pose" ? std::initializer_list<std::string_view>{"prompt", "member"}
+                                              : std::initializer_list<std::string_view>{"prompt"})) {
+      return *e;
+    }
+    auto prompt = f.string("prompt", max_room_chars);
+    if (auto* e = std::get_if<DecodeError>(&prompt)) return *e;
+    std::string p = std::get<std::string>(prompt);
+    if (type == "prompt_hold") return DecodedCommand{id, PromptCommand{PromptCommand::Kind::hold, {}, {}, p}};
+    if (type == "prompt_discard") return DecodedCommand{id, PromptCommand{PromptCommand::Kind::discard, {}, {}, p}};
+    if (type == "prompt_upvote") return room_command(id, UpvotePrompt{{}, p});
+    std::optional<std::string> member;
+    if (f.has("member")) {
+      std::string m;
+      if (auto e = member_field(f, id, m)) return *e;
+      member = m;
+    }
+    return room_command(id, PosePrompt{{}, p, member});
+  }
   if (type == "timer") {
     if (auto e = f.only({"timer", "action", "seconds"})) return *e;
     TimerCommand c;
@@ -312,8 +356,19 @@ std::string_view command_name(const ClientCommand& command) {
         std::string_view operator()(const ReleaseFloor&) const { return "floor_release"; }
         std::string_view operator()(const SetFloor&) const { return "floor_settings"; }
         std::string_view operator()(const TimerCommand&) const { return "timer"; }
+        std::string_view operator()(const UpvotePrompt&) const { return "prompt_upvote"; }
+        std::string_view operator()(const PosePrompt&) const { return "prompt_pose"; }
       };
       return std::visit(Inner{}, c);
+    }
+    std::string_view operator()(const PromptCommand& c) const {
+      switch (c.kind) {
+      case PromptCommand::Kind::submit: return "prompt_submit";
+      case PromptCommand::Kind::release: return "prompt_release";
+      case PromptCommand::Kind::hold: return "prompt_hold";
+      case PromptCommand::Kind::discard: return "prompt_discard";
+      }
+      return "prompt_submit";
     }
   };
   return std::visit(Name{}, command);
@@ -328,6 +383,12 @@ std::string encode_error(const std::optional<std::string>& id, ErrorCode code, s
   if (id) out["id"] = *id;
   // Replace, never throw, if a message ever carried invalid UTF-8 from the input.
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string encode_prompts_pending(std::string_view room_id, const std::vector<PendingView>& prompts) {
+  json list = json::array();
+  for (const auto& p : prompts) list.push_back({{"id", p.id}, {"text", p.text}, {"held", p.held}});
+  return json{{"type", "prompts_pending"}, {"room", room_id}, {"prompts", std::move(list)}}.dump();
 }
 
 std::string encode_welcome(std::string_view server, std::int64_t server_time_ms, std::size_t max_frame_bytes) {
@@ -417,6 +478,19 @@ struct ToWire {
     return {{"kind", "timer_set"}, {"timer", to_string(e.timer)}, {"action", to_string(e.action)}, {"state", timer_to_wire(e.state)}};
   }
   json operator()(const TimerExpired& e) const { return {{"kind", "timer_expired"}, {"timer", to_string(e.timer)}}; }
+  json operator()(const PromptsReleased& e) const {
+    json list = json::array();
+    for (const auto& p : e.prompts) list.push_back({{"id", p.id}, {"text", p.text}});
+    return {{"kind", "prompts_released"}, {"prompts", std::move(list)}};
+  }
+  json operator()(const PromptUpvoted& e) const {
+    return {{"kind", "prompt_upvoted"}, {"prompt_id", e.prompt_id}, {"votes", e.votes}};
+  }
+  json operator()(const PromptPosed& e) const {
+    json out{{"kind", "prompt_posed"}, {"prompt_id", e.prompt_id}, {"member_id", nullptr}};
+    if (e.member_id) out["member_id"] = *e.member_id;
+    return out;
+  }
   json operator()(const RoomCreated& e) const { return {{"kind", "room_created"}, {"title", e.title}}; }
   json operator()(const MemberJoined& e) const {
     return {{"kind", "member_joined"}, {"member", {{"id", e.member_id}, {"name", e.name}, {"role", to_string(e.role)}}}};
@@ -432,6 +506,14 @@ std::optional<std::string> string_field(const json& j, const char* name) {
   auto it = j.find(name);
   if (it == j.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
+}
+
+// A string field naming one value of an enum, read with `parse` (e.g. role_from_string).
+template <typename Parse>
+auto enum_field(const json& j, const char* name, Parse parse) -> decltype(parse(std::string_view{})) {
+  auto text = string_field(j, name);
+  if (!text) return std::nullopt;
+  return parse(*text);
 }
 } // namespace
 
@@ -450,14 +532,12 @@ std::optional<EventBody> event_from_wire(const json& j) {
     if (it == j.end() || !it->is_object()) return std::nullopt;
     auto id = string_field(*it, "id");
     auto name = string_field(*it, "name");
-    auto role_text = string_field(*it, "role");
-    auto role = role_text ? role_from_string(*role_text) : std::nullopt;
+    auto role = enum_field(*it, "role", role_from_string);
     if (!id || !name || !role) return std::nullopt;
     return MemberJoined{*id, *name, *role, {}};
   }
   if (*kind == "settings_changed") {
-    auto v = string_field(j, "airtime_visibility");
-    auto parsed = v ? airtime_visibility_from_string(*v) : std::nullopt;
+    auto parsed = enum_field(j, "airtime_visibility", airtime_visibility_from_string);
     if (!parsed) return std::nullopt;
     return SettingsChanged{*parsed};
   }
@@ -477,8 +557,7 @@ std::optional<EventBody> event_from_wire(const json& j) {
     return RoundOrderChanged{*remaining};
   }
   if (*kind == "round_ended") {
-    auto reason = string_field(j, "reason");
-    auto parsed = reason ? round_end_reason_from_string(*reason) : std::nullopt;
+    auto parsed = enum_field(j, "reason", round_end_reason_from_string);
     if (!parsed) return std::nullopt;
     return RoundEnded{*parsed};
   }
@@ -492,34 +571,55 @@ std::optional<EventBody> event_from_wire(const json& j) {
     return FloorSettingsChanged{seconds, *automatic, *quieter};
   }
   if (*kind == "timer_set" || *kind == "timer_expired") {
-    auto which_text = string_field(j, "timer");
-    auto which = which_text ? timer_id_from_string(*which_text) : std::nullopt;
+    auto which = enum_field(j, "timer", timer_id_from_string);
     if (!which) return std::nullopt;
     if (*kind == "timer_expired") return TimerExpired{*which};
-    auto action_text = string_field(j, "action");
-    auto action = action_text ? timer_action_from_string(*action_text) : std::nullopt;
+    auto action = enum_field(j, "action", timer_action_from_string);
     auto it = j.find("state");
     auto state = it == j.end() ? std::nullopt : timer_from_wire(*it);
     if (!action || !state) return std::nullopt;
     return TimerSet{*which, *action, *state};
   }
+  if (*kind == "prompts_released") {
+    auto it = j.find("prompts");
+    if (it == j.end() || !it->is_array()) return std::nullopt;
+    std::vector<PromptText> prompts;
+    for (const auto& p : *it) {
+      auto id = string_field(p, "id");
+      auto text = string_field(p, "text");
+      if (!id || !text) return std::nullopt;
+      prompts.push_back(PromptText{*id, *text});
+    }
+    return PromptsReleased{std::move(prompts)};
+  }
+  if (*kind == "prompt_upvoted") {
+    auto prompt = string_field(j, "prompt_id");
+    auto votes = int_field(j, "votes");
+    if (!prompt || !votes) return std::nullopt;
+    return PromptUpvoted{*prompt, *votes};
+  }
+  if (*kind == "prompt_posed") {
+    auto prompt = string_field(j, "prompt_id");
+    auto it = j.find("member_id");
+    if (!prompt || it == j.end() || !(it->is_null() || it->is_string())) return std::nullopt;
+    std::optional<std::string> member;
+    if (it->is_string()) member = it->get<std::string>();
+    return PromptPosed{*prompt, member};
+  }
   auto member_id = string_field(j, "member_id");
   if (!member_id) return std::nullopt;
   if (*kind == "role_changed") {
-    auto role_text = string_field(j, "role");
-    auto role = role_text ? role_from_string(*role_text) : std::nullopt;
+    auto role = enum_field(j, "role", role_from_string);
     if (!role) return std::nullopt;
     return RoleChanged{*member_id, *role};
   }
   if (*kind == "turn_started") {
-    auto mode_text = string_field(j, "mode");
-    auto mode = mode_text ? turn_mode_from_string(*mode_text) : std::nullopt;
+    auto mode = enum_field(j, "mode", turn_mode_from_string);
     if (!mode) return std::nullopt;
     return TurnStarted{*member_id, *mode};
   }
   if (*kind == "turn_ended") {
-    auto outcome_text = string_field(j, "outcome");
-    auto outcome = outcome_text ? outcome_from_string(*outcome_text) : std::nullopt;
+    auto outcome = enum_field(j, "outcome", outcome_from_string);
     auto ms = int_field(j, "ms");
     if (!outcome || !ms) return std::nullopt;
     return TurnEnded{*member_id, *outcome, *ms};
@@ -554,7 +654,14 @@ json live_state_to_wire(const RoomState& state) {
   if (state.turn) {
     turn = {{"member_id", state.turn->member_id}, {"mode", to_string(state.turn->mode)}, {"started_at", state.turn->started_at_ms}};
   }
+  json prompts = json::array();
+  for (const auto& p : state.prompts) {
+    json item{{"id", p.id}, {"text", p.text}, {"votes", p.votes}};
+    if (p.posed) item["posed_to"] = p.posed_to ? json(*p.posed_to) : json(nullptr);
+    prompts.push_back(std::move(item));
+  }
   return {{"settings", {{"airtime_visibility", to_string(state.airtime_visibility)}}},
+          {"prompts", std::move(prompts)},
           {"round", std::move(round)},
           {"floor", std::move(floor)},
           {"turn", std::move(turn)},
@@ -609,8 +716,7 @@ bool live_state_from_wire(const json& j, RoomState& state) {
   state.turn.reset();
   if (!turn->is_null()) {
     auto member = string_field(*turn, "member_id");
-    auto mode_text = string_field(*turn, "mode");
-    auto mode = mode_text ? turn_mode_from_string(*mode_text) : std::nullopt;
+    auto mode = enum_field(*turn, "mode", turn_mode_from_string);
     auto started = int_field(*turn, "started_at");
     if (!member || !mode || !started) return false;
     state.turn = Turn{*member, *mode, *started};
@@ -623,6 +729,22 @@ bool live_state_from_wire(const json& j, RoomState& state) {
   if (!phase || !turn_timer) return false;
   state.phase_timer = *phase;
   state.turn_timer = *turn_timer;
+  state.prompts.clear();
+  if (auto prompts = j.find("prompts"); prompts != j.end()) { // absent before 1.3
+    if (!prompts->is_array()) return false;
+    for (const auto& p : *prompts) {
+      auto id = string_field(p, "id");
+      auto text = string_field(p, "text");
+      auto votes = int_field(p, "votes");
+      if (!id || !text || !votes) return false;
+      ReleasedPrompt r{*id, *text, *votes, false, std::nullopt};
+      if (auto posed = p.find("posed_to"); posed != p.end()) {
+        r.posed = true;
+        if (posed->is_string()) r.posed_to = posed->get<std::string>();
+      }
+      state.prompts.push_back(std::move(r));
+    }
+  }
   return true;
 }
 

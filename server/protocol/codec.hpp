@@ -33,9 +33,18 @@ struct PingCommand {};
 // A live-round command (1.2), decoded into the core's command with `actor` left empty: the hub
 // fills in the sending member.
 using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, ChangeSettings, StartRound, FinishTurn, SkipTurn,
-                                 MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand>;
+                                 MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand,
+                                 UpvotePrompt, PosePrompt>;
 
-using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand>;
+// Anonymous prompts handled by the hub with the pending set (1.3).
+struct PromptCommand {
+  enum class Kind { submit, release, hold, discard } kind = Kind::submit;
+  std::string text;                 // submit: cleaned
+  std::vector<std::string> prompts; // release: chosen ids; empty = every pending prompt not held
+  std::string prompt;               // hold, discard
+};
+
+using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand>;
 
 struct DecodedCommand {
   std::string id;
@@ -55,6 +64,10 @@ std::string_view command_name(const ClientCommand& command);
 
 std::string encode_reply(std::string_view id, const nlohmann::json& result);
 std::string encode_error(const std::optional<std::string>& id, ErrorCode code, std::string_view message);
+// {"type":"prompts_pending","room":…,"prompts":[{"id","text","held"}]} (1.3).
+struct PendingView { std::string id; std::string text; bool held = false; };
+std::string encode_prompts_pending(std::string_view room_id, const std::vector<PendingView>& prompts);
+
 std::string encode_welcome(std::string_view server, std::int64_t server_time_ms, std::size_t max_frame_bytes);
 
 // The wire form of an event body: never includes hashes of secrets.

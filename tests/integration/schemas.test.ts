@@ -8,7 +8,10 @@ import { TestClient, type Frame } from '../lib/ws-client.js';
 describe('schemas against the vectors', () => {
   it('every schema file compiles', () => {
     // One per server message and HTTP body, and one per command of the protocol.
-    const messages = ['create-room-request', 'create-room-response', 'error', 'event', 'http-error', 'join-result', 'reply', 'welcome'];
+    const messages = [
+      'create-room-request', 'create-room-response', 'error', 'event', 'http-error', 'join-result', 'prompts-pending', 'reply',
+      'welcome',
+    ];
     expect(schemaNames().sort()).toEqual([...messages, ...Object.values(commandSchemaFor)].sort());
   });
 
@@ -93,7 +96,8 @@ describe('live frames against the schemas', () => {
 
     const all = [fac, ada, lin].flatMap((c) => c.received);
     const types = new Set(all.map((r) => r.frame.type));
-    expect([...types].sort()).toEqual(['error', 'event', 'reply', 'welcome']);
+    // prompts_pending (1.3): the facilitator's pending prompts, pushed right after they join.
+    expect([...types].sort()).toEqual(['error', 'event', 'prompts_pending', 'reply', 'welcome']);
     const kinds = new Set(all.filter((r) => r.frame.type === 'event').map((r) => r.frame.event.kind));
     expect([...kinds].sort()).toEqual(['member_back', 'member_connection_lost', 'member_joined', 'member_left']);
     for (const r of all) {

@@ -33,6 +33,7 @@ export const serverSchemaFor: Record<string, string> = {
   event: 'event',
   reply: 'reply',
   error: 'error',
+  prompts_pending: 'prompts-pending',
 };
 
 /** Client → server commands by `type`. */
@@ -41,7 +42,8 @@ export const commandSchemaFor: Record<string, string> = Object.fromEntries(
   [
     'join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_finish',
     'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release',
-    'floor_settings', 'timer',
+    'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote',
+    'prompt_pose',
   ].map((t) => [t, t]),
 );
 

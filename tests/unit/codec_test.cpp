@@ -55,7 +55,7 @@ TEST(CommandVectors, EventPushesRoundTripThroughTheEncoder) {
                                        "member_back", "role_changed", "settings_changed", "round_started",
                                        "round_order_changed", "round_ended", "turn_started", "turn_ended",
                                        "hand_raised", "hand_lowered", "floor_settings_changed", "timer_set",
-                                       "timer_expired"};
+                                       "timer_expired", "prompts_released", "prompt_upvoted", "prompt_posed"};
   std::set<std::string> covered;
   for (const auto& c : vectors["cases"]) {
     if (!c["valid"].get<bool>()) continue;
@@ -136,7 +136,7 @@ TEST(Encode, SnapshotListsMembersWithPresence) {
   EXPECT_EQ(s, json::parse(R"({"room":"r","seq":4,"title":"Spring cohort","members":[
     {"id":"m1","name":"Grace","role":"facilitator","presence":"online","airtime_ms":0,"hand":false},
     {"id":"m2","name":"Ada","role":"participant","presence":"away","airtime_ms":61000,"hand":true}],
-    "settings":{"airtime_visibility":"everyone"},"round":null,
+    "settings":{"airtime_visibility":"everyone"},"prompts":[],"round":null,
     "floor":{"queue":["m2"],"turn_seconds":null,"auto_advance":false,"quieter_first":false},"turn":null,
     "timers":{"phase":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null},
               "turn":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null}}})"));

@@ -258,7 +258,8 @@ TEST_F(JournalTest, HubRestartKeepsRoomsMembersAndSecretsWithoutStoringSecrets) 
   auto f = std::make_shared<NullConnection>();
   hub.on_open(f);
   hub.on_text(f, json{{"type", "join"}, {"id", "3"}, {"room", room.room_id}, {"key", room.facilitator_key}, {"name", "Grace"}}.dump());
-  EXPECT_EQ(f->frames.back()["result"]["member"]["role"], "facilitator") << "the facilitator key still works";
+  ASSERT_GE(f->frames.size(), 2u);
+  EXPECT_EQ(f->frames[1]["result"]["member"]["role"], "facilitator") << "the facilitator key still works";
 }
 
 } // namespace

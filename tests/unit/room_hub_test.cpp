@@ -53,8 +53,13 @@ protected:
     return c;
   }
 
+  // The reply or error to the command (pushes such as a facilitator's pending prompts may follow it).
   json send(const std::shared_ptr<RecordingConnection>& c, const json& command) {
+    const auto before = c->frames.size();
     hub.on_text(c, command.dump());
+    for (auto i = before; i < c->frames.size(); ++i) {
+      if (c->frames[i]["type"] == "reply" || c->frames[i]["type"] == "error") return c->frames[i];
+    }
     return c->last();
   }
 

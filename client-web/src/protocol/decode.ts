@@ -3,7 +3,7 @@
 //   checkCommand: mirrors the server's command decoder (server/protocol/codec.cpp) exactly, including
 //   the order in which errors are found; protocol/vectors/commands.json pins that behaviour.
 
-import { cleanDisplayText, hasLoneSurrogate, validLength } from './text';
+import { cleanDisplayText, cleanPromptText, hasLoneSurrogate, validLength } from './text';
 import {
   AIRTIME_VISIBILITIES,
   ASSIGNABLE_ROLES,
@@ -11,6 +11,9 @@ import {
   MAX_ID_CHARS,
   MAX_MEMBER_ID_CHARS,
   MAX_NAME_CHARS,
+  MAX_PROMPT_CHARS,
+  MAX_PROMPT_ID_CHARS,
+  MAX_RELEASE_PROMPTS,
   MAX_ROOM_CHARS,
   MAX_SECRET_CHARS,
   MAX_SEQ,
@@ -37,6 +40,10 @@ import {
   type EventMessage,
   type JoinResult,
   type MemberInfo,
+  type PendingPrompt,
+  type PromptText,
+  type PromptsPendingMessage,
+  type ReleasedPrompt,
   type PingResult,
   type Presence,
   type ReplyMessage,
@@ -210,6 +217,54 @@ function decodeTimers(v: unknown): RoomTimers | undefined {
   return { phase, turn };
 }
 
+// ---- anonymous prompts (1.3)
+
+function isPromptId(v: unknown): v is string {
+  return isString(v) && v.length > 0;
+}
+
+/**
+ * Anonymous items are closed objects (protocol/README.md#versioning): a field beyond the known ones
+ * could carry who wrote it, so the item is refused rather than silently carried.
+ */
+function onlyKeys(v: Record<string, unknown>, allowed: readonly string[]): boolean {
+  return Object.keys(v).every((k) => allowed.includes(k));
+}
+
+/** `{id, text}` of a released prompt. */
+export function decodePromptText(v: unknown, allowed: readonly string[] = ['id', 'text']): PromptText | undefined {
+  if (!isObject(v) || !onlyKeys(v, allowed) || !isPromptId(v.id) || !isString(v.text)) return undefined;
+  return { id: v.id, text: v.text };
+}
+
+/** A snapshot's released prompt: `posed_to` absent (never posed), null (the group) or a member id. */
+export function decodeReleasedPrompt(v: unknown): ReleasedPrompt | undefined {
+  const p = decodePromptText(v, ['id', 'text', 'votes', 'posed_to']);
+  if (!p || !isObject(v) || !isNonNegInt(v.votes)) return undefined;
+  if (!has(v, 'posed_to')) return { ...p, votes: v.votes };
+  if (!(v.posed_to === null || isString(v.posed_to))) return undefined;
+  return { ...p, votes: v.votes, posed_to: v.posed_to };
+}
+
+/** A pending prompt of a `prompts_pending` push. */
+export function decodePendingPrompt(v: unknown): PendingPrompt | undefined {
+  const p = decodePromptText(v, ['id', 'text', 'held']);
+  if (!p || !isObject(v) || !isBoolean(v.held)) return undefined;
+  return { ...p, held: v.held };
+}
+
+/** Decodes every element of a list, or undefined when it is not an array or one element is bad. */
+function decodeList<T>(v: unknown, decode: (x: unknown) => T | undefined): T[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out: T[] = [];
+  for (const raw of v) {
+    const x = decode(raw);
+    if (x === undefined) return undefined;
+    out.push(x);
+  }
+  return out;
+}
+
 /** Decodes an `event` object (the body of an event push). Unknown kinds become `{kind: 'unknown'}`. */
 export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
   if (!isObject(v) || !isString(v.kind)) return undefined;
@@ -269,6 +324,19 @@ export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
     }
     case 'timer_expired':
       return oneOf(TIMER_NAMES, v.timer) ? { kind: 'timer_expired', timer: v.timer } : undefined;
+    case 'prompts_released': {
+      const prompts = decodeList(v.prompts, decodePromptText);
+      return prompts ? { kind: 'prompts_released', prompts } : undefined;
+    }
+    case 'prompt_upvoted':
+      return isPromptId(v.prompt_id) && isNonNegInt(v.votes)
+        ? { kind: 'prompt_upvoted', prompt_id: v.prompt_id, votes: v.votes }
+        : undefined;
+    case 'prompt_posed':
+      // member_id is required: null means "to the group".
+      return isPromptId(v.prompt_id) && has(v, 'member_id') && (v.member_id === null || isString(v.member_id))
+        ? { kind: 'prompt_posed', prompt_id: v.prompt_id, member_id: v.member_id }
+        : undefined;
     default:
       return { kind: 'unknown', original_kind: v.kind };
   }
@@ -314,8 +382,15 @@ export function decodeSnapshot(v: unknown): RoomSnapshot | undefined {
     if (!t) return undefined;
     timers = t;
   }
+  // 1.3: released prompts; absent from an older server.
+  let prompts: ReleasedPrompt[] = [];
+  if (has(v, 'prompts')) {
+    const p = decodeList(v.prompts, decodeReleasedPrompt);
+    if (!p) return undefined;
+    prompts = p;
+  }
   const live = ['settings', 'round', 'floor', 'turn', 'timers'].some((k) => has(v, k));
-  return { room: v.room, seq: v.seq, title: v.title, members, settings, round, floor, turn, timers, live };
+  return { room: v.room, seq: v.seq, title: v.title, members, settings, round, floor, turn, timers, live, prompts };
 }
 
 /** Reads a `join` reply's result; undefined when it does not have the documented shape. */
@@ -380,6 +455,14 @@ function decodeEvent(o: Obj): DecodeResult {
   return { ok: true, message };
 }
 
+function decodePromptsPending(o: Obj): DecodeResult {
+  if (!isString(o.room)) return bad("prompts_pending needs a string 'room'");
+  const prompts = decodeList(o.prompts, decodePendingPrompt);
+  if (!prompts) return bad("prompts_pending needs 'prompts': a list of {id, text, held}");
+  const message: PromptsPendingMessage = { type: 'prompts_pending', room: o.room, prompts };
+  return { ok: true, message };
+}
+
 /**
  * Strictly validates one frame from the server. Unknown extra fields are ignored; unknown event
  * kinds are accepted as kind "unknown" (the client ignores them but still advances its seq).
@@ -399,6 +482,8 @@ export function decodeServerMessage(text: string): DecodeResult {
       return decodeError(o);
     case 'event':
       return decodeEvent(o);
+    case 'prompts_pending':
+      return decodePromptsPending(o);
     default:
       return bad(`unknown message type '${o.type}'`);
   }
@@ -591,6 +676,47 @@ function checkLive(type: string, o: Obj, id: string): boolean {
   }
 }
 
+/** The 1.3 commands (anonymous prompts); returns false for a type it does not know. */
+function checkPrompt(type: string, o: Obj, id: string): boolean {
+  switch (type) {
+    case 'prompt_submit': {
+      onlyFields(o, ['text'], id);
+      if (!has(o, 'text')) fail('missing_field', id, "missing field 'text'");
+      const text = o.text;
+      if (!isString(text)) fail('invalid_field', id, "field 'text' must be a string");
+      if (cleanPromptText(text, MAX_PROMPT_CHARS) === null) {
+        fail('invalid_text', id, 'a prompt is 1 to 500 characters, without control characters');
+      }
+      return true;
+    }
+    case 'prompt_release': {
+      onlyFields(o, ['prompts'], id);
+      if (!has(o, 'prompts')) return true;
+      const list = o.prompts;
+      if (!Array.isArray(list) || list.length === 0 || list.length > MAX_RELEASE_PROMPTS) {
+        fail('invalid_field', id, `field 'prompts' must list 1 to ${MAX_RELEASE_PROMPTS} prompt ids`);
+      }
+      for (const p of list) {
+        if (!isString(p) || !validLength(p, MAX_PROMPT_ID_CHARS)) fail('invalid_field', id, "field 'prompts' must list prompt ids");
+      }
+      return true;
+    }
+    case 'prompt_hold':
+    case 'prompt_discard':
+    case 'prompt_upvote':
+      onlyFields(o, ['prompt'], id);
+      requireString(o, 'prompt', MAX_PROMPT_ID_CHARS, id);
+      return true;
+    case 'prompt_pose':
+      onlyFields(o, ['prompt', 'member'], id);
+      requireString(o, 'prompt', MAX_PROMPT_ID_CHARS, id);
+      optionalMember(o, 'member', id);
+      return true;
+    default:
+      return false;
+  }
+}
+
 function check(text: string): CommandType {
   const parsed = parseJson(text);
   if (!parsed) fail('bad_json', null, 'frame is not valid JSON');
@@ -613,6 +739,7 @@ function check(text: string): CommandType {
     return type;
   }
   if (checkLive(type, o, id)) return type as CommandType;
+  if (checkPrompt(type, o, id)) return type as CommandType;
   return fail('unknown_type', id, `unknown message type '${type}'`);
 }
 

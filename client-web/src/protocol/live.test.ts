@@ -58,6 +58,8 @@ describe('1.2 snapshot', () => {
         turn: { state: 'idle', duration_ms: 0, ends_at: null, remaining_ms: null },
       },
       live: false,
+      // 1.3: no released prompts.
+      prompts: [],
     });
   });
 

@@ -58,11 +58,25 @@ function isControl(cp: number): boolean {
  * characters. Returns the cleaned text, or null when it is not acceptable.
  */
 export function cleanDisplayText(text: string, max: number): string | null {
+  return clean(text, max, false);
+}
+
+/**
+ * The server's rule for anonymous prompts (1.3): like a display text, but a line feed is allowed
+ * inside (tab, carriage return and every other control character are not). Returns the trimmed
+ * text, or null when it is not acceptable (the server's `invalid_text`).
+ */
+export function cleanPromptText(text: string, max: number): string | null {
+  return clean(text, max, true);
+}
+
+function clean(text: string, max: number, lineFeeds: boolean): string | null {
   const t = trimAscii(text);
   if (t.length === 0 || hasLoneSurrogate(t)) return null;
   let count = 0;
   for (const ch of t) {
-    if (isControl(ch.codePointAt(0)!)) return null;
+    const cp = ch.codePointAt(0)!;
+    if (isControl(cp) && !(lineFeeds && cp === 0x0a)) return null;
     if (++count > max) return null;
   }
   return t;

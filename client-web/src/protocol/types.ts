@@ -46,6 +46,10 @@ export type ErrorCode =
   | 'invalid_duration'
   | 'timer_not_running'
   | 'facilitator_present'
+  | 'invalid_text'
+  | 'rate_limited'
+  | 'unknown_prompt'
+  | 'already_voted'
   | 'internal';
 
 /** WebSocket close codes the server uses. */
@@ -69,6 +73,12 @@ export const MAX_TITLE_CHARS = 120;
 export const MAX_MEMBER_ID_CHARS = 64;
 /** Durations are whole seconds, 1..MAX_DURATION_SECONDS (4 hours). */
 export const MAX_DURATION_SECONDS = 14_400;
+/** An anonymous prompt's text: 1..500 code points after trimming (1.3). */
+export const MAX_PROMPT_CHARS = 500;
+/** A prompt id in a command: 1..64 characters (1.3). */
+export const MAX_PROMPT_ID_CHARS = 64;
+/** `prompt_release.prompts`: at most this many ids (the server's limit). */
+export const MAX_RELEASE_PROMPTS = 100;
 
 // ---------------------------------------------------------------- commands (client -> server)
 
@@ -174,6 +184,45 @@ export type TimerCommand = CommandBase & { type: 'timer'; timer: TimerName } & (
     | { action: 'pause' | 'resume' | 'reset' }
   );
 
+// ---- anonymous prompts (1.3)
+
+export interface PromptSubmitCommand extends CommandBase {
+  type: 'prompt_submit';
+  text: string;
+}
+export interface PromptReleaseCommand extends CommandBase {
+  type: 'prompt_release';
+  /** Ids of pending prompts; absent: every pending prompt that is not held. */
+  prompts?: string[];
+}
+export interface PromptHoldCommand extends CommandBase {
+  type: 'prompt_hold';
+  prompt: string;
+}
+export interface PromptDiscardCommand extends CommandBase {
+  type: 'prompt_discard';
+  prompt: string;
+}
+export interface PromptUpvoteCommand extends CommandBase {
+  type: 'prompt_upvote';
+  prompt: string;
+}
+export interface PromptPoseCommand extends CommandBase {
+  type: 'prompt_pose';
+  prompt: string;
+  /** Absent: to the group. */
+  member?: string;
+}
+
+/** The commands of anonymous prompts (1.3). */
+export type PromptCommand =
+  | PromptSubmitCommand
+  | PromptReleaseCommand
+  | PromptHoldCommand
+  | PromptDiscardCommand
+  | PromptUpvoteCommand
+  | PromptPoseCommand;
+
 /** The commands of live rounds (1.2). */
 export type LiveCommand =
   | SetRoleCommand
@@ -193,7 +242,7 @@ export type LiveCommand =
   | FloorSettingsCommand
   | TimerCommand;
 
-export type Command = JoinCommand | LeaveCommand | PingCommand | LiveCommand;
+export type Command = JoinCommand | LeaveCommand | PingCommand | LiveCommand | PromptCommand;
 export type CommandType = Command['type'];
 export const COMMAND_TYPES: readonly CommandType[] = [
   'join',
@@ -215,6 +264,12 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'floor_release',
   'floor_settings',
   'timer',
+  'prompt_submit',
+  'prompt_release',
+  'prompt_hold',
+  'prompt_discard',
+  'prompt_upvote',
+  'prompt_pose',
 ];
 
 // ---------------------------------------------------------------- shared shapes
@@ -284,12 +339,11 @@ export interface RoomTimers {
   turn: TimerState;
 }
 
-export interface RoomSnapshot {
-  room: string;
-  seq: number;
-  title: string;
-  members: SnapshotMember[];
-  // 1.2 fields: defaulted when an older server leaves them out.
+/**
+ * The live-round (1.2) part of a room: in a join snapshot and in the client's room view.
+ * The decoder defaults these fields when an older server leaves them out.
+ */
+export interface LiveRoomState {
   settings: RoomSettings;
   round: RoundState | null;
   floor: FloorState;
@@ -297,6 +351,36 @@ export interface RoomSnapshot {
   timers: RoomTimers;
   /** True when the snapshot carried the 1.2 fields (the server speaks live rounds). */
   live: boolean;
+}
+
+/** A prompt waiting for release, as facilitators see it (`prompts_pending`, 1.3). No author, no time. */
+export interface PendingPrompt {
+  id: string;
+  text: string;
+  /** Kept back: not released automatically. */
+  held: boolean;
+}
+
+/** A released prompt's id and text (the `prompts_released` event, 1.3). */
+export interface PromptText {
+  id: string;
+  text: string;
+}
+
+/** A released prompt in the room (1.3). */
+export interface ReleasedPrompt extends PromptText {
+  votes: number;
+  /** Absent (undefined): never posed; null: posed to the group; else the member it was put to. */
+  posed_to?: string | null;
+}
+
+export interface RoomSnapshot extends LiveRoomState {
+  room: string;
+  seq: number;
+  title: string;
+  members: SnapshotMember[];
+  /** Released anonymous prompts (1.3; [] from an older server). */
+  prompts: ReleasedPrompt[];
 }
 
 /** Result of a successful `join`. */
@@ -391,6 +475,23 @@ export interface TimerExpiredEvent {
   kind: 'timer_expired';
   timer: TimerName;
 }
+export interface PromptsReleasedEvent {
+  kind: 'prompts_released';
+  /** Shuffled by the server. */
+  prompts: PromptText[];
+}
+export interface PromptUpvotedEvent {
+  kind: 'prompt_upvoted';
+  prompt_id: string;
+  /** The new count. */
+  votes: number;
+}
+export interface PromptPosedEvent {
+  kind: 'prompt_posed';
+  prompt_id: string;
+  /** null: to the group. */
+  member_id: string | null;
+}
 /** An event kind this client does not know (a later minor version). Ignored, but its seq counts. */
 export interface UnknownEvent {
   kind: 'unknown';
@@ -416,6 +517,9 @@ export type RoomEvent =
   | FloorSettingsChangedEvent
   | TimerSetEvent
   | TimerExpiredEvent
+  | PromptsReleasedEvent
+  | PromptUpvotedEvent
+  | PromptPosedEvent
   | UnknownEvent;
 
 // ---------------------------------------------------------------- server messages
@@ -450,7 +554,14 @@ export interface EventMessage {
   event: RoomEvent;
 }
 
-export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | EventMessage;
+/** The facilitators' list of pending prompts (1.3): a push, not an event (no seq). Replaces the last one. */
+export interface PromptsPendingMessage {
+  type: 'prompts_pending';
+  room: string;
+  prompts: PendingPrompt[];
+}
+
+export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | EventMessage | PromptsPendingMessage;
 
 // ---------------------------------------------------------------- HTTP API
 

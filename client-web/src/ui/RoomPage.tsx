@@ -7,6 +7,7 @@ import { nextInRound } from '../room-state';
 import { clearFragment, storeFragmentSecret } from '../routing';
 import { readItem, sessionStore, storageKeys } from '../storage';
 import { Layout } from './Layout';
+import { PromptsPanel } from './PromptsPanel';
 import { RoundPanel } from './RoundPanel';
 import { useConnection } from './useConnection';
 
@@ -134,6 +135,11 @@ export function announce(event: RoomEvent, room: RoomView, self: MemberInfo | nu
       return event.member_id === self?.id ? null : `${nameOf(event.member_id)} lost their connection`;
     case 'member_back':
       return event.member_id === self?.id ? null : `${nameOf(event.member_id)} is back`;
+    case 'prompts_released':
+      return event.prompts.length > 0 ? 'New questions released' : null;
+    case 'prompt_posed':
+      if (event.member_id === null) return 'A question was put to the group';
+      return event.member_id === self?.id ? 'A question was put to you' : `A question was put to ${nameOf(event.member_id)}`;
     default:
       return null;
   }
@@ -324,7 +330,7 @@ function RoomScreen({
   const present = room.members.filter((m) => m.presence !== 'left').length;
   // The role as of the last event (it can change during the session).
   const role: Role = room.members.find((m) => m.id === self.id)?.role ?? self.role;
-  const commandError = connection.getSnapshot().commandError;
+  const { commandError, pendingPrompts, votedPrompts } = connection.getSnapshot();
   const facilitatorOnline = room.members.some((m) => m.role === 'facilitator' && m.presence === 'online');
   return (
     <>
@@ -360,6 +366,14 @@ function RoomScreen({
         </div>
       )}
       <RoundPanel connection={connection} room={room} selfId={self.id} role={role} />
+      <PromptsPanel
+        connection={connection}
+        room={room}
+        selfId={self.id}
+        role={role}
+        pending={pendingPrompts}
+        voted={votedPrompts}
+      />
       <div class="room-grid">
         <section class="card" aria-labelledby="members-heading">
           <h2 id="members-heading">

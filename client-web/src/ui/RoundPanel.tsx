@@ -3,9 +3,10 @@
 // airtime bars, a sound cue and keyboard shortcuts. All state comes from the room view; every
 // action is a command whose refusal shows in the room's error area.
 
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Connection } from '../connection';
-import { MAX_DURATION_SECONDS, type Role, type TimerState } from '../protocol';
+import { MAX_DURATION_SECONDS, type Role, type TimerName, type TimerState } from '../protocol';
 import {
   airtimeVisibleTo,
   formatCountdown,
@@ -116,6 +117,151 @@ function Countdown({
   );
 }
 
+/** A member's name, with "(you)" after one's own. */
+function MemberName({ name, self }: { name: string; self: boolean }) {
+  return (
+    <>
+      {name}
+      {self && <span class="you"> (you)</span>}
+    </>
+  );
+}
+
+/** A button that sends a command (its refusal shows in the room's error area). */
+function CommandButton({
+  testid,
+  onClick,
+  variant,
+  shortcut,
+  children,
+}: {
+  testid: string;
+  onClick: () => void;
+  variant?: 'primary' | 'small';
+  /** The key of its keyboard shortcut, announced with aria-keyshortcuts. */
+  shortcut?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <button
+      type="button"
+      class={variant ? `button ${variant}` : 'button'}
+      data-testid={testid}
+      aria-keyshortcuts={shortcut}
+      onClick={onClick}
+    >
+      {children}
+    </button>
+  );
+}
+
+/** A checkbox labelled by its children; its id is also its data-testid. */
+function CheckField({
+  id,
+  checked,
+  onChange,
+  children,
+}: {
+  id: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  children: ComponentChildren;
+}) {
+  return (
+    <div class="check-field">
+      <input
+        id={id}
+        type="checkbox"
+        data-testid={id}
+        checked={checked}
+        onChange={(e) => onChange((e.currentTarget as HTMLInputElement).checked)}
+      />
+      <label for={id}>{children}</label>
+    </div>
+  );
+}
+
+/** A field for a number of seconds; its id is also its data-testid. `hint` describes a valid value. */
+function SecondsField({
+  id,
+  label,
+  value,
+  onInput,
+  hint,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  hint?: (seconds: number) => string;
+}) {
+  const hintId = `${id}-hint`;
+  const seconds = parseSeconds(value);
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        inputMode="numeric"
+        min={1}
+        max={MAX_DURATION_SECONDS}
+        step={1}
+        data-testid={id}
+        aria-describedby={hint ? hintId : undefined}
+        value={value}
+        onInput={(e) => onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+      {hint && (
+        <p id={hintId} class="hint">
+          {seconds !== null ? hint(seconds) : `1 to ${MAX_DURATION_SECONDS}`}
+        </p>
+      )}
+    </div>
+  );
+}
+
+type TimerButtonAction = 'pause' | 'resume' | 'extend' | 'reset';
+
+/** What each timer button says: visible text, then the rest of its name for screen readers. */
+const timerButtonText: Record<TimerButtonAction, [string, string]> = {
+  pause: ['Pause', 'the'],
+  resume: ['Resume', 'the'],
+  extend: ['+1 min', 'on the'],
+  reset: ['Reset', 'the'],
+};
+
+/** Buttons (data-testid `<timer>-<action>`) that act on the turn or phase timer, in the order given. */
+function TimerButtons({
+  connection,
+  timer,
+  actions,
+}: {
+  connection: Connection;
+  timer: TimerName;
+  actions: TimerButtonAction[];
+}) {
+  return (
+    <>
+      {actions.map((action) => {
+        const [text, hidden] = timerButtonText[action];
+        return (
+          <CommandButton
+            key={action}
+            testid={`${timer}-${action}`}
+            onClick={() =>
+              void (action === 'extend' ? connection.extendTimer(timer, 60) : connection.timerAction(timer, action))
+            }
+          >
+            {text}
+            <span class="visually-hidden">{` ${hidden} ${timer} timer`}</span>
+          </CommandButton>
+        );
+      })}
+    </>
+  );
+}
+
 export interface RoundPanelProps {
   connection: Connection;
   room: RoomView;
@@ -213,8 +359,7 @@ export function RoundPanel({ connection, room, selfId, role }: RoundPanelProps) 
           <p class="current-speaker" data-testid="current-speaker" data-member-id={turn.member_id}>
             <span class="speaker-label">{turn.mode === 'round' ? 'Speaking now' : 'Has the floor'}</span>{' '}
             <span class="speaker-name">
-              {nameOf(turn.member_id)}
-              {turn.member_id === selfId && <span class="you"> (you)</span>}
+              <MemberName name={nameOf(turn.member_id)} self={turn.member_id === selfId} />
             </span>
           </p>
         ) : (
@@ -239,24 +384,18 @@ export function RoundPanel({ connection, room, selfId, role }: RoundPanelProps) 
       {!observer && (
         <div class="actions speak-actions">
           {myTurn && (
-            <button type="button" class="button primary" data-testid="finish-turn" aria-keyshortcuts="f" onClick={finish}>
+            <CommandButton testid="finish-turn" variant="primary" shortcut="f" onClick={finish}>
               {turn?.mode === 'round' ? 'Finish my turn' : 'Give back the floor'}
-            </button>
+            </CommandButton>
           )}
           {myTurn && turn?.mode === 'round' && (
-            <button type="button" class="button" data-testid="pass-turn" aria-keyshortcuts="p" onClick={pass}>
+            <CommandButton testid="pass-turn" shortcut="p" onClick={pass}>
               Pass
-            </button>
+            </CommandButton>
           )}
-          {handUp ? (
-            <button type="button" class="button" data-testid="lower-hand" aria-keyshortcuts="h" onClick={toggleHand}>
-              Lower my hand
-            </button>
-          ) : (
-            <button type="button" class="button" data-testid="raise-hand" aria-keyshortcuts="h" onClick={toggleHand}>
-              Raise my hand
-            </button>
-          )}
+          <CommandButton testid={handUp ? 'lower-hand' : 'raise-hand'} shortcut="h" onClick={toggleHand}>
+            {handUp ? 'Lower my hand' : 'Raise my hand'}
+          </CommandButton>
         </div>
       )}
 
@@ -270,19 +409,13 @@ export function RoundPanel({ connection, room, selfId, role }: RoundPanelProps) 
                   {round.remaining.map((id) => (
                     <li key={id} class="list-row" data-testid="round-remaining-item" data-member-id={id}>
                       <span>
-                        {nameOf(id)}
-                        {id === selfId && <span class="you"> (you)</span>}
+                        <MemberName name={nameOf(id)} self={id === selfId} />
                         {id === turn?.member_id && <span class="tag role"> speaking</span>}
                       </span>
                       {canFacilitate && id !== turn?.member_id && (
-                        <button
-                          type="button"
-                          class="button small"
-                          data-testid="round-later"
-                          onClick={() => void connection.moveLater(id)}
-                        >
+                        <CommandButton testid="round-later" variant="small" onClick={() => void connection.moveLater(id)}>
                           Move to end<span class="visually-hidden">: {nameOf(id)}</span>
-                        </button>
+                        </CommandButton>
                       )}
                     </li>
                   ))}
@@ -315,20 +448,19 @@ export function RoundPanel({ connection, room, selfId, role }: RoundPanelProps) 
             {floor.queue.map((id) => (
               <li key={id} class="list-row" data-testid="queue-item" data-member-id={id}>
                 <span>
-                  {nameOf(id)}
-                  {id === selfId && <span class="you"> (you)</span>}
+                  <MemberName name={nameOf(id)} self={id === selfId} />
                 </span>
                 {canFacilitate && (
                   <span class="row-actions">
                     {!round && (
-                      <button type="button" class="button small" data-testid="queue-give" onClick={() => void connection.giveFloor(id)}>
+                      <CommandButton testid="queue-give" variant="small" onClick={() => void connection.giveFloor(id)}>
                         Give floor<span class="visually-hidden"> to {nameOf(id)}</span>
-                      </button>
+                      </CommandButton>
                     )}
                     {id !== selfId && (
-                      <button type="button" class="button small" data-testid="queue-lower" onClick={() => void connection.lowerHand(id)}>
+                      <CommandButton testid="queue-lower" variant="small" onClick={() => void connection.lowerHand(id)}>
                         Lower hand<span class="visually-hidden"> of {nameOf(id)}</span>
-                      </button>
+                      </CommandButton>
                     )}
                   </span>
                 )}
@@ -368,31 +500,19 @@ export function RoundPanel({ connection, room, selfId, role }: RoundPanelProps) 
         </div>
       )}
       {isFacilitator && (
-        <div class="check-field">
-          <input
-            id="airtime-visibility"
-            type="checkbox"
-            data-testid="airtime-visibility"
-            checked={room.settings.airtime_visibility === 'everyone'}
-            onChange={(e) =>
-              void connection.setAirtimeVisibility((e.currentTarget as HTMLInputElement).checked ? 'everyone' : 'facilitators')
-            }
-          />
-          <label for="airtime-visibility">Show airtime to everyone (otherwise to facilitators only)</label>
-        </div>
+        <CheckField
+          id="airtime-visibility"
+          checked={room.settings.airtime_visibility === 'everyone'}
+          onChange={(on) => void connection.setAirtimeVisibility(on ? 'everyone' : 'facilitators')}
+        >
+          Show airtime to everyone (otherwise to facilitators only)
+        </CheckField>
       )}
 
       <div class="preferences">
-        <div class="check-field">
-          <input
-            id="sound-cue"
-            type="checkbox"
-            data-testid="sound-cue"
-            checked={sound}
-            onChange={(e) => toggleSound((e.currentTarget as HTMLInputElement).checked)}
-          />
-          <label for="sound-cue">Sound when time is up</label>
-        </div>
+        <CheckField id="sound-cue" checked={sound} onChange={toggleSound}>
+          Sound when time is up
+        </CheckField>
         {!observer && (
           <p class="hint shortcuts" data-testid="shortcuts-help">
             Keyboard: <kbd>H</kbd> raise or lower your hand, <kbd>F</kbd> finish your turn, <kbd>P</kbd> pass your turn
@@ -421,6 +541,13 @@ function FacilitatorControls({ connection, room }: { connection: Connection; roo
   }, [floor.turn_seconds, floor.auto_advance, floor.quieter_first]);
 
   const badSeconds = () => connection.showError('invalid_duration', 'Enter a whole number of seconds from 1 to 14400 (4 hours).');
+  /** A form's submit handler that sends `start` the seconds in `text`, or shows why they are not valid. */
+  const submitSeconds = (text: string, start: (seconds: number) => void) => (e: Event) => {
+    e.preventDefault();
+    const s = parseSeconds(text);
+    if (s === null) return badSeconds();
+    start(s);
+  };
 
   return (
     <div class="facilitator-controls">
@@ -429,12 +556,7 @@ function FacilitatorControls({ connection, room }: { connection: Connection; roo
         <form
           class="control-group"
           aria-label="Start a go-round"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const s = parseSeconds(roundSeconds);
-            if (s === null) return badSeconds();
-            void connection.startRound(order, s, autoAdvance);
-          }}
+          onSubmit={submitSeconds(roundSeconds, (s) => void connection.startRound(order, s, autoAdvance))}
         >
           <p class="group-title">Go-round</p>
           <div class="field-row">
@@ -450,35 +572,17 @@ function FacilitatorControls({ connection, room }: { connection: Connection; roo
                 <option value="shuffle">Shuffled</option>
               </select>
             </div>
-            <div class="field">
-              <label for="round-seconds">Time per speaker (seconds)</label>
-              <input
-                id="round-seconds"
-                type="number"
-                inputMode="numeric"
-                min={1}
-                max={MAX_DURATION_SECONDS}
-                step={1}
-                data-testid="round-seconds"
-                aria-describedby="round-seconds-hint"
-                value={roundSeconds}
-                onInput={(e) => setRoundSeconds((e.currentTarget as HTMLInputElement).value)}
-              />
-              <p id="round-seconds-hint" class="hint">
-                {parseSeconds(roundSeconds) !== null ? `${formatDuration(parseSeconds(roundSeconds)! * 1000)} each` : '1 to 14400'}
-              </p>
-            </div>
-          </div>
-          <div class="check-field">
-            <input
-              id="round-auto-advance"
-              type="checkbox"
-              data-testid="round-auto-advance"
-              checked={autoAdvance}
-              onChange={(e) => setAutoAdvance((e.currentTarget as HTMLInputElement).checked)}
+            <SecondsField
+              id="round-seconds"
+              label="Time per speaker (seconds)"
+              value={roundSeconds}
+              onInput={setRoundSeconds}
+              hint={(s) => `${formatDuration(s * 1000)} each`}
             />
-            <label for="round-auto-advance">Move on automatically when time is up</label>
           </div>
+          <CheckField id="round-auto-advance" checked={autoAdvance} onChange={setAutoAdvance}>
+            Move on automatically when time is up
+          </CheckField>
           <button type="submit" class="button primary" data-testid="round-start">
             Start go-round
           </button>
@@ -487,12 +591,12 @@ function FacilitatorControls({ connection, room }: { connection: Connection; roo
         <div class="control-group">
           <p class="group-title">Go-round</p>
           <div class="actions">
-            <button type="button" class="button" data-testid="round-skip" onClick={() => void connection.skipTurn()}>
+            <CommandButton testid="round-skip" onClick={() => void connection.skipTurn()}>
               Skip current speaker
-            </button>
-            <button type="button" class="button" data-testid="round-end" onClick={() => void connection.endRound()}>
+            </CommandButton>
+            <CommandButton testid="round-end" onClick={() => void connection.endRound()}>
               End go-round
-            </button>
+            </CommandButton>
           </div>
         </div>
       )}
@@ -501,13 +605,13 @@ function FacilitatorControls({ connection, room }: { connection: Connection; roo
         <div class="control-group">
           <p class="group-title">Dialogue</p>
           <div class="actions">
-            <button type="button" class="button" data-testid="floor-give-next" onClick={() => void connection.giveFloor()}>
+            <CommandButton testid="floor-give-next" onClick={() => void connection.giveFloor()}>
               {floor.quieter_first ? 'Give floor to quietest in queue' : 'Give floor to next in queue'}
-            </button>
+            </CommandButton>
             {turn?.mode === 'floor' && (
-              <button type="button" class="button" data-testid="floor-release" onClick={() => void connection.releaseFloor()}>
+              <CommandButton testid="floor-release" onClick={() => void connection.releaseFloor()}>
                 End this turn
-              </button>
+              </CommandButton>
             )}
           </div>
           <form
@@ -523,40 +627,18 @@ function FacilitatorControls({ connection, room }: { connection: Connection; roo
               void connection.floorSettings(limit, floorAuto, quieter);
             }}
           >
-            <div class="field">
-              <label for="floor-seconds">Turn limit (seconds, empty for none)</label>
-              <input
-                id="floor-seconds"
-                type="number"
-                inputMode="numeric"
-                min={1}
-                max={MAX_DURATION_SECONDS}
-                step={1}
-                data-testid="floor-seconds"
-                value={floorSeconds}
-                onInput={(e) => setFloorSeconds((e.currentTarget as HTMLInputElement).value)}
-              />
-            </div>
-            <div class="check-field">
-              <input
-                id="floor-auto-advance"
-                type="checkbox"
-                data-testid="floor-auto-advance"
-                checked={floorAuto}
-                onChange={(e) => setFloorAuto((e.currentTarget as HTMLInputElement).checked)}
-              />
-              <label for="floor-auto-advance">Pass the floor to the next raised hand automatically</label>
-            </div>
-            <div class="check-field">
-              <input
-                id="floor-quieter-first"
-                type="checkbox"
-                data-testid="floor-quieter-first"
-                checked={quieter}
-                onChange={(e) => setQuieter((e.currentTarget as HTMLInputElement).checked)}
-              />
-              <label for="floor-quieter-first">Quieter members first (least airtime)</label>
-            </div>
+            <SecondsField
+              id="floor-seconds"
+              label="Turn limit (seconds, empty for none)"
+              value={floorSeconds}
+              onInput={setFloorSeconds}
+            />
+            <CheckField id="floor-auto-advance" checked={floorAuto} onChange={setFloorAuto}>
+              Pass the floor to the next raised hand automatically
+            </CheckField>
+            <CheckField id="floor-quieter-first" checked={quieter} onChange={setQuieter}>
+              Quieter members first (least airtime)
+            </CheckField>
             <button type="submit" class="button" data-testid="floor-settings-save">
               Save dialogue settings
             </button>
@@ -567,64 +649,28 @@ function FacilitatorControls({ connection, room }: { connection: Connection; roo
       <div class="control-group">
         <p class="group-title">Turn timer</p>
         <div class="actions">
-          <button type="button" class="button" data-testid="turn-extend" onClick={() => void connection.extendTimer('turn', 60)}>
-            +1 min
-            <span class="visually-hidden"> on the turn timer</span>
-          </button>
-          <button type="button" class="button" data-testid="turn-pause" onClick={() => void connection.timerAction('turn', 'pause')}>
-            Pause<span class="visually-hidden"> the turn timer</span>
-          </button>
-          <button type="button" class="button" data-testid="turn-resume" onClick={() => void connection.timerAction('turn', 'resume')}>
-            Resume<span class="visually-hidden"> the turn timer</span>
-          </button>
+          <TimerButtons connection={connection} timer="turn" actions={['extend', 'pause', 'resume']} />
         </div>
       </div>
 
       <form
         class="control-group"
         aria-label="Phase timer"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const s = parseSeconds(phaseSeconds);
-          if (s === null) return badSeconds();
-          void connection.startTimer('phase', s);
-        }}
+        onSubmit={submitSeconds(phaseSeconds, (s) => void connection.startTimer('phase', s))}
       >
         <p class="group-title">Phase timer</p>
-        <div class="field">
-          <label for="phase-seconds">Phase length (seconds)</label>
-          <input
-            id="phase-seconds"
-            type="number"
-            inputMode="numeric"
-            min={1}
-            max={MAX_DURATION_SECONDS}
-            step={1}
-            data-testid="phase-seconds"
-            aria-describedby="phase-seconds-hint"
-            value={phaseSeconds}
-            onInput={(e) => setPhaseSeconds((e.currentTarget as HTMLInputElement).value)}
-          />
-          <p id="phase-seconds-hint" class="hint">
-            {parseSeconds(phaseSeconds) !== null ? formatDuration(parseSeconds(phaseSeconds)! * 1000) : '1 to 14400'}
-          </p>
-        </div>
+        <SecondsField
+          id="phase-seconds"
+          label="Phase length (seconds)"
+          value={phaseSeconds}
+          onInput={setPhaseSeconds}
+          hint={(s) => formatDuration(s * 1000)}
+        />
         <div class="actions">
           <button type="submit" class="button primary" data-testid="phase-start">
             Start<span class="visually-hidden"> the phase timer</span>
           </button>
-          <button type="button" class="button" data-testid="phase-pause" onClick={() => void connection.timerAction('phase', 'pause')}>
-            Pause<span class="visually-hidden"> the phase timer</span>
-          </button>
-          <button type="button" class="button" data-testid="phase-resume" onClick={() => void connection.timerAction('phase', 'resume')}>
-            Resume<span class="visually-hidden"> the phase timer</span>
-          </button>
-          <button type="button" class="button" data-testid="phase-extend" onClick={() => void connection.extendTimer('phase', 60)}>
-            +1 min<span class="visually-hidden"> on the phase timer</span>
-          </button>
-          <button type="button" class="button" data-testid="phase-reset" onClick={() => void connection.timerAction('phase', 'reset')}>
-            Reset<span class="visually-hidden"> the phase timer</span>
-          </button>
+          <TimerButtons connection={connection} timer="phase" actions={['pause', 'resume', 'extend', 'reset']} />
         </div>
       </form>
     </div>
