@@ -878,3 +878,151 @@ describe('anonymous prompts (1.3)', () => {
     expect(storage.getItem(storageKeys.votes(ROOM))).toBeNull();
   });
 });
+
+describe('climate-for-learning audit (1.3)', () => {
+  const items = [
+    { id: 'safe_to_disagree', text: 'It is safe to disagree.' },
+    { id: 'confidential', text: 'What is said here stays here.' },
+  ];
+  const full = { safe_to_disagree: 4, confidential: 2 };
+
+  /** Joined as m2 with an open audit "a1" in the snapshot. */
+  function withOpenAudit(self = 'm2', id = 'a1'): { c: Connection; s: FakeSocket } {
+    const c = make();
+    c.start();
+    const s = lastSocket();
+    s.open();
+    const reply = joinReply(s.last().id, { self }) as { result: { snapshot: Record<string, unknown> } };
+    reply.result.snapshot.audit = { id, k: 5, items, open: true };
+    s.receive(reply);
+    return { c, s };
+  }
+
+  it('sends open/answer/close as valid commands; the comment is cleaned or left out', async () => {
+    storage.setItem(storageKeys.resume(ROOM), 'TOKEN');
+    const { c, s } = withOpenAudit();
+    void c.openAudit();
+    expect(s.last()).toEqual({ type: 'audit_open', id: s.last().id });
+    void c.openAudit(7);
+    expect(s.last()).toMatchObject({ type: 'audit_open', k: 7 });
+    void c.answerAudit({ ...full, extra: 3 }, '  We rush\r\nthe hard parts.\t ');
+    expect(s.last()).toMatchObject({ type: 'audit_answer', answers: full, comment: 'We rush\nthe hard parts.' });
+    void c.answerAudit(full, ' \n ');
+    expect(s.last()).not.toHaveProperty('comment');
+    void c.closeAudit();
+    expect(s.last()).toEqual({ type: 'audit_close', id: s.last().id });
+  });
+
+  it('refuses locally: k out of range, a missing answer, a bad comment, no open audit', async () => {
+    storage.setItem(storageKeys.resume(ROOM), 'TOKEN');
+    const { c, s } = withOpenAudit();
+    const before = s.sent.length;
+    expect(await c.openAudit(2)).toMatchObject({ ok: false, code: 'invalid_field' });
+    expect(await c.openAudit(51)).toMatchObject({ ok: false, code: 'invalid_field' });
+    expect(await c.answerAudit({ safe_to_disagree: 4 })).toMatchObject({ ok: false, code: 'invalid_answer' });
+    expect(await c.answerAudit({ ...full, confidential: 6 })).toMatchObject({ ok: false, code: 'invalid_answer' });
+    expect(await c.answerAudit(full, 'a\u0007b')).toMatchObject({ ok: false, code: 'invalid_text' });
+    expect(c.getSnapshot().commandError?.code).toBe('invalid_text');
+    expect(s.sent.length).toBe(before);
+    s.receive(event(4, { kind: 'audit_closed', audit_id: 'a1', responses: 1, results: null }));
+    expect(await c.answerAudit(full)).toMatchObject({ ok: false, code: 'no_audit' });
+    expect(s.sent.length).toBe(before);
+  });
+
+  it('remembers an answered audit (after the reply or already_answered), across a reload, not for another member', async () => {
+    storage.setItem(storageKeys.resume(ROOM), 'TOKEN');
+    const { c, s } = withOpenAudit();
+    const a = c.answerAudit(full);
+    s.receive({ type: 'error', id: s.last().id, code: 'unavailable', message: 'try again' });
+    await a;
+    expect(c.getSnapshot().answeredAudits).toEqual([]);
+    const b = c.answerAudit(full);
+    s.receive({ type: 'reply', id: s.last().id, result: {} });
+    await b;
+    expect(c.getSnapshot().answeredAudits).toEqual(['a1']);
+    expect(JSON.parse(storage.getItem(storageKeys.audits(ROOM))!)).toEqual({ member: 'm2', audits: ['a1'] });
+
+    // Reload as the same member: still answered.
+    const again = withOpenAudit();
+    expect(again.c.getSnapshot().answeredAudits).toEqual(['a1']);
+    // A new audit: the form is back (a2 is not in the list); already_answered also counts.
+    const next = withOpenAudit('m2', 'a2');
+    const d = next.c.answerAudit(full);
+    next.s.receive({ type: 'error', id: next.s.last().id, code: 'already_answered', message: 'you answered already' });
+    await d;
+    expect(next.c.getSnapshot().answeredAudits).toEqual(['a1', 'a2']);
+    // Another member in this tab: nothing answered.
+    expect(withOpenAudit('m4').c.getSnapshot().answeredAudits).toEqual([]);
+  });
+
+  it('applies audit_opened and audit_closed events', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    s.receive(event(4, { kind: 'audit_opened', audit: { id: 'a9', k: 3, items } }));
+    expect(c.getSnapshot().room?.audit).toEqual({ id: 'a9', k: 3, items, open: true });
+    const results = { items: [{ id: 'safe_to_disagree', counts: [0, 1, 0, 2, 0] }], comments: ['ok'] };
+    s.receive(event(5, { kind: 'audit_closed', audit_id: 'a9', responses: 3, results }));
+    expect(c.getSnapshot().room?.audit).toEqual({ id: 'a9', k: 3, items, open: false, responses: 3, results });
+  });
+
+  it('leave() forgets the answered audits', async () => {
+    storage.setItem(storageKeys.resume(ROOM), 'TOKEN');
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    const { c, s } = withOpenAudit();
+    const a = c.answerAudit(full);
+    s.receive({ type: 'reply', id: s.last().id, result: {} });
+    await a;
+    c.leave();
+    expect(c.getSnapshot().answeredAudits).toEqual([]);
+    expect(storage.getItem(storageKeys.audits(ROOM))).toBeNull();
+  });
+});
+
+describe('challenge deck (1.3)', () => {
+  it('sends add/remove/draw as valid commands; the card text is cleaned first', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    void c.addCard('  What would your deputy say?\r\nAnd why?\t ');
+    expect(s.last()).toEqual({ type: 'deck_add', id: s.last().id, text: 'What would your deputy say?\nAnd why?' });
+    void c.removeCard('c3');
+    expect(s.last()).toEqual({ type: 'deck_remove', id: s.last().id, card: 'c3' });
+    void c.drawCard();
+    expect(s.last()).toEqual({ type: 'deck_draw', id: s.last().id });
+  });
+
+  it('does not send an unacceptable card: invalid_text shows in the error area', async () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const before = s.sent.length;
+    await expect(c.addCard(' \n ')).resolves.toMatchObject({ ok: false, code: 'invalid_text' });
+    await expect(c.addCard('x'.repeat(501))).resolves.toMatchObject({ ok: false, code: 'invalid_text' });
+    await expect(c.addCard('bell\u0007')).resolves.toMatchObject({ ok: false, code: 'invalid_text' });
+    expect(s.sent.length).toBe(before);
+    expect(c.getSnapshot().commandError?.code).toBe('invalid_text');
+  });
+
+  it('shows deck_empty from the server in the error area', async () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const p = c.drawCard();
+    s.receive({ type: 'error', id: s.last().id, code: 'deck_empty', message: 'the deck has no cards' });
+    await expect(p).resolves.toMatchObject({ ok: false, code: 'deck_empty' });
+    expect(c.getSnapshot().commandError).toEqual({ code: 'deck_empty', message: 'the deck has no cards' });
+  });
+
+  it('applies the deck from the snapshot and its events', () => {
+    const c = make();
+    storage.setItem(storageKeys.resume(ROOM), 'TOKEN');
+    c.start();
+    const s = lastSocket();
+    s.open();
+    const reply = joinReply(s.last().id, { seq: 3 }) as { result: { snapshot: Record<string, unknown> } };
+    reply.result.snapshot.deck = { cards: [{ id: 'c1', text: 'One?' }, { id: 'c2', text: 'Two?' }], drawn: ['c1'] };
+    s.receive(reply);
+    expect(c.getSnapshot().room?.deck).toEqual({ cards: [{ id: 'c1', text: 'One?' }, { id: 'c2', text: 'Two?' }], drawn: ['c1'] });
+    s.receive(event(4, { kind: 'deck_card_drawn', card: { id: 'c2', text: 'Two?' } }));
+    expect(c.getSnapshot().room?.deck?.drawn).toEqual(['c1', 'c2']);
+    s.receive(event(5, { kind: 'deck_changed', cards: [{ id: 'c2', text: 'Two?' }] }));
+    expect(c.getSnapshot().room?.deck).toEqual({ cards: [{ id: 'c2', text: 'Two?' }], drawn: ['c2'] });
+  });
+});

@@ -4,17 +4,25 @@
 
 import { ClockOffset } from './clock';
 import {
+  AUDIT_SCALE,
   CloseCode,
+  MAX_AUDIT_COMMENT_CHARS,
+  MAX_AUDIT_K,
+  MIN_AUDIT_K,
+  MAX_CARD_CHARS,
   MAX_NAME_CHARS,
   MAX_PROMPT_CHARS,
   PROTOCOL_VERSION,
   cleanDisplayText,
   cleanPromptText,
+  trimAscii,
   decodeJoinResult,
   decodePingResult,
   decodeServerMessage,
   type AirtimeVisibility,
   type AssignableRole,
+  type AuditCommand,
+  type DeckCommand,
   type EventMessage,
   type JoinCommand,
   type LiveCommand,
@@ -70,6 +78,8 @@ export interface ConnectionSnapshot {
   pendingPrompts: PendingPrompt[];
   /** Ids of released prompts this member has voted for (remembered per tab and member). */
   votedPrompts: string[];
+  /** Ids of climate-check audits this member has answered (remembered per tab and member; 1.3). */
+  answeredAudits: string[];
 }
 
 /** The part of the browser WebSocket the manager uses; a fake one is passed in tests. */
@@ -113,7 +123,7 @@ export type CommandOutcome =
   | { ok: false; code: string; message: string };
 
 /** A room command (live rounds, 1.2; anonymous prompts, 1.3) without its id (the connection assigns one). */
-export type LiveCommandBody = LiveCommand | PromptCommand extends infer C ? (C extends { id: string } ? Omit<C, 'id'> : never) : never;
+export type LiveCommandBody = LiveCommand | PromptCommand | AuditCommand | DeckCommand extends infer C ? (C extends { id: string } ? Omit<C, 'id'> : never) : never;
 
 /** The message shown when a prompt's text is not acceptable (checked before sending). */
 export const INVALID_PROMPT_MESSAGE = `Write 1 to ${MAX_PROMPT_CHARS} characters. Line breaks are fine; tabs and other special control characters are not.`;
@@ -125,6 +135,28 @@ export const INVALID_PROMPT_MESSAGE = `Write 1 to ${MAX_PROMPT_CHARS} characters
 export function preparePromptText(text: string): string | null {
   const normalized = text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ');
   return cleanPromptText(normalized, MAX_PROMPT_CHARS);
+}
+
+/** The message shown when an audit comment is not acceptable (checked before sending). */
+export const INVALID_COMMENT_MESSAGE = `A comment is at most ${MAX_AUDIT_COMMENT_CHARS} characters. Line breaks are fine; tabs and other special control characters are not.`;
+
+/**
+ * An audit comment as typed: prepared like a prompt. Returns undefined for no comment (empty or
+ * only white space: the field is optional, so it is left out), null when it is not acceptable.
+ */
+export function prepareAuditComment(text: string): string | null | undefined {
+  const normalized = text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ');
+  if (trimAscii(normalized) === '') return undefined;
+  return cleanPromptText(normalized, MAX_AUDIT_COMMENT_CHARS);
+}
+
+/** The message shown when a new challenge card's text is not acceptable (checked before sending). */
+export const INVALID_CARD_MESSAGE = `Write 1 to ${MAX_CARD_CHARS} characters. Line breaks are fine; tabs and other special control characters are not.`;
+
+/** A challenge card as typed: prepared like a prompt. Null when it is not acceptable. */
+export function prepareCardText(text: string): string | null {
+  const normalized = text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ');
+  return cleanPromptText(normalized, MAX_CARD_CHARS);
 }
 
 /** Reconnect delays: 0.5 s doubling to at most 10 s, each with ±30 % jitter. */
@@ -211,6 +243,7 @@ export class Connection {
       credential: this.credential(),
       pendingPrompts: [],
       votedPrompts: [],
+      answeredAudits: [],
     };
   }
 
@@ -263,6 +296,12 @@ export class Connection {
   /** Shows an error in the room's error area (a check the view made before sending). */
   showError(code: string, message: string): void {
     this.update({ commandError: { code, message } });
+  }
+
+  /** A command refused before sending: shows `message` in the error area and says so as an outcome. */
+  private refuse(code: string, message: string): CommandOutcome {
+    this.showError(code, message);
+    return { ok: false, code, message };
   }
 
   /** Clears the shown command error (the view's dismiss button). */
@@ -337,8 +376,7 @@ export class Connection {
   submitPrompt(text: string): Promise<CommandOutcome> {
     const cleaned = preparePromptText(text);
     if (cleaned === null) {
-      this.showError('invalid_text', INVALID_PROMPT_MESSAGE);
-      return Promise.resolve({ ok: false, code: 'invalid_text', message: INVALID_PROMPT_MESSAGE });
+      return Promise.resolve(this.refuse('invalid_text', INVALID_PROMPT_MESSAGE));
     }
     return this.command({ type: 'prompt_submit', text: cleaned });
   }
@@ -361,6 +399,63 @@ export class Connection {
   /** Poses a released prompt to the group, or to `member`. */
   posePrompt(prompt: string, member?: string) {
     return this.command(member === undefined ? { type: 'prompt_pose', prompt } : { type: 'prompt_pose', prompt, member });
+  }
+
+  // Helpers for the climate-for-learning audit (1.3).
+  /** Opens an audit (facilitators): results only if at least `k` (3..50) answer; no k: the server's 5. */
+  openAudit(k?: number): Promise<CommandOutcome> {
+    if (k !== undefined && !(Number.isInteger(k) && k >= MIN_AUDIT_K && k <= MAX_AUDIT_K)) {
+      const message = `Choose a number from ${MIN_AUDIT_K} to ${MAX_AUDIT_K}.`;
+      return Promise.resolve(this.refuse('invalid_field', message));
+    }
+    return this.command(k === undefined ? { type: 'audit_open' } : { type: 'audit_open', k });
+  }
+  /**
+   * Answers the open audit: `answers` maps every item id to 1..5; `comment` is optional (empty
+   * means none). Checked first; once the server accepts it (or says `already_answered`), the
+   * audit is remembered as answered by this member.
+   */
+  async answerAudit(answers: Record<string, number>, comment = ''): Promise<CommandOutcome> {
+    const audit = this.snapshot.room?.audit;
+    if (!audit || !audit.open) {
+      const message = 'The climate check is closed.';
+      return this.refuse('no_audit', message);
+    }
+    const complete = audit.items.every((i) => Number.isInteger(answers[i.id]) && answers[i.id]! >= 1 && answers[i.id]! <= AUDIT_SCALE);
+    if (!complete) {
+      const message = 'Choose an answer from 1 to 5 for every statement.';
+      return this.refuse('invalid_answer', message);
+    }
+    const cleaned = prepareAuditComment(comment);
+    if (cleaned === null) {
+      return this.refuse('invalid_text', INVALID_COMMENT_MESSAGE);
+    }
+    const body: Record<string, number> = {};
+    for (const i of audit.items) body[i.id] = answers[i.id]!;
+    const outcome = await this.command(cleaned === undefined ? { type: 'audit_answer', answers: body } : { type: 'audit_answer', answers: body, comment: cleaned });
+    if (outcome.ok || outcome.code === 'already_answered') this.rememberAudit(audit.id);
+    return outcome;
+  }
+  /** Closes the open audit and publishes its results (facilitators). */
+  closeAudit() {
+    return this.command({ type: 'audit_close' });
+  }
+
+  // Helpers for the challenge deck (1.3, facilitators).
+  /** Adds a card; the text is prepared and checked first (an unacceptable one is not sent: `invalid_text`). */
+  addCard(text: string): Promise<CommandOutcome> {
+    const cleaned = prepareCardText(text);
+    if (cleaned === null) {
+      return Promise.resolve(this.refuse('invalid_text', INVALID_CARD_MESSAGE));
+    }
+    return this.command({ type: 'deck_add', text: cleaned });
+  }
+  removeCard(card: string) {
+    return this.command({ type: 'deck_remove', card });
+  }
+  /** Draws a card not drawn yet and shows it to the group (`deck_empty` with no cards). */
+  drawCard() {
+    return this.command({ type: 'deck_draw' });
   }
 
   /** True when a stored resume token lets this tab rejoin without asking for a name. */
@@ -421,7 +516,8 @@ export class Connection {
   leave(): void {
     removeItem(this.storage, storageKeys.resume(this.roomId));
     removeItem(this.storage, storageKeys.votes(this.roomId));
-    this.update({ pendingPrompts: [], votedPrompts: [] });
+    removeItem(this.storage, storageKeys.audits(this.roomId));
+    this.update({ pendingPrompts: [], votedPrompts: [], answeredAudits: [] });
     const socket = this.socket;
     this.wantConnected = false;
     this.clearReconnect();
@@ -713,24 +809,46 @@ export class Connection {
 
   /** The votes this tab remembers for `member` (those of another member of this room are dropped). */
   private loadVotes(member: string): string[] {
-    const raw = readItem(this.storage, storageKeys.votes(this.roomId));
-    if (!raw) return [];
-    try {
-      const v = JSON.parse(raw) as { member?: unknown; prompts?: unknown };
-      if (v.member === member && Array.isArray(v.prompts)) return v.prompts.filter((p): p is string => typeof p === 'string');
-    } catch {
-      // unreadable: start over
-    }
-    removeItem(this.storage, storageKeys.votes(this.roomId));
-    return [];
+    return this.loadRemembered(storageKeys.votes(this.roomId), 'prompts', member);
   }
 
   private rememberVote(prompt: string): void {
+    const votedPrompts = this.remember(storageKeys.votes(this.roomId), 'prompts', this.snapshot.votedPrompts, prompt);
+    if (votedPrompts) this.update({ votedPrompts });
+  }
+
+  /** The audits this tab remembers `member` answered (another member's list is dropped). */
+  private loadAudits(member: string): string[] {
+    return this.loadRemembered(storageKeys.audits(this.roomId), 'audits', member);
+  }
+
+  private rememberAudit(audit: string): void {
+    const answeredAudits = this.remember(storageKeys.audits(this.roomId), 'audits', this.snapshot.answeredAudits, audit);
+    if (answeredAudits) this.update({ answeredAudits });
+  }
+
+  /** The ids stored as JSON `{member, [field]: ids}` under `key`, if `member` stored them; else drops the item. */
+  private loadRemembered(key: string, field: 'prompts' | 'audits', member: string): string[] {
+    const raw = readItem(this.storage, key);
+    if (!raw) return [];
+    try {
+      const v = JSON.parse(raw) as { member?: unknown } & Record<string, unknown>;
+      const ids = v[field];
+      if (v.member === member && Array.isArray(ids)) return ids.filter((id): id is string => typeof id === 'string');
+    } catch {
+      // unreadable: start over
+    }
+    removeItem(this.storage, key);
+    return [];
+  }
+
+  /** Adds `id` to `ids` and stores the list for this member; null if already there (or not joined). */
+  private remember(key: string, field: 'prompts' | 'audits', ids: readonly string[], id: string): string[] | null {
     const self = this.snapshot.self;
-    if (!self || this.snapshot.votedPrompts.includes(prompt)) return;
-    const votedPrompts = [...this.snapshot.votedPrompts, prompt];
-    writeItem(this.storage, storageKeys.votes(this.roomId), JSON.stringify({ member: self.id, prompts: votedPrompts }));
-    this.update({ votedPrompts });
+    if (!self || ids.includes(id)) return null;
+    const next = [...ids, id];
+    writeItem(this.storage, key, JSON.stringify({ member: self.id, [field]: next }));
+    return next;
   }
 
   private handlePong(id: string, result: unknown): void {
@@ -788,11 +906,13 @@ export class Connection {
   }
 
   /** After a join: this member's remembered votes; the pending list only for facilitators. */
-  private promptStateFor(member: MemberInfo): Pick<ConnectionSnapshot, 'pendingPrompts' | 'votedPrompts'> {
+  private promptStateFor(member: MemberInfo): Pick<ConnectionSnapshot, 'pendingPrompts' | 'votedPrompts' | 'answeredAudits'> {
     const sameMember = this.snapshot.self?.id === member.id;
     return {
       pendingPrompts: isFacilitatorRole(member.role) ? this.snapshot.pendingPrompts : [],
       votedPrompts: sameMember && this.snapshot.votedPrompts.length > 0 ? this.snapshot.votedPrompts : this.loadVotes(member.id),
+      answeredAudits:
+        sameMember && this.snapshot.answeredAudits.length > 0 ? this.snapshot.answeredAudits : this.loadAudits(member.id),
     };
   }
 

@@ -3,6 +3,10 @@
 
 import {
   DEFAULT_FLOOR,
+  type AuditResults,
+  type AuditState,
+  type DeckCard,
+  type DeckState,
   IDLE_TIMER,
   type LiveRoomState,
   type Presence,
@@ -33,6 +37,22 @@ export interface RoomView extends LiveRoomState {
   members: RoomMember[];
   /** Released anonymous prompts (1.3), in the order they were released. */
   prompts: ReleasedPrompt[];
+  /** The latest climate-for-learning audit (1.3): open, or closed with its outcome; null when none. */
+  audit: AuditState | null;
+  /** The challenge deck (1.3); null when the server sent none (no deck shown). */
+  deck: DeckState | null;
+}
+
+/** A deep copy of an audit (the view never shares objects with the decoder or an event). */
+export function copyAudit(a: AuditState): AuditState {
+  const copy: AuditState = { id: a.id, k: a.k, items: a.items.map((i) => ({ ...i })), open: a.open };
+  if (a.responses !== undefined) copy.responses = a.responses;
+  if (a.results !== undefined) copy.results = copyResults(a.results);
+  return copy;
+}
+
+function copyResults(r: AuditResults | null): AuditResults | null {
+  return r === null ? null : { items: r.items.map((i) => ({ id: i.id, counts: [...i.counts] })), comments: [...r.comments] };
 }
 
 /** A room view from a join snapshot (fresh copies: the view is never shared with the decoder). */
@@ -49,6 +69,8 @@ export function roomFromSnapshot(snap: RoomSnapshot): RoomView {
     timers: { phase: { ...snap.timers.phase }, turn: { ...snap.timers.turn } },
     live: snap.live,
     prompts: snap.prompts.map((p) => ({ ...p })),
+    audit: snap.audit ? copyAudit(snap.audit) : null,
+    deck: snap.deck ? { cards: snap.deck.cards.map((c) => ({ ...c })), drawn: [...snap.deck.drawn] } : null,
   };
 }
 
@@ -70,6 +92,8 @@ export function emptyRoom(id: string, title = ''): RoomView {
     timers: { phase: { ...IDLE_TIMER }, turn: { ...IDLE_TIMER } },
     live: false,
     prompts: [],
+    audit: null,
+    deck: null,
   };
 }
 
@@ -184,9 +208,39 @@ export function applyEvent(room: RoomView, event: RoomEvent, seq: number, time =
       return { ...next, prompts: room.prompts.map((p) => (p.id === event.prompt_id ? { ...p, votes: event.votes } : p)) };
     case 'prompt_posed':
       return { ...next, prompts: room.prompts.map((p) => (p.id === event.prompt_id ? { ...p, posed_to: event.member_id } : p)) };
+    case 'audit_opened':
+      // A new audit replaces the last one (and its results): open, no count, no results.
+      return { ...next, audit: { id: event.audit.id, k: event.audit.k, items: event.audit.items.map((i) => ({ ...i })), open: true } };
+    case 'audit_closed':
+      // Only the audit on screen can close (another id cannot happen after a correct history).
+      if (!room.audit || room.audit.id !== event.audit_id) return next;
+      return { ...next, audit: { ...copyAudit(room.audit), open: false, responses: event.responses, results: copyResults(event.results) } };
+    case 'deck_changed': {
+      // The whole deck after an edit; a drawn card that is gone is no longer drawn (nor on show).
+      const cards = event.cards.map((c) => ({ ...c }));
+      const ids = new Set(cards.map((c) => c.id));
+      return { ...next, deck: { cards, drawn: (room.deck?.drawn ?? []).filter((id) => ids.has(id)) } };
+    }
+    case 'deck_card_drawn': {
+      const card = event.card;
+      const old = room.deck ?? { cards: [], drawn: [] };
+      // A card drawn again means every card had been drawn: the server started the deck over.
+      const drawn = old.drawn.includes(card.id) ? [card.id] : [...old.drawn, card.id];
+      // The card is on show, so keep its text even if this view did not know it (cannot happen
+      // after a correct history).
+      const cards = old.cards.some((c) => c.id === card.id) ? old.cards : [...old.cards, { ...card }];
+      return { ...next, deck: { cards, drawn } };
+    }
     case 'unknown':
       return next;
   }
+}
+
+/** The card on show: the last one drawn (null when none has been drawn since the deck started over). */
+export function shownCard(deck: DeckState | null): DeckCard | null {
+  if (!deck || deck.drawn.length === 0) return null;
+  const id = deck.drawn[deck.drawn.length - 1];
+  return deck.cards.find((c) => c.id === id) ?? null;
 }
 
 // ---------------------------------------------------------------- derived values for the view

@@ -19,6 +19,8 @@ export const storageKeys = {
   invite: (room: string) => `colloquy.invite.${room}`,
   /** This member's votes for released prompts (1.3): JSON `{member, prompts}`. */
   votes: (room: string) => `colloquy.votes.${room}`,
+  /** The climate-check audits this member answered (1.3): JSON `{member, audits}`. */
+  audits: (room: string) => `colloquy.audits.${room}`,
 };
 
 /** In-memory storage, for tests and for browsers where sessionStorage is unavailable. */

@@ -321,23 +321,37 @@ struct RoomHub::Impl final : RoomLogObserver {
     logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.state.id);
   }
 
+  std::uint64_t random_seed() {
+    std::array<std::uint8_t, 8> bytes{};
+    options.random_bytes(bytes);
+    std::uint64_t seed = 0;
+    for (auto b : bytes) seed = (seed << 8) | b;
+    return seed;
+  }
+
+  // The room and member of a joined connection; otherwise sends not_joined and returns nothing.
+  std::optional<std::pair<RoomEntry*, std::string>> joined_member(const std::shared_ptr<Connection>& c, const std::string& id) {
+    auto it = connections.find(c.get());
+    if (it != connections.end() && !it->second.room_id.empty()) {
+      if (auto room_it = rooms.find(it->second.room_id); room_it != rooms.end()) {
+        return std::pair<RoomEntry*, std::string>{&room_it->second, it->second.member_id};
+      }
+    }
+    send_error(*c, id, ErrorCode::not_joined, "join a room first");
+    return std::nullopt;
+  }
+
   // A live-round command from a joined member: the core checks the role and the rules.
   void handle_room_command(const std::shared_ptr<Connection>& c, const std::string& id, protocol::RoomCommand command) {
-    auto it = connections.find(c.get());
-    if (it == connections.end() || it->second.room_id.empty()) {
-      return send_error(*c, id, ErrorCode::not_joined, "join a room first");
-    }
-    auto room_it = rooms.find(it->second.room_id);
-    if (room_it == rooms.end()) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
-    const std::string member_id = it->second.member_id;
+    auto joined = joined_member(c, id);
+    if (!joined) return;
+    const std::string member_id = joined->second;
     std::visit([&](auto& cmd) { cmd.actor = member_id; }, command);
-    if (auto* start = std::get_if<StartRound>(&command)) {
-      std::array<std::uint8_t, 8> seed{};
-      options.random_bytes(seed);
-      for (auto b : seed) start->shuffle_seed = (start->shuffle_seed << 8) | b;
-    }
+    // Random choices are drawn here and recorded in the events, so the core stays deterministic.
+    if (auto* start = std::get_if<StartRound>(&command)) start->shuffle_seed = random_seed();
+    if (auto* draw = std::get_if<DrawCard>(&command)) draw->seed = random_seed();
     const Command core = std::visit([](auto& cmd) -> Command { return cmd; }, command);
-    RoomEntry& room = room_it->second;
+    RoomEntry& room = *joined->first;
     // One vote per member and prompt: recorded before the vote counts, taken back if it does not.
     const auto* vote = std::get_if<UpvotePrompt>(&command);
     if (vote) {
@@ -467,13 +481,49 @@ struct RoomHub::Impl final : RoomLogObserver {
     return std::nullopt;
   }
 
+  // The climate-for-learning audit: answers go to the store as counts; nothing per answer is
+  // logged, stored with its member, or sent to anyone but the member who answered.
+  void handle_audit(const std::shared_ptr<Connection>& c, const std::string& id, const protocol::AuditCommand& command) {
+    auto joined = joined_member(c, id);
+    if (!joined) return;
+    RoomEntry& room = *joined->first;
+    const std::string member_id = joined->second;
+    using Kind = protocol::AuditCommand::Kind;
+    try {
+      if (command.kind == Kind::open) {
+        auto result = commit(room, OpenAudit{member_id, command.k});
+        if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
+      } else if (command.kind == Kind::answer) {
+        const CheckAuditAnswer answer{member_id, command.answers};
+        auto check = decide(room.state, answer, options.now_ms());
+        if (auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);
+        const Audit& audit = *room.state.audit;
+        if (!log.prompts().add_audit_answer(room.state.id, audit.id, member_id, audit_values(audit, answer), command.comment)) {
+          return send_error(*c, id, ErrorCode::already_answered, "you answered this audit already");
+        }
+      } else {
+        if (!room.state.audit || !room.state.audit->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
+        const Audit audit = *room.state.audit;
+        AuditTally tally = log.prompts().audit_tally(room.state.id, audit.id, audit.items.size());
+        shuffle(tally.comments);
+        AuditResults results;
+        for (std::size_t i = 0; i < audit.items.size(); ++i) results.items.push_back(AuditResults::Item{audit.items[i].id, tally.counts[i]});
+        results.comments = std::move(tally.comments);
+        auto result = commit(room, CloseAudit{member_id, tally.responses, std::move(results)});
+        if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
+        log.prompts().forget_audit(room.state.id, audit.id);
+      }
+    } catch (const std::exception&) {
+      return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+    }
+    c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
+  }
+
   void handle_prompt(const std::shared_ptr<Connection>& c, const std::string& id, const protocol::PromptCommand& command) {
-    auto it = connections.find(c.get());
-    if (it == connections.end() || it->second.room_id.empty()) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
-    auto room_it = rooms.find(it->second.room_id);
-    if (room_it == rooms.end()) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
-    RoomEntry& room = room_it->second;
-    const std::string member_id = it->second.member_id;
+    auto joined = joined_member(c, id);
+    if (!joined) return;
+    RoomEntry& room = *joined->first;
+    const std::string member_id = joined->second;
     using Kind = protocol::PromptCommand::Kind;
     const auto action = command.kind == Kind::submit ? PromptAction::submit : PromptAction::manage;
     auto allowed = decide(room.state, CheckPrompt{member_id, action}, options.now_ms());
@@ -661,6 +711,7 @@ void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string
     return impl_->handle_room_command(connection, id, *room_command);
   }
   if (auto* prompt = std::get_if<protocol::PromptCommand>(&command)) return impl_->handle_prompt(connection, id, *prompt);
+  if (auto* audit = std::get_if<protocol::AuditCommand>(&command)) return impl_->handle_audit(connection, id, *audit);
   auto result = impl_->detach(connection.get(), /*leaving=*/true);
   if (auto* error = std::get_if<Error>(&result)) return impl_->send_error(*connection, id, error->code, error->message);
   connection->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));

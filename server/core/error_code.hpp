@@ -42,6 +42,12 @@ enum class ErrorCode {
   rate_limited,
   unknown_prompt,
   already_voted,
+  no_audit,
+  audit_in_progress,
+  invalid_answer,
+  already_answered,
+  unknown_card,
+  deck_empty,
   internal,
 };
 
@@ -84,6 +90,12 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::rate_limited: return "rate_limited";
   case ErrorCode::unknown_prompt: return "unknown_prompt";
   case ErrorCode::already_voted: return "already_voted";
+  case ErrorCode::no_audit: return "no_audit";
+  case ErrorCode::audit_in_progress: return "audit_in_progress";
+  case ErrorCode::invalid_answer: return "invalid_answer";
+  case ErrorCode::already_answered: return "already_answered";
+  case ErrorCode::unknown_card: return "unknown_card";
+  case ErrorCode::deck_empty: return "deck_empty";
   case ErrorCode::internal: return "internal";
   }
   return "internal";

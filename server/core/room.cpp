@@ -3,6 +3,7 @@
 #include "core/secret.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <array>
 #include <utility>
 
@@ -83,6 +84,15 @@ Member* RoomState::find_member(std::string_view member_id) {
 const ReleasedPrompt* RoomState::find_prompt(std::string_view prompt_id) const {
   auto it = std::find_if(prompts.begin(), prompts.end(), [&](const ReleasedPrompt& p) { return p.id == prompt_id; });
   return it == prompts.end() ? nullptr : &*it;
+}
+
+std::vector<std::int64_t> audit_values(const Audit& audit, const CheckAuditAnswer& answer) {
+  std::vector<std::int64_t> values;
+  for (const auto& item : audit.items) {
+    auto it = std::find_if(answer.answers.begin(), answer.answers.end(), [&](const auto& a) { return a.first == item.id; });
+    values.push_back(it == answer.answers.end() ? 0 : it->second);
+  }
+  return values;
 }
 
 std::optional<Deadline> next_deadline(const RoomState& state) {
@@ -184,6 +194,28 @@ struct Evolver {
     for (auto& p : state.prompts) {
       if (p.id == e.prompt_id) p.votes = e.votes;
     }
+  }
+  void operator()(const DeckChanged& e) const {
+    state.deck_cards = e.cards;
+    std::erase_if(state.deck_drawn, [&](const std::string& id) {
+      return std::none_of(e.cards.begin(), e.cards.end(), [&](const DeckCard& c) { return c.id == id; });
+    });
+  }
+  void operator()(const DeckCardDrawn& e) const {
+    if (std::find(state.deck_drawn.begin(), state.deck_drawn.end(), e.card.id) != state.deck_drawn.end()) {
+      state.deck_drawn.clear(); // every card had been drawn: the deck starts over
+    }
+    state.deck_drawn.push_back(e.card.id);
+  }
+  void operator()(const AuditOpened& e) const {
+    state.audit = Audit{e.id, e.k, e.items, true, 0, std::nullopt};
+    state.audits_started += 1;
+  }
+  void operator()(const AuditClosed& e) const {
+    if (!state.audit || state.audit->id != e.id) return;
+    state.audit->open = false;
+    state.audit->responses = e.responses;
+    state.audit->results = e.results;
   }
   void operator()(const PromptPosed& e) const {
     for (auto& p : state.prompts) {
@@ -694,6 +726,75 @@ struct Decider {
     if (!state.find_prompt(c.prompt)) return Error{ErrorCode::unknown_prompt, "no released prompt with that id"};
     if (c.member && !actor(*c.member)) return Error{ErrorCode::unknown_member, "no member with that id in the room"};
     return one(PromptPosed{c.prompt, c.member});
+  }
+
+  // ---- challenge deck
+
+  DecideResult operator()(const AddCard& c) const {
+    if (!lead(c.actor)) return forbidden("only facilitators edit the deck");
+    auto cards = state.deck();
+    std::uint64_t next = 0;
+    for (const auto& card : cards) {
+      if (card.id.size() > 1 && card.id[0] == 'c') next = std::max<std::uint64_t>(next, std::strtoull(card.id.c_str() + 1, nullptr, 10));
+    }
+    cards.push_back(DeckCard{"c" + std::to_string(next + 1), c.text});
+    return one(DeckChanged{std::move(cards)});
+  }
+
+  DecideResult operator()(const RemoveCard& c) const {
+    if (!lead(c.actor)) return forbidden("only facilitators edit the deck");
+    auto cards = state.deck();
+    const auto before = cards.size();
+    std::erase_if(cards, [&](const DeckCard& card) { return card.id == c.card; });
+    if (cards.size() == before) return Error{ErrorCode::unknown_card, "no card with that id"};
+    return one(DeckChanged{std::move(cards)});
+  }
+
+  DecideResult operator()(const DrawCard& c) const {
+    if (!lead(c.actor)) return forbidden("only facilitators draw a challenge");
+    const auto& cards = state.deck();
+    if (cards.empty()) return Error{ErrorCode::deck_empty, "the deck has no cards"};
+    std::vector<const DeckCard*> fresh;
+    for (const auto& card : cards) {
+      if (std::find(state.deck_drawn.begin(), state.deck_drawn.end(), card.id) == state.deck_drawn.end()) fresh.push_back(&card);
+    }
+    if (fresh.empty()) {
+      for (const auto& card : cards) fresh.push_back(&card); // all drawn: start over
+    }
+    std::uint64_t seed = c.seed;
+    return one(DeckCardDrawn{*fresh[next_random(seed) % fresh.size()]});
+  }
+
+  // ---- climate-for-learning audit
+
+  DecideResult operator()(const OpenAudit& c) const {
+    if (!lead(c.actor)) return forbidden("only facilitators open an audit");
+    if (state.audit && state.audit->open) return Error{ErrorCode::audit_in_progress, "an audit is open; close it first"};
+    if (c.k < min_audit_k || c.k > max_audit_k) return Error{ErrorCode::invalid_field, "k is 3 to 50"};
+    return one(AuditOpened{"a" + std::to_string(state.audits_started + 1), c.k, default_audit_items()});
+  }
+
+  DecideResult operator()(const CheckAuditAnswer& c) const {
+    const Member* a = actor(c.actor);
+    if (!a || a->role == Role::observer) return forbidden("observers do not answer the audit");
+    if (!state.audit || !state.audit->open) return Error{ErrorCode::no_audit, "no audit is open"};
+    const auto& items = state.audit->items;
+    if (c.answers.size() != items.size()) return Error{ErrorCode::invalid_answer, "answer every statement once"};
+    for (const auto& item : items) {
+      auto it = std::find_if(c.answers.begin(), c.answers.end(), [&](const auto& answer) { return answer.first == item.id; });
+      if (it == c.answers.end()) return Error{ErrorCode::invalid_answer, "answer every statement once"};
+      if (it->second < 1 || it->second > 5) return Error{ErrorCode::invalid_answer, "answers are 1 to 5"};
+    }
+    return Decision{};
+  }
+
+  DecideResult operator()(const CloseAudit& c) const {
+    if (!lead(c.actor)) return forbidden("only facilitators close an audit");
+    if (!state.audit || !state.audit->open) return Error{ErrorCode::no_audit, "no audit is open"};
+    // Results only from k answers: fewer could point at individuals.
+    std::optional<AuditResults> results;
+    if (c.responses >= state.audit->k) results = c.tally;
+    return one(AuditClosed{state.audit->id, c.responses, std::move(results)});
   }
 
   DecideResult operator()(const Expire& c) const {

@@ -3,6 +3,9 @@
 // and returns events or an error; evolve() applies an event and never fails. No I/O, no clock,
 // no randomness: time and fresh secrets come in as arguments.
 #include "core/error_code.hpp"
+#include "core/templates.hpp"
+
+#include <array>
 
 #include <cstdint>
 #include <optional>
@@ -88,6 +91,30 @@ struct ReleasedPrompt {
   std::optional<std::string> posed_to; // with posed: nothing = to the group
 };
 
+// A climate-for-learning audit (protocol 1.3): who answered what is never part of it.
+struct AuditResults {
+  struct Item {
+    std::string id;
+    std::array<std::int64_t, 5> counts{}; // answers 1..5
+    bool operator==(const Item&) const = default;
+  };
+  std::vector<Item> items;
+  std::vector<std::string> comments; // shuffled
+  bool operator==(const AuditResults&) const = default;
+};
+
+struct Audit {
+  std::string id;
+  std::int64_t k = 5;
+  std::vector<AuditItem> items;
+  bool open = true;
+  std::int64_t responses = 0;          // once closed
+  std::optional<AuditResults> results; // once closed, if at least k answered
+};
+
+inline constexpr std::int64_t min_audit_k = 3;
+inline constexpr std::int64_t max_audit_k = 50;
+
 struct PromptText {
   std::string id;
   std::string text;
@@ -128,6 +155,11 @@ struct RoomState {
   Timer phase_timer;
   Timer turn_timer;
   std::vector<ReleasedPrompt> prompts;
+  std::optional<Audit> audit;
+  std::uint64_t audits_started = 0;
+  std::optional<std::vector<DeckCard>> deck_cards; // nothing: the built-in deck, never edited
+  std::vector<std::string> deck_drawn;
+  const std::vector<DeckCard>& deck() const { return deck_cards ? *deck_cards : default_deck(); }
 
   const ReleasedPrompt* find_prompt(std::string_view prompt_id) const;
 
@@ -167,11 +199,17 @@ struct TimerExpired { TimerId timer; };
 struct PromptsReleased { std::vector<PromptText> prompts; };
 struct PromptUpvoted { std::string prompt_id; std::int64_t votes; };
 struct PromptPosed { std::string prompt_id; std::optional<std::string> member_id; };
+struct AuditOpened { std::string id; std::int64_t k; std::vector<AuditItem> items; };
+struct AuditClosed { std::string id; std::int64_t responses; std::optional<AuditResults> results; };
+// The whole deck after an edit, so replaying the log never depends on the built-in template.
+struct DeckChanged { std::vector<DeckCard> cards; };
+struct DeckCardDrawn { DeckCard card; };
 
 using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, RoleChanged,
                                SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded,
                                HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired,
-                               PromptsReleased, PromptUpvoted, PromptPosed>;
+                               PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged,
+                               DeckCardDrawn>;
 
 struct Event {
   std::uint64_t seq = 0;
@@ -225,6 +263,16 @@ struct ReleasePrompts { std::string actor; std::vector<PromptText> batch; };
 struct UpvotePrompt { std::string actor; std::string prompt; };
 struct PosePrompt { std::string actor; std::string prompt; std::optional<std::string> member; };
 
+struct OpenAudit { std::string actor; std::int64_t k = 5; };
+// Checks an answer against the open audit; the caller stores it (never in the room log).
+struct CheckAuditAnswer { std::string actor; std::vector<std::pair<std::string, std::int64_t>> answers; };
+// The tally, made by the caller from its store; results are published only if responses >= k.
+struct CloseAudit { std::string actor; std::int64_t responses = 0; AuditResults tally; };
+
+struct AddCard { std::string actor; std::string text; };
+struct RemoveCard { std::string actor; std::string card; };
+struct DrawCard { std::string actor; std::uint64_t seed = 0; }; // the caller draws the seed
+
 // Server-initiated: a running timer reached ends_at. Lands once: after that the timer is not
 // running with that deadline any more, so the same command decides nothing.
 struct Expire { TimerId timer; std::int64_t ends_at_ms; };
@@ -232,7 +280,10 @@ struct Expire { TimerId timer; std::int64_t ends_at_ms; };
 using Command = std::variant<CreateRoom, Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, ChangeSettings,
                              StartRound, FinishTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor,
                              ReleaseFloor, SetFloor, TimerCommand, Expire, CheckPrompt, ReleasePrompts, UpvotePrompt,
-                             PosePrompt>;
+                             PosePrompt, OpenAudit, CheckAuditAnswer, CloseAudit, AddCard, RemoveCard, DrawCard>;
+
+// The open audit's answer values in its item order, for a checked answer.
+std::vector<std::int64_t> audit_values(const Audit& audit, const CheckAuditAnswer& answer);
 
 // The earliest deadline of a running timer, if any (for scheduling Expire).
 struct Deadline { TimerId timer; std::int64_t ends_at_ms; };

@@ -134,4 +134,37 @@ void MemoryPromptStore::remove_vote(std::string_view room_id, std::string_view p
   voters.erase(std::remove(voters.begin(), voters.end(), member_id), voters.end());
 }
 
+bool MemoryPromptStore::add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
+                                         const std::vector<std::int64_t>& values, const std::string& comment) {
+  std::lock_guard lock(mutex_);
+  auto& audit = audits_[std::string(room_id) + "\n" + std::string(audit_id)];
+  if (std::find(audit.answered.begin(), audit.answered.end(), member_id) != audit.answered.end()) return false;
+  audit.answered.emplace_back(member_id);
+  auto& tally = audit.tally;
+  tally.responses += 1;
+  if (tally.counts.size() < values.size()) tally.counts.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i] >= 1 && values[i] <= 5) tally.counts[i][static_cast<std::size_t>(values[i] - 1)] += 1;
+  }
+  if (!comment.empty()) {
+    // Unordered: insert at a position that depends on the text, not on when it came.
+    auto at = std::lower_bound(tally.comments.begin(), tally.comments.end(), comment);
+    tally.comments.insert(at, comment);
+  }
+  return true;
+}
+
+AuditTally MemoryPromptStore::audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const {
+  std::lock_guard lock(mutex_);
+  auto it = audits_.find(std::string(room_id) + "\n" + std::string(audit_id));
+  AuditTally tally = it == audits_.end() ? AuditTally{} : it->second.tally;
+  tally.counts.resize(items);
+  return tally;
+}
+
+void MemoryPromptStore::forget_audit(std::string_view room_id, std::string_view audit_id) {
+  std::lock_guard lock(mutex_);
+  audits_.erase(std::string(room_id) + "\n" + std::string(audit_id));
+}
+
 } // namespace colloquy

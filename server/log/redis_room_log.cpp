@@ -111,6 +111,20 @@ redis.call('HSET', KEYS[1], ARGV[1], held)
 return 1
 )lua";
 
+// Records one audit answer atomically. KEYS: answered set, counts hash, comments set.
+// ARGV: member id, comment ("" = none), then one value 1..5 per item in order.
+constexpr std::string_view audit_answer_script = R"lua(
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+for i = 3, #ARGV do redis.call('HINCRBY', KEYS[2], (i - 3) .. ':' .. ARGV[i], 1) end
+redis.call('HINCRBY', KEYS[2], 'responses', 1)
+if ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end
+return 1
+)lua";
+
+std::string audit_key(std::string_view room, std::string_view audit, std::string_view what) {
+  return "colloquy:room:{" + std::string(room) + "}:audit:" + std::string(audit) + ":" + std::string(what);
+}
+
 std::string pending_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:pending"; }
 std::string votes_key(std::string_view room, std::string_view prompt) {
   return "colloquy:room:{" + std::string(room) + "}:votes:" + std::string(prompt);
@@ -499,6 +513,44 @@ public:
   }
   void announce(std::string_view room_id) override {
     run(room_id, {"PUBLISH", channel_of(room_id), json{{"room", room_id}, {"pending_changed", true}}.dump()});
+  }
+  bool add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
+                        const std::vector<std::int64_t>& values, const std::string& comment) override {
+    std::vector<std::string> args{"EVAL", std::string(audit_answer_script), "3", audit_key(room_id, audit_id, "answered"),
+                                  audit_key(room_id, audit_id, "counts"), audit_key(room_id, audit_id, "comments"),
+                                  std::string(member_id),
+                                  // A random prefix keeps equal comments apart in the set (stripped when tallied).
+                                  comment.empty() ? std::string() : random_epoch() + ":" + comment};
+    for (auto v : values) args.push_back(std::to_string(v));
+    return one(log_.command(log_.shard(room_id), args, /*retry=*/false));
+  }
+  AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const override {
+    AuditTally tally;
+    tally.counts.resize(items);
+    Reply counts = run(room_id, {"HGETALL", audit_key(room_id, audit_id, "counts")});
+    for (std::size_t i = 0; i + 1 < counts->elements; i += 2) {
+      const std::string field(counts->element[i]->str, counts->element[i]->len);
+      const auto n = static_cast<std::int64_t>(to_u64({counts->element[i + 1]->str, counts->element[i + 1]->len}));
+      if (field == "responses") {
+        tally.responses = n;
+        continue;
+      }
+      const auto colon = field.find(':');
+      const auto item = to_u64(field.substr(0, colon));
+      const auto value = to_u64(field.substr(colon + 1));
+      if (colon != std::string::npos && item < items && value >= 1 && value <= 5) tally.counts[item][value - 1] = n;
+    }
+    Reply comments = run(room_id, {"SMEMBERS", audit_key(room_id, audit_id, "comments")});
+    for (std::size_t i = 0; i < comments->elements; ++i) {
+      const std::string_view stored(comments->element[i]->str, comments->element[i]->len);
+      const auto colon = stored.find(':');
+      tally.comments.emplace_back(colon == std::string_view::npos ? stored : stored.substr(colon + 1));
+    }
+    return tally;
+  }
+  void forget_audit(std::string_view room_id, std::string_view audit_id) override {
+    run(room_id, {"DEL", audit_key(room_id, audit_id, "answered"), audit_key(room_id, audit_id, "counts"),
+                  audit_key(room_id, audit_id, "comments")});
   }
 
 private:

@@ -3,6 +3,7 @@
 // range reads for catching up, and the history a replica is rebuilt from.
 #include "core/room.hpp"
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -28,6 +29,13 @@ struct PendingPrompt {
   bool held = false;
 };
 
+// What an audit's answers add up to (never who gave which).
+struct AuditTally {
+  std::int64_t responses = 0;
+  std::vector<std::array<std::int64_t, 5>> counts; // per item, answers 1..5
+  std::vector<std::string> comments;
+};
+
 // Pending anonymous prompts and prompt votes: kept beside the ordered log, never in it, and never
 // with an author. Thread-safe.
 class PromptStore {
@@ -47,6 +55,14 @@ public:
   virtual void remove_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) = 0;
   // Tells other instances that the room's pending prompts changed (shared stores only).
   virtual void announce(std::string_view room_id) { (void)room_id; }
+
+  // Audit answers: added to per-item counts and an unordered set of comments; who answered is
+  // kept apart, only to refuse a second answer. False if the member answered already.
+  virtual bool add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
+                                const std::vector<std::int64_t>& values, const std::string& comment) = 0;
+  virtual AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const = 0;
+  // Deletes everything of an audit (done when it closes).
+  virtual void forget_audit(std::string_view room_id, std::string_view audit_id) = 0;
 };
 
 // The in-process prompt store (embedded default): memory only, so a restart forgets prompts not
@@ -61,9 +77,18 @@ public:
   bool discard(std::string_view room_id, std::string_view prompt_id) override;
   bool add_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override;
   void remove_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override;
+  bool add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
+                        const std::vector<std::int64_t>& values, const std::string& comment) override;
+  AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const override;
+  void forget_audit(std::string_view room_id, std::string_view audit_id) override;
 
 private:
+  struct AuditAnswers {
+    std::vector<std::string> answered; // members, kept apart from what they answered
+    AuditTally tally;
+  };
   mutable std::mutex mutex_;
+  std::unordered_map<std::string, AuditAnswers> audits_; // "room\naudit"
   std::unordered_map<std::string, std::vector<PendingPrompt>> pending_;
   std::unordered_map<std::string, std::vector<std::string>> votes_; // "room\nprompt" -> member ids
 };

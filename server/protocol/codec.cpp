@@ -142,6 +142,17 @@ std::optional<DecodeError> bool_field(const Fields& f, const std::string& id, co
   return std::nullopt;
 }
 
+// A required free-text field (a prompt, a card): trimmed, 1-500 characters, line feeds allowed.
+std::optional<DecodeError> text_field(const Fields& f, const std::string& id, std::string& out) {
+  const json* text = f.find("text");
+  if (!text) return fail(ErrorCode::missing_field, id, "missing field 'text'");
+  if (!text->is_string()) return fail(ErrorCode::invalid_field, id, "field 'text' must be a string");
+  auto cleaned = clean_prompt_text(text->get_ref<const std::string&>());
+  if (!cleaned) return fail(ErrorCode::invalid_text, id, "the text must be 1 to 500 characters, without control characters");
+  out = std::move(*cleaned);
+  return std::nullopt;
+}
+
 Decoded room_command(const std::string& id, RoomCommand command) { return DecodedCommand{id, std::move(command)}; }
 
 Decoded decode_live(const std::string& type, const Fields& f, const std::string& id) {
@@ -237,12 +248,9 @@ Decoded decode_live(const std::string& type, const Fields& f, const std::string&
   }
   if (type == "prompt_submit") {
     if (auto e = f.only({"text"})) return *e;
-    const json* text = f.find("text");
-    if (!text) return fail(ErrorCode::missing_field, id, "missing field 'text'");
-    if (!text->is_string()) return fail(ErrorCode::invalid_field, id, "field 'text' must be a string");
-    auto cleaned = clean_prompt_text(text->get_ref<const std::string&>());
-    if (!cleaned) return fail(ErrorCode::invalid_text, id, "a prompt is 1 to 500 characters, without control characters");
-    return DecodedCommand{id, PromptCommand{PromptCommand::Kind::submit, std::move(*cleaned), {}, {}}};
+    std::string cleaned;
+    if (auto e = text_field(f, id, cleaned)) return *e;
+    return DecodedCommand{id, PromptCommand{PromptCommand::Kind::submit, std::move(cleaned), {}, {}}};
   }
   if (type == "prompt_release") {
     if (auto e = f.only({"prompts"})) return *e;
@@ -278,6 +286,61 @@ Decoded decode_live(const std::string& type, const Fields& f, const std::string&
       member = m;
     }
     return room_command(id, PosePrompt{{}, p, member});
+  }
+  if (type == "deck_add") {
+    if (auto e = f.only({"text"})) return *e;
+    std::string cleaned;
+    if (auto e = text_field(f, id, cleaned)) return *e;
+    return room_command(id, AddCard{{}, std::move(cleaned)});
+  }
+  if (type == "deck_remove") {
+    if (auto e = f.only({"card"})) return *e;
+    auto card = f.string("card", max_room_chars);
+    if (auto* e = std::get_if<DecodeError>(&card)) return *e;
+    return room_command(id, RemoveCard{{}, std::get<std::string>(card)});
+  }
+  if (type == "deck_draw") {
+    if (auto e = f.only({})) return *e;
+    return room_command(id, DrawCard{});
+  }
+  if (type == "audit_open") {
+    if (auto e = f.only({"k"})) return *e;
+    AuditCommand c{AuditCommand::Kind::open, 5, {}, {}};
+    if (const json* k = f.find("k")) {
+      if (!k->is_number_integer() || k->get<std::int64_t>() < min_audit_k || k->get<std::int64_t>() > max_audit_k) {
+        return fail(ErrorCode::invalid_field, id, "field 'k' must be a whole number from 3 to 50");
+      }
+      c.k = k->get<std::int64_t>();
+    }
+    return DecodedCommand{id, std::move(c)};
+  }
+  if (type == "audit_close") {
+    if (auto e = f.only({})) return *e;
+    return DecodedCommand{id, AuditCommand{AuditCommand::Kind::close, 5, {}, {}}};
+  }
+  if (type == "audit_answer") {
+    if (auto e = f.only({"answers", "comment"})) return *e;
+    AuditCommand c{AuditCommand::Kind::answer, 5, {}, {}};
+    const json* answers = f.find("answers");
+    if (!answers) return fail(ErrorCode::missing_field, id, "missing field 'answers'");
+    if (!answers->is_object() || answers->size() > 100) {
+      return fail(ErrorCode::invalid_field, id, "field 'answers' must map each statement to 1 to 5");
+    }
+    for (auto it = answers->begin(); it != answers->end(); ++it) {
+      if (!valid_length(it.key(), max_room_chars) || !it->is_number_integer()) {
+        return fail(ErrorCode::invalid_field, id, "field 'answers' must map each statement to a whole number");
+      }
+      const auto v = it->get<std::int64_t>();
+      if (v < 1 || v > 5) return fail(ErrorCode::invalid_answer, id, "answers are 1 to 5");
+      c.answers.emplace_back(it.key(), v);
+    }
+    if (const json* comment = f.find("comment")) {
+      if (!comment->is_string()) return fail(ErrorCode::invalid_field, id, "field 'comment' must be a string");
+      auto cleaned = clean_prompt_text(comment->get_ref<const std::string&>());
+      if (!cleaned) return fail(ErrorCode::invalid_text, id, "a comment is 1 to 500 characters, without control characters");
+      c.comment = std::move(*cleaned);
+    }
+    return DecodedCommand{id, std::move(c)};
   }
   if (type == "timer") {
     if (auto e = f.only({"timer", "action", "seconds"})) return *e;
@@ -358,8 +421,19 @@ std::string_view command_name(const ClientCommand& command) {
         std::string_view operator()(const TimerCommand&) const { return "timer"; }
         std::string_view operator()(const UpvotePrompt&) const { return "prompt_upvote"; }
         std::string_view operator()(const PosePrompt&) const { return "prompt_pose"; }
+        std::string_view operator()(const AddCard&) const { return "deck_add"; }
+        std::string_view operator()(const RemoveCard&) const { return "deck_remove"; }
+        std::string_view operator()(const DrawCard&) const { return "deck_draw"; }
       };
       return std::visit(Inner{}, c);
+    }
+    std::string_view operator()(const AuditCommand& c) const {
+      switch (c.kind) {
+      case AuditCommand::Kind::open: return "audit_open";
+      case AuditCommand::Kind::answer: return "audit_answer";
+      case AuditCommand::Kind::close: return "audit_close";
+      }
+      return "audit_open";
     }
     std::string_view operator()(const PromptCommand& c) const {
       switch (c.kind) {
@@ -449,6 +523,24 @@ std::optional<Timer> timer_from_wire(const json& j) {
 }
 
 namespace {
+json audit_header(const std::string& id, std::int64_t k, const std::vector<AuditItem>& items) {
+  json list = json::array();
+  for (const auto& i : items) list.push_back({{"id", i.id}, {"text", i.text}});
+  return {{"id", id}, {"k", k}, {"items", std::move(list)}};
+}
+
+json cards_to_wire(const std::vector<DeckCard>& cards) {
+  json list = json::array();
+  for (const auto& c : cards) list.push_back({{"id", c.id}, {"text", c.text}});
+  return list;
+}
+
+json audit_results_to_wire(const AuditResults& r) {
+  json items = json::array();
+  for (const auto& i : r.items) items.push_back({{"id", i.id}, {"counts", i.counts}});
+  return {{"items", std::move(items)}, {"comments", r.comments}};
+}
+
 struct ToWire {
   json operator()(const RoleChanged& e) const { return {{"kind", "role_changed"}, {"member_id", e.member_id}, {"role", to_string(e.role)}}; }
   json operator()(const SettingsChanged& e) const {
@@ -486,6 +578,17 @@ struct ToWire {
   json operator()(const PromptUpvoted& e) const {
     return {{"kind", "prompt_upvoted"}, {"prompt_id", e.prompt_id}, {"votes", e.votes}};
   }
+  json operator()(const DeckChanged& e) const { return {{"kind", "deck_changed"}, {"cards", cards_to_wire(e.cards)}}; }
+  json operator()(const DeckCardDrawn& e) const {
+    return {{"kind", "deck_card_drawn"}, {"card", {{"id", e.card.id}, {"text", e.card.text}}}};
+  }
+  json operator()(const AuditOpened& e) const {
+    return {{"kind", "audit_opened"}, {"audit", audit_header(e.id, e.k, e.items)}};
+  }
+  json operator()(const AuditClosed& e) const {
+    return {{"kind", "audit_closed"}, {"audit_id", e.id}, {"responses", e.responses},
+            {"results", e.results ? audit_results_to_wire(*e.results) : json(nullptr)}};
+  }
   json operator()(const PromptPosed& e) const {
     json out{{"kind", "prompt_posed"}, {"prompt_id", e.prompt_id}, {"member_id", nullptr}};
     if (e.member_id) out["member_id"] = *e.member_id;
@@ -506,6 +609,58 @@ std::optional<std::string> string_field(const json& j, const char* name) {
   auto it = j.find(name);
   if (it == j.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
+}
+
+std::optional<std::vector<DeckCard>> cards_from(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_array()) return std::nullopt;
+  std::vector<DeckCard> cards;
+  for (const auto& c : *it) {
+    auto id = string_field(c, "id");
+    auto text = string_field(c, "text");
+    if (!id || !text) return std::nullopt;
+    cards.push_back(DeckCard{*id, *text});
+  }
+  return cards;
+}
+
+std::optional<Audit> audit_header_from(const json& j) {
+  if (!j.is_object()) return std::nullopt;
+  auto id = string_field(j, "id");
+  auto items_it = j.find("items");
+  auto k_it = j.find("k");
+  if (!id || k_it == j.end() || !k_it->is_number_integer() || items_it == j.end() || !items_it->is_array()) return std::nullopt;
+  Audit a{*id, k_it->get<std::int64_t>(), {}, true, 0, std::nullopt};
+  for (const auto& i : *items_it) {
+    auto item_id = string_field(i, "id");
+    auto text = string_field(i, "text");
+    if (!item_id || !text) return std::nullopt;
+    a.items.push_back(AuditItem{*item_id, *text});
+  }
+  return a;
+}
+
+std::optional<AuditResults> audit_results_from(const json& j) {
+  if (!j.is_object() || !j.contains("items") || !j["items"].is_array() || !j.contains("comments") || !j["comments"].is_array()) {
+    return std::nullopt;
+  }
+  AuditResults r;
+  for (const auto& i : j["items"]) {
+    auto id = string_field(i, "id");
+    auto counts = i.find("counts");
+    if (!id || counts == i.end() || !counts->is_array() || counts->size() != 5) return std::nullopt;
+    AuditResults::Item item{*id, {}};
+    for (std::size_t n = 0; n < 5; ++n) {
+      if (!(*counts)[n].is_number_integer()) return std::nullopt;
+      item.counts[n] = (*counts)[n].get<std::int64_t>();
+    }
+    r.items.push_back(std::move(item));
+  }
+  for (const auto& c : j["comments"]) {
+    if (!c.is_string()) return std::nullopt;
+    r.comments.push_back(c.get<std::string>());
+  }
+  return r;
 }
 
 // A string field naming one value of an enum, read with `parse` (e.g. role_from_string).
@@ -579,6 +734,38 @@ std::optional<EventBody> event_from_wire(const json& j) {
     auto state = it == j.end() ? std::nullopt : timer_from_wire(*it);
     if (!action || !state) return std::nullopt;
     return TimerSet{*which, *action, *state};
+  }
+  if (*kind == "deck_changed") {
+    auto cards = cards_from(j, "cards");
+    if (!cards) return std::nullopt;
+    return DeckChanged{std::move(*cards)};
+  }
+  if (*kind == "deck_card_drawn") {
+    auto it = j.find("card");
+    if (it == j.end()) return std::nullopt;
+    auto id = string_field(*it, "id");
+    auto text = string_field(*it, "text");
+    if (!id || !text) return std::nullopt;
+    return DeckCardDrawn{DeckCard{*id, *text}};
+  }
+  if (*kind == "audit_opened") {
+    auto it = j.find("audit");
+    if (it == j.end()) return std::nullopt;
+    auto header = audit_header_from(*it);
+    if (!header) return std::nullopt;
+    return AuditOpened{header->id, header->k, header->items};
+  }
+  if (*kind == "audit_closed") {
+    auto id = string_field(j, "audit_id");
+    auto responses = int_field(j, "responses");
+    auto results_it = j.find("results");
+    if (!id || !responses || results_it == j.end()) return std::nullopt;
+    std::optional<AuditResults> results;
+    if (!results_it->is_null()) {
+      results = audit_results_from(*results_it);
+      if (!results) return std::nullopt;
+    }
+    return AuditClosed{*id, *responses, std::move(results)};
   }
   if (*kind == "prompts_released") {
     auto it = j.find("prompts");
@@ -660,8 +847,19 @@ json live_state_to_wire(const RoomState& state) {
     if (p.posed) item["posed_to"] = p.posed_to ? json(*p.posed_to) : json(nullptr);
     prompts.push_back(std::move(item));
   }
+  json audit = nullptr;
+  if (state.audit) {
+    audit = audit_header(state.audit->id, state.audit->k, state.audit->items);
+    audit["open"] = state.audit->open;
+    if (!state.audit->open) {
+      audit["responses"] = state.audit->responses;
+      audit["results"] = state.audit->results ? audit_results_to_wire(*state.audit->results) : json(nullptr);
+    }
+  }
   return {{"settings", {{"airtime_visibility", to_string(state.airtime_visibility)}}},
           {"prompts", std::move(prompts)},
+          {"audit", std::move(audit)},
+          {"deck", {{"cards", cards_to_wire(state.deck())}, {"drawn", state.deck_drawn}}},
           {"round", std::move(round)},
           {"floor", std::move(floor)},
           {"turn", std::move(turn)},
@@ -729,6 +927,29 @@ bool live_state_from_wire(const json& j, RoomState& state) {
   if (!phase || !turn_timer) return false;
   state.phase_timer = *phase;
   state.turn_timer = *turn_timer;
+  // The deck: stored as edited (a room never edited keeps following the built-in template).
+  state.deck_drawn.clear();
+  state.deck_cards.reset();
+  if (auto deck = j.find("deck"); deck != j.end() && deck->is_object()) { // absent before 1.3
+    if (auto drawn = id_list(*deck, "drawn")) state.deck_drawn = *drawn;
+    auto cards = cards_from(*deck, "cards");
+    if (!cards) return false;
+    if (*cards != default_deck()) state.deck_cards = std::move(*cards);
+  }
+  state.audit.reset();
+  if (auto audit = j.find("audit"); audit != j.end() && !audit->is_null()) { // absent before 1.3
+    auto header = audit_header_from(*audit);
+    if (!header || !audit->contains("open") || !(*audit)["open"].is_boolean()) return false;
+    header->open = (*audit)["open"].get<bool>();
+    if (!header->open) {
+      header->responses = int_field(*audit, "responses").value_or(0);
+      if (audit->contains("results") && !(*audit)["results"].is_null()) {
+        header->results = audit_results_from((*audit)["results"]);
+        if (!header->results) return false;
+      }
+    }
+    state.audit = std::move(*header);
+  }
   state.prompts.clear();
   if (auto prompts = j.find("prompts"); prompts != j.end()) { // absent before 1.3
     if (!prompts->is_array()) return false;

@@ -34,7 +34,7 @@ struct PingCommand {};
 // fills in the sending member.
 using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, ChangeSettings, StartRound, FinishTurn, SkipTurn,
                                  MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand,
-                                 UpvotePrompt, PosePrompt>;
+                                 UpvotePrompt, PosePrompt, AddCard, RemoveCard, DrawCard>;
 
 // Anonymous prompts handled by the hub with the pending set (1.3).
 struct PromptCommand {
@@ -44,7 +44,15 @@ struct PromptCommand {
   std::string prompt;               // hold, discard
 };
 
-using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand>;
+// The climate-for-learning audit (1.3): answers are stored by the hub, never in the room log.
+struct AuditCommand {
+  enum class Kind { open, answer, close } kind = Kind::open;
+  std::int64_t k = 5;
+  std::vector<std::pair<std::string, std::int64_t>> answers;
+  std::string comment; // cleaned; empty = none
+};
+
+using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand, AuditCommand>;
 
 struct DecodedCommand {
   std::string id;

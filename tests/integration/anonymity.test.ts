@@ -218,4 +218,47 @@ describe('anonymous prompts leave no trace of their authors', () => {
     expect((await ada.client.send({ type: 'prompt_upvote', prompt: 'pnope' })).code).toBe('unknown_prompt');
     expect(server.stderr().includes(ada.id + ' ') && server.stderr().includes('prompt')).toBe(false);
   });
+
+  it('climate audit: answers only in aggregate from k members, no per-answer trace, nothing left after closing', async () => {
+    const redis: RunningRedis = await startRedis();
+    const tap = tapRedis(redis.port);
+    const start = () => startServer({ args: ['--redis', redis.url, '--log-level', 'debug'] });
+    const servers = [await start(), await start()];
+    started.push(redis, ...servers);
+    const room = await createRoom(servers[0]!.baseUrl, 'Climate');
+    const grace = await joinFacilitator(servers[0]!.wsUrl, room, 'Grace');
+    const names = ['Ada', 'Lin', 'Kim', 'Sam'];
+    const members: Author[] = [];
+    for (const [i, name] of names.entries()) {
+      members.push({ member: await joinParticipant(servers[i % 2]!.wsUrl, room, name), name, texts: [] });
+    }
+    await grace.client.request({ type: 'audit_open', k: 3 });
+    const opened = await grace.client.nextEvent((e) => e.event.kind === 'audit_opened');
+    const items: string[] = opened.event.audit.items.map((i: Frame) => i.id);
+    const comments = ['Meetings feel rushed at the end.', 'I hold back when the head is here.', 'Safer than last term.'];
+    const before = grace.client.received.length;
+    for (const [i, m] of members.slice(0, 3).entries()) {
+      m.texts.push(comments[i]!);
+      const answers = Object.fromEntries(items.map((id, n) => [id, ((i + n) % 5) + 1]));
+      expect(await m.member.client.request({ type: 'audit_answer', answers, comment: comments[i] })).toEqual({});
+    }
+    await sleep(250);
+    expect(grace.client.received.length, 'no answer is visible to anyone, facilitators included').toBe(before);
+    await grace.client.request({ type: 'audit_close' });
+    const closed = await members[3]!.member.client.nextEvent((e) => e.event.kind === 'audit_closed');
+    expect(closed.event.responses).toBe(3);
+    expect([...closed.event.results.comments].sort()).toEqual([...comments].sort());
+    for (const item of closed.event.results.items) expect(item.counts.reduce((a: number, b: number) => a + b, 0)).toBe(3);
+
+    const marks = authorMarks(members);
+    const anonymous = [...comments];
+    for (const c of [grace, ...members.map((m) => m.member)]) {
+      for (const r of c.client.received) expect(linked(r.frame, anonymous, marks), `frame to ${c.client.label}`).toEqual([]);
+    }
+    tap.close();
+    for (const m of tap.messages) expect(linked(JSON.parse(m), anonymous, marks), 'published message').toEqual([]);
+    const keys = (await redis.cli('--scan')).split('\n').filter(Boolean);
+    expect(keys.filter((k) => k.includes(':audit:')), 'nothing of the audit is left in Redis').toEqual([]);
+    for (const s of servers) for (const c of comments) expect(s.stderr().includes(c)).toBe(false);
+  }, 30_000);
 });

@@ -1,8 +1,9 @@
 // Several instances sharing rooms through a real redis-server (README: Scale-out).
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoom } from '../lib/api.js';
 import { startRedis, type RunningRedis } from '../lib/redis.js';
-import { joinFacilitator, joinParticipant, joinWith } from '../lib/room.js';
+import { joinFacilitator, joinParticipant, joinWith, sleep } from '../lib/room.js';
 import { startServer, type RunningServer } from '../lib/server.js';
 import { TestClient } from '../lib/ws-client.js';
 
@@ -211,3 +212,44 @@ describe('sharding over two Redis servers', () => {
     await Promise.all([r1.stop(), r2.stop()]);
   });
 });
+
+describe('a slow WebSocket client', () => {
+  it('does not hold up the Redis subscriber: others on its instance get every event, Redis never drops the subscriber', async () => {
+    const room = await createRoom(a.baseUrl, 'Slow reader');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(b.wsUrl, room, 'Ada');
+    const logBefore = b.stderr().length;
+    // A member on instance B whose browser stops reading (a raw WebSocket that never reads again).
+    const port = Number(new URL(b.baseUrl).port);
+    const raw = net.connect(port, '127.0.0.1');
+    await new Promise((r) => raw.once('connect', r));
+    raw.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await sleep(100);
+    const join = Buffer.from(JSON.stringify({ type: 'join', id: 'slow', room: room.room, code: room.join_code, name: 'Slow' }));
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const header = join.length < 126 ? [0x81, 0x80 | join.length] : [0x81, 0x80 | 126, join.length >> 8, join.length & 255];
+    raw.write(Buffer.concat([Buffer.from(header), mask, Buffer.from(join.map((byte, i) => byte ^ mask[i % 4]!))]));
+    raw.pause();
+    await ada.client.nextEvent((e) => e.event.kind === 'member_joined' && e.event.member.name === 'Slow');
+
+    // 1,000 changes made on instance A, as fast as they land.
+    const seqBefore = ada.client.events().at(-1)!.seq;
+    for (let i = 0; i < 500; i++) {
+      await grace.client.request({ type: 'hand_raise' });
+      await grace.client.request({ type: 'hand_lower' });
+    }
+    // Ada, on the same instance as the slow reader, receives all of them, in order.
+    const last = await ada.client.nextEvent((e) => e.seq === seqBefore + 1000, 10_000);
+    expect(last.event.kind).toBe('hand_lowered');
+    const seqs = ada.client.events().map((e) => e.seq).filter((s) => s > seqBefore);
+    expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => seqBefore + 1 + i));
+    // Redis kept every instance's subscriber, with nothing piled up in its output buffer.
+    const subscribers = (await redis.cli('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n').filter(Boolean);
+    expect(subscribers.length, "A and B follow the room").toBeGreaterThanOrEqual(2);
+    for (const line of subscribers) expect(Number(/ omem=(\d+)/.exec(line)![1])).toBeLessThan(64 * 1024);
+    expect(b.stderr().slice(logBefore)).not.toContain('Redis subscriber lost');
+    raw.destroy();
+  }, 60_000);
+});
+

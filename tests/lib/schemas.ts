@@ -42,8 +42,8 @@ export const commandSchemaFor: Record<string, string> = Object.fromEntries(
   [
     'join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_finish',
     'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release',
-    'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote',
-    'prompt_pose',
+    'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'deck_add', 'deck_remove', 'deck_draw',
+    'prompt_pose', 'audit_open', 'audit_answer', 'audit_close',
   ].map((t) => [t, t]),
 );
 

@@ -50,12 +50,13 @@ TEST(CommandVectors, DecoderAgreesWithEveryCase) {
 
 TEST(CommandVectors, EventPushesRoundTripThroughTheEncoder) {
   const json vectors = load_vectors("server_messages.json");
-  // Every event kind of protocol 1.2; a vector of another kind is the forward-compatibility case.
+  // Every event kind of the protocol (1.3); a vector of another kind is the forward-compatibility case.
   const std::set<std::string> kinds = {"room_created", "member_joined", "member_left", "member_connection_lost",
                                        "member_back", "role_changed", "settings_changed", "round_started",
                                        "round_order_changed", "round_ended", "turn_started", "turn_ended",
                                        "hand_raised", "hand_lowered", "floor_settings_changed", "timer_set",
-                                       "timer_expired", "prompts_released", "prompt_upvoted", "prompt_posed"};
+                                       "timer_expired", "prompts_released", "prompt_upvoted", "prompt_posed",
+                                       "audit_opened", "audit_closed", "deck_changed", "deck_card_drawn"};
   std::set<std::string> covered;
   for (const auto& c : vectors["cases"]) {
     if (!c["valid"].get<bool>()) continue;
@@ -133,16 +134,24 @@ TEST(Encode, SnapshotListsMembersWithPresence) {
   state.members[1].hand = true;
   state.floor.queue = {"m2"};
   const json s = snapshot_to_wire(state);
-  EXPECT_EQ(s, json::parse(R"({"room":"r","seq":4,"title":"Spring cohort","members":[
+  EXPECT_EQ(s["deck"]["cards"].size(), default_deck().size()) << "a new room has the built-in challenge deck";
+  json without_deck = s;
+  without_deck.erase("deck");
+  EXPECT_EQ(without_deck, json::parse(R"({"room":"r","seq":4,"title":"Spring cohort","members":[
     {"id":"m1","name":"Grace","role":"facilitator","presence":"online","airtime_ms":0,"hand":false},
     {"id":"m2","name":"Ada","role":"participant","presence":"away","airtime_ms":61000,"hand":true}],
-    "settings":{"airtime_visibility":"everyone"},"prompts":[],"round":null,
+    "settings":{"airtime_visibility":"everyone"},"prompts":[],"audit":null,"round":null,
     "floor":{"queue":["m2"],"turn_seconds":null,"auto_advance":false,"quieter_first":false},"turn":null,
     "timers":{"phase":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null},
               "turn":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null}}})"));
   RoomState back;
   ASSERT_TRUE(live_state_from_wire(s, back));
   EXPECT_EQ(back.floor.queue, state.floor.queue);
+  EXPECT_FALSE(back.deck_cards) << "an unedited deck keeps following the template";
+  state.deck_cards = std::vector<DeckCard>{{"c1", "Only this one"}};
+  ASSERT_TRUE(live_state_from_wire(snapshot_to_wire(state), back));
+  ASSERT_TRUE(back.deck_cards);
+  EXPECT_EQ(back.deck_cards->at(0).text, "Only this one") << "an edited deck survives a snapshot";
 }
 
 } // namespace

@@ -7,6 +7,12 @@ import { cleanDisplayText, cleanPromptText, hasLoneSurrogate, validLength } from
 import {
   AIRTIME_VISIBILITIES,
   ASSIGNABLE_ROLES,
+  AUDIT_SCALE,
+  MAX_AUDIT_COMMENT_CHARS,
+  MAX_AUDIT_K,
+  MAX_CARD_CHARS,
+  MAX_CARD_ID_CHARS,
+  MIN_AUDIT_K,
   MAX_DURATION_SECONDS,
   MAX_ID_CHARS,
   MAX_MEMBER_ID_CHARS,
@@ -26,7 +32,13 @@ import {
   TURN_MODES,
   TURN_OUTCOMES,
   type AirtimeVisibility,
+  type AuditItem,
+  type AuditItemResult,
+  type AuditResults,
+  type AuditState,
   type CommandType,
+  type DeckCard,
+  type DeckState,
   type FloorState,
   type RoomSettings,
   type RoomTimers,
@@ -265,6 +277,75 @@ function decodeList<T>(v: unknown, decode: (x: unknown) => T | undefined): T[] |
   return out;
 }
 
+// ---- climate-for-learning audit (1.3)
+
+function isAuditId(v: unknown): v is string {
+  return isString(v) && v.length > 0;
+}
+
+/** An audit item `{id, text}` (extra fields are ignored). */
+export function decodeAuditItem(v: unknown): AuditItem | undefined {
+  if (!isObject(v) || !isAuditId(v.id) || !isString(v.text)) return undefined;
+  return { id: v.id, text: v.text };
+}
+
+/** A result item `{id, counts}`: closed like an anonymous item (a field more could tie answers to someone). */
+function decodeAuditItemResult(v: unknown): AuditItemResult | undefined {
+  if (!isObject(v) || !onlyKeys(v, ['id', 'counts']) || !isAuditId(v.id) || !Array.isArray(v.counts)) return undefined;
+  if (v.counts.length !== AUDIT_SCALE || !v.counts.every(isNonNegInt)) return undefined;
+  return { id: v.id, counts: [...(v.counts as number[])] };
+}
+
+/** An audit's `results`: null (fewer than k answered) or `{items: [{id, counts}], comments}`. */
+export function decodeAuditResults(v: unknown): AuditResults | null | undefined {
+  if (v === null) return null;
+  if (!isObject(v)) return undefined;
+  const items = decodeList(v.items, decodeAuditItemResult);
+  if (!items || !isStringArray(v.comments)) return undefined;
+  return { items, comments: [...v.comments] };
+}
+
+/** `{id, k, items}`: the audit of an `audit_opened` event (and the start of the snapshot's). */
+function decodeAuditHead(v: unknown): { id: string; k: number; items: AuditItem[] } | undefined {
+  if (!isObject(v) || !isAuditId(v.id) || !isInteger(v.k) || v.k < 1) return undefined;
+  const items = decodeList(v.items, decodeAuditItem);
+  return items ? { id: v.id, k: v.k, items } : undefined;
+}
+
+/**
+ * The snapshot's `audit` (not null). A closed audit must carry `responses` and `results`; an open
+ * one carries neither (no count exists while it is open), and any sent anyway are dropped.
+ */
+export function decodeAuditState(v: unknown): AuditState | undefined {
+  const head = decodeAuditHead(v);
+  if (!head || !isObject(v) || !isBoolean(v.open)) return undefined;
+  if (v.open) return { ...head, open: true };
+  if (!isNonNegInt(v.responses) || !has(v, 'results')) return undefined;
+  const results = decodeAuditResults(v.results);
+  if (results === undefined) return undefined;
+  return { ...head, open: false, responses: v.responses, results };
+}
+
+// ---- challenge deck (1.3)
+
+/** A card `{id, text}`: a non-empty id and a string (extra fields are ignored: cards are not anonymous). */
+export function decodeDeckCard(v: unknown): DeckCard | undefined {
+  if (!isObject(v) || !isString(v.id) || v.id.length === 0 || !isString(v.text)) return undefined;
+  return { id: v.id, text: v.text };
+}
+
+/**
+ * The snapshot's `deck` (not null): `{cards, drawn}`, both required. A drawn id that names no card
+ * is dropped (as `deck_changed` drops it), so the card on show is always one of the cards.
+ */
+export function decodeDeckState(v: unknown): DeckState | undefined {
+  if (!isObject(v)) return undefined;
+  const cards = decodeList(v.cards, decodeDeckCard);
+  if (!cards || !isStringArray(v.drawn)) return undefined;
+  const ids = new Set(cards.map((c) => c.id));
+  return { cards, drawn: v.drawn.filter((id) => ids.has(id)) };
+}
+
 /** Decodes an `event` object (the body of an event push). Unknown kinds become `{kind: 'unknown'}`. */
 export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
   if (!isObject(v) || !isString(v.kind)) return undefined;
@@ -337,6 +418,23 @@ export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
       return isPromptId(v.prompt_id) && has(v, 'member_id') && (v.member_id === null || isString(v.member_id))
         ? { kind: 'prompt_posed', prompt_id: v.prompt_id, member_id: v.member_id }
         : undefined;
+    case 'audit_opened': {
+      const audit = decodeAuditHead(v.audit);
+      return audit ? { kind: 'audit_opened', audit } : undefined;
+    }
+    case 'audit_closed': {
+      if (!isAuditId(v.audit_id) || !isNonNegInt(v.responses) || !has(v, 'results')) return undefined;
+      const results = decodeAuditResults(v.results);
+      return results === undefined ? undefined : { kind: 'audit_closed', audit_id: v.audit_id, responses: v.responses, results };
+    }
+    case 'deck_changed': {
+      const cards = decodeList(v.cards, decodeDeckCard);
+      return cards ? { kind: 'deck_changed', cards } : undefined;
+    }
+    case 'deck_card_drawn': {
+      const card = decodeDeckCard(v.card);
+      return card ? { kind: 'deck_card_drawn', card } : undefined;
+    }
     default:
       return { kind: 'unknown', original_kind: v.kind };
   }
@@ -389,8 +487,22 @@ export function decodeSnapshot(v: unknown): RoomSnapshot | undefined {
     if (!p) return undefined;
     prompts = p;
   }
+  // 1.3: the latest audit; absent from an older server, null when none was opened.
+  let audit: AuditState | null = null;
+  if (has(v, 'audit') && v.audit !== null) {
+    const a = decodeAuditState(v.audit);
+    if (!a) return undefined;
+    audit = a;
+  }
+  // 1.3: the challenge deck; absent (or null) from an older server: no deck shown.
+  let deck: DeckState | null = null;
+  if (has(v, 'deck') && v.deck !== null) {
+    const d = decodeDeckState(v.deck);
+    if (!d) return undefined;
+    deck = d;
+  }
   const live = ['settings', 'round', 'floor', 'turn', 'timers'].some((k) => has(v, k));
-  return { room: v.room, seq: v.seq, title: v.title, members, settings, round, floor, turn, timers, live, prompts };
+  return { room: v.room, seq: v.seq, title: v.title, members, settings, round, floor, turn, timers, live, prompts, audit, deck };
 }
 
 /** Reads a `join` reply's result; undefined when it does not have the documented shape. */
@@ -717,6 +829,71 @@ function checkPrompt(type: string, o: Obj, id: string): boolean {
   }
 }
 
+/** The 1.3 commands of the climate-for-learning audit; returns false for a type it does not know. */
+function checkAudit(type: string, o: Obj, id: string): boolean {
+  switch (type) {
+    case 'audit_open': {
+      onlyFields(o, ['k'], id);
+      if (!has(o, 'k')) return true;
+      const k = o.k;
+      if (!isInteger(k) || k < MIN_AUDIT_K || k > MAX_AUDIT_K) {
+        fail('invalid_field', id, `field 'k' must be a whole number from ${MIN_AUDIT_K} to ${MAX_AUDIT_K}`);
+      }
+      return true;
+    }
+    case 'audit_answer': {
+      onlyFields(o, ['answers', 'comment'], id);
+      if (!has(o, 'answers')) fail('missing_field', id, "missing field 'answers'");
+      const answers = o.answers;
+      if (!isObject(answers)) fail('invalid_field', id, "field 'answers' must be an object of item id -> 1 to 5");
+      // Whether the answers name exactly the audit's items is the server's check (invalid_answer).
+      for (const key of Object.keys(answers)) {
+        const a = answers[key];
+        if (!isInteger(a)) fail('invalid_field', id, `answer '${key}' must be a whole number`);
+        if (a < 1 || a > AUDIT_SCALE) fail('invalid_answer', id, `answer '${key}' must be 1 to ${AUDIT_SCALE}`);
+      }
+      if (has(o, 'comment')) {
+        const comment = o.comment;
+        if (!isString(comment)) fail('invalid_field', id, "field 'comment' must be a string");
+        if (cleanPromptText(comment, MAX_AUDIT_COMMENT_CHARS) === null) {
+          fail('invalid_text', id, `a comment is 1 to ${MAX_AUDIT_COMMENT_CHARS} characters, without control characters`);
+        }
+      }
+      return true;
+    }
+    case 'audit_close':
+      onlyFields(o, [], id);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The 1.3 commands of the challenge deck; returns false for a type it does not know. */
+function checkDeck(type: string, o: Obj, id: string): boolean {
+  switch (type) {
+    case 'deck_add': {
+      onlyFields(o, ['text'], id);
+      if (!has(o, 'text')) fail('missing_field', id, "missing field 'text'");
+      const text = o.text;
+      if (!isString(text)) fail('invalid_field', id, "field 'text' must be a string");
+      if (cleanPromptText(text, MAX_CARD_CHARS) === null) {
+        fail('invalid_text', id, `a card is 1 to ${MAX_CARD_CHARS} characters, without control characters`);
+      }
+      return true;
+    }
+    case 'deck_remove':
+      onlyFields(o, ['card'], id);
+      requireString(o, 'card', MAX_CARD_ID_CHARS, id);
+      return true;
+    case 'deck_draw':
+      onlyFields(o, [], id);
+      return true;
+    default:
+      return false;
+  }
+}
+
 function check(text: string): CommandType {
   const parsed = parseJson(text);
   if (!parsed) fail('bad_json', null, 'frame is not valid JSON');
@@ -740,6 +917,8 @@ function check(text: string): CommandType {
   }
   if (checkLive(type, o, id)) return type as CommandType;
   if (checkPrompt(type, o, id)) return type as CommandType;
+  if (checkAudit(type, o, id)) return type as CommandType;
+  if (checkDeck(type, o, id)) return type as CommandType;
   return fail('unknown_type', id, `unknown message type '${type}'`);
 }
 

@@ -58,8 +58,10 @@ describe('1.2 snapshot', () => {
         turn: { state: 'idle', duration_ms: 0, ends_at: null, remaining_ms: null },
       },
       live: false,
-      // 1.3: no released prompts.
+      // 1.3: no released prompts, no audit, no deck.
       prompts: [],
+      audit: null,
+      deck: null,
     });
   });
 

@@ -50,6 +50,12 @@ export type ErrorCode =
   | 'rate_limited'
   | 'unknown_prompt'
   | 'already_voted'
+  | 'no_audit'
+  | 'audit_in_progress'
+  | 'invalid_answer'
+  | 'already_answered'
+  | 'unknown_card'
+  | 'deck_empty'
   | 'internal';
 
 /** WebSocket close codes the server uses. */
@@ -79,6 +85,18 @@ export const MAX_PROMPT_CHARS = 500;
 export const MAX_PROMPT_ID_CHARS = 64;
 /** `prompt_release.prompts`: at most this many ids (the server's limit). */
 export const MAX_RELEASE_PROMPTS = 100;
+/** `audit_open.k`: results are shown only if at least k members answered; 3..50, default 5 (1.3). */
+export const MIN_AUDIT_K = 3;
+export const MAX_AUDIT_K = 50;
+export const DEFAULT_AUDIT_K = 5;
+/** An audit answer is 1 (strongly disagree) .. 5 (strongly agree) per item (1.3). */
+export const AUDIT_SCALE = 5;
+/** An audit comment: like a prompt's text, 1..500 code points after trimming (1.3). */
+export const MAX_AUDIT_COMMENT_CHARS = 500;
+/** A challenge card's text: like a prompt's text, 1..500 code points after trimming (1.3). */
+export const MAX_CARD_CHARS = 500;
+/** A card id in a command (`deck_remove.card`): 1..64 characters (1.3). */
+export const MAX_CARD_ID_CHARS = 64;
 
 // ---------------------------------------------------------------- commands (client -> server)
 
@@ -223,6 +241,45 @@ export type PromptCommand =
   | PromptUpvoteCommand
   | PromptPoseCommand;
 
+// ---- climate-for-learning audit (1.3)
+
+export interface AuditOpenCommand extends CommandBase {
+  type: 'audit_open';
+  /** 3..50; absent: 5. */
+  k?: number;
+}
+export interface AuditAnswerCommand extends CommandBase {
+  type: 'audit_answer';
+  /** Every item id of the audit -> an integer 1..5. */
+  answers: Record<string, number>;
+  /** Optional; checked like a prompt's text. */
+  comment?: string;
+}
+export interface AuditCloseCommand extends CommandBase {
+  type: 'audit_close';
+}
+
+/** The commands of the climate-for-learning audit (1.3). */
+export type AuditCommand = AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand;
+
+// ---- challenge deck (1.3)
+
+export interface DeckAddCommand extends CommandBase {
+  type: 'deck_add';
+  /** Checked like a prompt's text. */
+  text: string;
+}
+export interface DeckRemoveCommand extends CommandBase {
+  type: 'deck_remove';
+  card: string;
+}
+export interface DeckDrawCommand extends CommandBase {
+  type: 'deck_draw';
+}
+
+/** The commands of the challenge deck (1.3). */
+export type DeckCommand = DeckAddCommand | DeckRemoveCommand | DeckDrawCommand;
+
 /** The commands of live rounds (1.2). */
 export type LiveCommand =
   | SetRoleCommand
@@ -242,7 +299,7 @@ export type LiveCommand =
   | FloorSettingsCommand
   | TimerCommand;
 
-export type Command = JoinCommand | LeaveCommand | PingCommand | LiveCommand | PromptCommand;
+export type Command = JoinCommand | LeaveCommand | PingCommand | LiveCommand | PromptCommand | AuditCommand | DeckCommand;
 export type CommandType = Command['type'];
 export const COMMAND_TYPES: readonly CommandType[] = [
   'join',
@@ -270,6 +327,12 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'prompt_discard',
   'prompt_upvote',
   'prompt_pose',
+  'audit_open',
+  'audit_answer',
+  'audit_close',
+  'deck_add',
+  'deck_remove',
+  'deck_draw',
 ];
 
 // ---------------------------------------------------------------- shared shapes
@@ -374,6 +437,52 @@ export interface ReleasedPrompt extends PromptText {
   posed_to?: string | null;
 }
 
+/** One statement of a climate-for-learning audit (1.3). */
+export interface AuditItem {
+  id: string;
+  text: string;
+}
+
+/** How many answered 1, 2, 3, 4 and 5 for one item. */
+export interface AuditItemResult {
+  id: string;
+  /** Exactly AUDIT_SCALE (5) counts: index 0 is "1 strongly disagree". */
+  counts: number[];
+}
+
+/** The aggregate results of a closed audit (when at least k answered). */
+export interface AuditResults {
+  items: AuditItemResult[];
+  /** Shuffled by the server; no author. */
+  comments: string[];
+}
+
+/**
+ * A climate-for-learning audit (1.3), as in the snapshot's `audit`. While it is open there is no
+ * count and no result (`responses`/`results` absent); once closed both are set, `results` being
+ * null when fewer than k members answered.
+ */
+export interface AuditState {
+  id: string;
+  k: number;
+  items: AuditItem[];
+  open: boolean;
+  responses?: number;
+  results?: AuditResults | null;
+}
+
+/** A card of the challenge deck (1.3). */
+export interface DeckCard {
+  id: string;
+  text: string;
+}
+
+/** The challenge deck (1.3): its cards, and the ids drawn since it last started over (the last one is on show). */
+export interface DeckState {
+  cards: DeckCard[];
+  drawn: string[];
+}
+
 export interface RoomSnapshot extends LiveRoomState {
   room: string;
   seq: number;
@@ -381,6 +490,10 @@ export interface RoomSnapshot extends LiveRoomState {
   members: SnapshotMember[];
   /** Released anonymous prompts (1.3; [] from an older server). */
   prompts: ReleasedPrompt[];
+  /** The latest climate-for-learning audit (1.3; null when none, or from an older server). */
+  audit: AuditState | null;
+  /** The challenge deck (1.3; null from an older server: no deck shown). */
+  deck: DeckState | null;
 }
 
 /** Result of a successful `join`. */
@@ -492,6 +605,27 @@ export interface PromptPosedEvent {
   /** null: to the group. */
   member_id: string | null;
 }
+export interface AuditOpenedEvent {
+  kind: 'audit_opened';
+  audit: { id: string; k: number; items: AuditItem[] };
+}
+export interface AuditClosedEvent {
+  kind: 'audit_closed';
+  audit_id: string;
+  /** How many members answered. */
+  responses: number;
+  /** null: fewer than k answered (the answers were deleted unseen). */
+  results: AuditResults | null;
+}
+export interface DeckChangedEvent {
+  kind: 'deck_changed';
+  /** The whole deck after an edit. */
+  cards: DeckCard[];
+}
+export interface DeckCardDrawnEvent {
+  kind: 'deck_card_drawn';
+  card: DeckCard;
+}
 /** An event kind this client does not know (a later minor version). Ignored, but its seq counts. */
 export interface UnknownEvent {
   kind: 'unknown';
@@ -520,6 +654,10 @@ export type RoomEvent =
   | PromptsReleasedEvent
   | PromptUpvotedEvent
   | PromptPosedEvent
+  | AuditOpenedEvent
+  | AuditClosedEvent
+  | DeckChangedEvent
+  | DeckCardDrawnEvent
   | UnknownEvent;
 
 // ---------------------------------------------------------------- server messages

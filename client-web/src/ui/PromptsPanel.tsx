@@ -8,6 +8,7 @@ import { useRef, useState } from 'preact/hooks';
 import { preparePromptText, type CommandOutcome, type Connection } from '../connection';
 import { MAX_PROMPT_CHARS, codePointLength, type PendingPrompt, type ReleasedPrompt, type Role } from '../protocol';
 import { isFacilitatorRole, type RoomView } from '../room-state';
+import { CountedTextArea, Panel, usePanelAct } from './Panel';
 
 /** Shown to the author only, after the server accepted their question. */
 export const SENT_TEXT = 'Sent anonymously. It will appear when the facilitator releases questions.';
@@ -49,28 +50,12 @@ export function PromptsPanel({
   /** Ids of released prompts this member voted for. */
   voted: readonly string[];
 }) {
-  const headingRef = useRef<HTMLHeadingElement>(null);
+  const { headingRef, act } = usePanelAct();
   const facilitator = isFacilitatorRole(role);
   const observer = role === 'observer';
 
-  /**
-   * Runs a command; if the button that was pressed went away or became disabled (focus fell to
-   * the page), keyboard focus comes back to the panel's heading instead of the top of the page.
-   */
-  function act(run: () => Promise<CommandOutcome>): void {
-    void run().then(() => {
-      setTimeout(() => {
-        const active = document.activeElement;
-        if (!active || active === document.body) headingRef.current?.focus();
-      }, 0);
-    });
-  }
-
   return (
-    <section class="card prompts-panel" aria-labelledby="prompts-heading" data-testid="prompts-panel">
-      <h2 id="prompts-heading" ref={headingRef} tabIndex={-1}>
-        Questions
-      </h2>
+    <Panel name="prompts" title="Questions" headingRef={headingRef}>
       {observer ? (
         <p class="hint" data-testid="prompts-observer-note">
           You are observing: you can read the questions, but not ask or vote.
@@ -88,7 +73,7 @@ export function PromptsPanel({
         act={act}
         connection={connection}
       />
-    </section>
+    </Panel>
   );
 }
 
@@ -97,7 +82,6 @@ function AskForm({ connection }: { connection: Connection }) {
   const [sending, setSending] = useState(false);
   const [sent, setSent] = useState(false);
   const textRef = useRef<HTMLTextAreaElement>(null);
-  const formRef = useRef<HTMLFormElement>(null);
   const count = codePointLength(text);
   const left = MAX_PROMPT_CHARS - count;
 
@@ -123,46 +107,39 @@ function AskForm({ connection }: { connection: Connection }) {
   }
 
   return (
-    <form ref={formRef} class="ask-form" aria-labelledby="ask-heading" onSubmit={submit}>
+    <form class="ask-form" aria-labelledby="ask-heading" onSubmit={submit}>
       <h3 id="ask-heading">Ask anonymously</h3>
       <p id="ask-privacy" class="privacy-note">
         Your question goes to the group without your name. Nobody can see who asked: not the group, not the facilitator,
         not the server. The facilitator releases questions together, in shuffled order.
       </p>
-      <div class="field">
-        <label for="prompt-text">Your question or challenge</label>
-        <textarea
-          ref={textRef}
-          id="prompt-text"
-          name="prompt"
-          data-testid="prompt-text"
-          rows={3}
-          maxLength={MAX_PROMPT_CHARS}
-          value={text}
-          aria-describedby="ask-privacy prompt-count ask-keys"
-          onInput={(e) => {
-            setText((e.currentTarget as HTMLTextAreaElement).value);
-            if (sent) setSent(false);
-          }}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-              e.preventDefault();
-              formRef.current?.requestSubmit();
-            }
-          }}
-        />
-        <p class="ask-meta">
-          <span id="prompt-count" class="char-count" data-testid="prompt-count" data-count={String(count)}>
-            {count} / {MAX_PROMPT_CHARS} characters
-          </span>
+      <CountedTextArea
+        id="prompt-text"
+        label="Your question or challenge"
+        name="prompt"
+        testId="prompt-text"
+        rows={3}
+        max={MAX_PROMPT_CHARS}
+        value={text}
+        onValue={(value) => {
+          setText(value);
+          if (sent) setSent(false);
+        }}
+        describedBy="ask-privacy prompt-count ask-keys"
+        countId="prompt-count"
+        countTestId="prompt-count"
+        textRef={textRef}
+        ctrlEnterSubmits
+        meta={
           <span id="ask-keys" class="hint-inline">
             Line breaks are fine. <kbd>Ctrl</kbd>+<kbd>Enter</kbd> sends.
           </span>
-        </p>
+        }
+      >
         <p class="visually-hidden" aria-live="polite">
           {left <= ANNOUNCE_LEFT_BELOW ? `${left} characters left` : ''}
         </p>
-      </div>
+      </CountedTextArea>
       <button type="submit" class="button primary" data-testid="prompt-submit" aria-disabled={sending ? 'true' : undefined}>
         {sending ? 'Sending…' : 'Send anonymously'}
       </button>

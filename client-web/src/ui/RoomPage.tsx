@@ -7,6 +7,8 @@ import { nextInRound } from '../room-state';
 import { clearFragment, storeFragmentSecret } from '../routing';
 import { readItem, sessionStore, storageKeys } from '../storage';
 import { Layout } from './Layout';
+import { AuditPanel } from './AuditPanel';
+import { DeckPanel } from './DeckPanel';
 import { PromptsPanel } from './PromptsPanel';
 import { RoundPanel } from './RoundPanel';
 import { useConnection } from './useConnection';
@@ -140,6 +142,14 @@ export function announce(event: RoomEvent, room: RoomView, self: MemberInfo | nu
     case 'prompt_posed':
       if (event.member_id === null) return 'A question was put to the group';
       return event.member_id === self?.id ? 'A question was put to you' : `A question was put to ${nameOf(event.member_id)}`;
+    case 'audit_opened':
+      return 'A climate check has opened';
+    case 'audit_closed':
+      return event.results === null
+        ? 'The climate check is closed: not enough answers to show results'
+        : 'The climate check is closed: results are shown';
+    case 'deck_card_drawn':
+      return `Challenge: ${event.card.text}`;
     default:
       return null;
   }
@@ -330,7 +340,7 @@ function RoomScreen({
   const present = room.members.filter((m) => m.presence !== 'left').length;
   // The role as of the last event (it can change during the session).
   const role: Role = room.members.find((m) => m.id === self.id)?.role ?? self.role;
-  const { commandError, pendingPrompts, votedPrompts } = connection.getSnapshot();
+  const { commandError, pendingPrompts, votedPrompts, answeredAudits } = connection.getSnapshot();
   const facilitatorOnline = room.members.some((m) => m.role === 'facilitator' && m.presence === 'online');
   return (
     <>
@@ -374,6 +384,8 @@ function RoomScreen({
         pending={pendingPrompts}
         voted={votedPrompts}
       />
+      <AuditPanel connection={connection} room={room} role={role} answered={answeredAudits} />
+      {room.deck && <DeckPanel connection={connection} deck={room.deck} role={role} />}
       <div class="room-grid">
         <section class="card" aria-labelledby="members-heading">
           <h2 id="members-heading">

@@ -1,0 +1,43 @@
+// The climate-for-learning audit in three browsers: everyone answers anonymously; results appear
+// for all only when the facilitator closes it, in aggregate.
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { gatherRoom, screenshot, screenshotPeople, useServerAndBrowser } from './lib-browser.js';
+
+const env = useServerAndBrowser();
+
+describe('climate-for-learning audit', () => {
+  it('three answers with k = 3: aggregate results for everyone, no names', async () => {
+    const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin']);
+    onTestFailed(() => screenshotPeople('audit-failed', env.people));
+    await gatherRoom(grace, env.server.baseUrl, 'Climate check', [ada, lin]);
+
+    await grace.page.getByTestId('audit-k').fill('3');
+    await grace.page.getByTestId('audit-open').click();
+    const comments: Record<string, string> = { Grace: 'We listen well.', Ada: 'Hard to disagree with the head.', Lin: 'Getting better.' };
+    for (const [i, p] of env.people.entries()) {
+      const form = p.page.getByTestId('audit-form');
+      await expect.poll(() => form.count(), { message: `${p.name}: the form` }).toBe(1);
+      const questions = p.page.getByTestId('audit-question');
+      const n = await questions.count();
+      expect(n).toBeGreaterThanOrEqual(5);
+      for (let q = 0; q < n; q++) {
+        const item = await questions.nth(q).getAttribute('data-item-id');
+        await p.page.getByTestId(`audit-choice-${item}-${((q + i) % 5) + 1}`).check();
+      }
+      await p.page.getByTestId('audit-comment').fill(comments[p.name]!);
+      await p.page.getByTestId('audit-submit').click();
+      await expect.poll(() => p.page.getByTestId('audit-thanks').count(), { message: `${p.name}: thanks` }).toBe(1);
+    }
+    // Nothing of the answers shows before closing.
+    expect(await ada.page.getByTestId('audit-results').count()).toBe(0);
+    await grace.page.getByTestId('audit-close').click();
+    for (const p of env.people) {
+      const results = p.page.getByTestId('audit-results');
+      await expect.poll(() => results.getAttribute('data-responses'), { message: `${p.name}: results` }).toBe('3');
+      const text = await results.innerText();
+      for (const c of Object.values(comments)) expect(text).toContain(c);
+      expect(text, `${p.name}: results name nobody`).not.toMatch(/Grace|Ada|Lin/);
+    }
+    await screenshot(lin.page, 'audit-lin');
+  }, 40_000);
+});
