@@ -90,6 +90,23 @@ class ResumingMember {
   }
 }
 
+/**
+ * Waits until every member is connected again (their returns are events too), then until each
+ * has reached the room's last seq; asserts that nobody saw a gap or a duplicate on the way.
+ */
+async function expectAllCaughtUp(members: ResumingMember[], room: CreatedRoom): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (members.some((m) => !m.client.isOpen) && Date.now() < deadline) await sleep(50);
+  await sleep(300);
+  const last = Number(await redis.cli('HGET', `colloquy:room:{${room.room}}:meta`, 'seq'));
+  while (members.some((m) => m.seq < last) && Date.now() < deadline) await sleep(50);
+  for (const m of members) {
+    expect(m.gaps, `${m.name} gaps`).toEqual([]);
+    expect(m.duplicates, `${m.name} duplicates`).toEqual([]);
+    expect(m.seq, `${m.name} seq`).toBe(last);
+  }
+}
+
 describe('an instance dies mid-session', () => {
   it('its members resume through the proxy on the others, gap-free and without duplicates', async () => {
     const room = await createRoom(proxy.baseUrl, 'Failover');
@@ -116,16 +133,8 @@ describe('an instance dies mid-session', () => {
     chatting = false;
     await chat;
 
-    // Everyone is back in, then reaches the room's last seq.
-    const deadline = Date.now() + 10_000;
-    while (members.some((m) => !m.client.isOpen) && Date.now() < deadline) await sleep(50);
-    await sleep(300);
-    const last = Number(await redis.cli('HGET', `colloquy:room:{${room.room}}:meta`, 'seq'));
-    while (members.some((m) => m.seq < last) && Date.now() < deadline) await sleep(50);
+    await expectAllCaughtUp(members, room);
     for (const m of members) {
-      expect(m.gaps, `${m.name} gaps`).toEqual([]);
-      expect(m.duplicates, `${m.name} duplicates`).toEqual([]);
-      expect(m.seq, `${m.name} seq`).toBe(last);
       // Contiguous from the first event it applied.
       const first = m.applied[0]!;
       expect(m.applied).toEqual(m.applied.map((_, i) => first + i));
@@ -155,18 +164,7 @@ describe('an instance drains (SIGTERM)', () => {
       await chatter.client.request({ type: 'join', room: room.room, resume: chatter.token });
     }
     expect((await exited).code).toBe(0);
-    // Everyone who was on the drained instance is back in (their returns are events too) ...
-    const deadline = Date.now() + 10_000;
-    while (members.some((m) => !m.client.isOpen) && Date.now() < deadline) await sleep(50);
-    await sleep(300);
-    // ... and has caught up with the room's last seq.
-    const last = Number(await redis.cli('HGET', `colloquy:room:{${room.room}}:meta`, 'seq'));
-    while (members.some((m) => m.seq < last) && Date.now() < deadline) await sleep(50);
-    for (const m of members) {
-      expect(m.gaps, `${m.name} gaps`).toEqual([]);
-      expect(m.duplicates, `${m.name} duplicates`).toEqual([]);
-      expect(m.seq, `${m.name} seq`).toBe(last);
-    }
+    await expectAllCaughtUp(members, room);
     expect(members.filter((m) => m.reconnects > 0).length).toBeGreaterThanOrEqual(1);
     expect(members.flatMap((m) => m.closes)).toContainEqual({ code: 1001, reason: 'server_shutdown' });
     for (const m of members) m.stop();
