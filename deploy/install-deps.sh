@@ -8,7 +8,7 @@ mode=${1:-run}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 run_packages=(g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev libhiredis-dev)
-test_packages=(libgtest-dev redis-server chromium clang libclang-rt-14-dev haproxy curl)
+test_packages=(libgtest-dev redis-server chromium clang libclang-rt-14-dev haproxy curl shellcheck yamllint)
 
 packages=("${run_packages[@]}")
 [ "$mode" = test ] && packages+=("${test_packages[@]}")
@@ -40,7 +40,7 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 npm_install() {
   local dir=$1
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    echo "install-deps: npm ci in ${dir#$root/}"
+    echo "install-deps: npm ci in ${dir#"$root"/}"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }

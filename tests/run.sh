@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything, runs every suite, prints a summary.
 # Exits non-zero if any suite fails. Suites: unit (C++), fuzz (libFuzzer + ASan/UBSan on the command
-# decoder, 30 s), client (TypeScript), integration (real server), e2e (real headless Chromium).
+# decoder, 30 s), deploy (lint the deploy files, run deploy/cluster.sh), client (TypeScript),
+# integration (real server), e2e (real headless Chromium).
 #   ./tests/run.sh                 all suites
 #   ./tests/run.sh unit client     only those
 set -uo pipefail
@@ -10,7 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 artifacts="$root/tests/artifacts"
 mkdir -p "$artifacts"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz client integration e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz deploy client integration e2e)
 
 step() { printf '\n==== %s\n' "$*"; }
 die() { echo "tests/run.sh: $*" >&2; exit 1; }
@@ -87,6 +88,27 @@ for suite in "${suites[@]}"; do
       fi
       record fuzz "$status" "$((1 - status))" "$status"
       ;;
+    deploy)
+      step "deploy (shellcheck, yamllint, haproxy -c, and deploy/cluster.sh started and stopped for real)"
+      status=0
+      shellcheck "$root"/deploy/*.sh "$root/tests/run.sh" "$root/.ci/run" || status=1
+      yamllint -s -c "$root/deploy/.yamllint" "$root/deploy/compose.yaml" "$root"/deploy/k8s/*.yaml || status=1
+      haproxy -c -q -f "$root/deploy/haproxy.cfg" || status=1
+      cluster_dir=$(mktemp -d)
+      if "$root/deploy/cluster.sh" start --instances 2 --port 0 --dir "$cluster_dir" >"$artifacts/cluster.txt" 2>&1; then
+        # shellcheck disable=SC1091,SC2153 # PROXY_PORT comes from the sourced file
+        proxy_port=$(. "$cluster_dir/cluster.env" && echo "$PROXY_PORT")
+        curl -fsS "http://127.0.0.1:$proxy_port/readyz" >/dev/null || status=1
+        curl -fsS -X POST -H 'Content-Type: application/json' -d '{"title":"Cluster smoke test"}' \
+          "http://127.0.0.1:$proxy_port/api/rooms" >/dev/null || status=1
+      else
+        status=1
+        tail -n 20 "$artifacts/cluster.txt"
+      fi
+      "$root/deploy/cluster.sh" stop --dir "$cluster_dir" >>"$artifacts/cluster.txt" 2>&1 || status=1
+      rm -rf "$cluster_dir"
+      record deploy "$status" "$((1 - status))" "$status"
+      ;;
     client) run_vitest client "$root/client-web" test ;;
     integration)
       step "typecheck (tests/)"
@@ -94,7 +116,7 @@ for suite in "${suites[@]}"; do
       run_vitest integration "$root/tests" test:integration
       ;;
     e2e) run_vitest e2e "$root/tests" test:e2e ;;
-    *) die "unknown suite '$suite' (unit, fuzz, client, integration, e2e)" ;;
+    *) die "unknown suite '$suite' (unit, fuzz, deploy, client, integration, e2e)" ;;
   esac
 done
 
