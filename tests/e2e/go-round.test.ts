@@ -6,9 +6,16 @@ import { gatherRoom, memberRows, screenshot, screenshotPeople, useServerAndBrows
 
 const env = useServerAndBrowser();
 
-async function speakerOf(page: Page): Promise<string | null> {
-  const el = page.getByTestId('current-speaker');
-  return (await el.count()) ? el.getAttribute('data-member-id') : null;
+/** An attribute of the element with that test id, read at once (null if it is not shown now). */
+function attributeNow(page: Page, testId: string, name: string): Promise<string | null> {
+  return page.evaluate(
+    ([id, attr]) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute(attr!) ?? null,
+    [testId, name],
+  );
+}
+
+function speakerOf(page: Page): Promise<string | null> {
+  return attributeNow(page, 'current-speaker', 'data-member-id');
 }
 
 describe('go-round', () => {
@@ -32,9 +39,7 @@ describe('go-round', () => {
       if (speakers[0] && speakers.every((s) => s === speakers[0])) {
         if (seen.at(-1) !== speakers[0]) seen.push(speakers[0]);
         // Read the three countdowns as close together as possible and compare.
-        const remaining = await Promise.all(
-          pages.map((p) => p.getByTestId('turn-countdown').getAttribute('data-remaining-ms').catch(() => null)),
-        );
+        const remaining = await Promise.all(pages.map((p) => attributeNow(p, 'turn-countdown', 'data-remaining-ms')));
         const values = remaining.map(Number).filter((n) => Number.isFinite(n) && n > 0);
         if (values.length === 3) {
           const spread = Math.max(...values) - Math.min(...values);
