@@ -86,6 +86,10 @@ const ReleasedPrompt* RoomState::find_prompt(std::string_view prompt_id) const {
   return it == prompts.end() ? nullptr : &*it;
 }
 
+bool RoomState::hand_raised(std::string_view member_id) const {
+  return std::find(floor.queue.begin(), floor.queue.end(), member_id) != floor.queue.end();
+}
+
 std::vector<std::int64_t> audit_values(const Audit& audit, const CheckAuditAnswer& answer) {
   std::vector<std::int64_t> values;
   for (const auto& item : audit.items) {
@@ -153,10 +157,7 @@ struct Evolver {
   }
   void operator()(const TurnStarted& e) const {
     state.turn = Turn{e.member_id, e.mode, time_ms};
-    if (e.mode == TurnMode::floor) {
-      erase_first(state.floor.queue, e.member_id);
-      if (Member* m = state.find_member(e.member_id)) m->hand = false;
-    }
+    if (e.mode == TurnMode::floor) erase_first(state.floor.queue, e.member_id);
   }
   void operator()(const TurnEnded& e) const {
     const bool holder = state.turn && state.turn->member_id == e.member_id;
@@ -170,11 +171,9 @@ struct Evolver {
   }
   void operator()(const HandRaised& e) const {
     state.floor.queue.push_back(e.member_id);
-    if (Member* m = state.find_member(e.member_id)) m->hand = true;
   }
   void operator()(const HandLowered& e) const {
     erase_first(state.floor.queue, e.member_id);
-    if (Member* m = state.find_member(e.member_id)) m->hand = false;
   }
   void operator()(const FloorSettingsChanged& e) const {
     state.floor.turn_seconds = e.turn_seconds;
@@ -317,8 +316,7 @@ struct Builder {
 
   // A member stops being able to speak (left, lost, made observer): their hand and turn end.
   void withdraw(const std::string& member) {
-    const Member* m = scratch.find_member(member);
-    if (m && m->hand) emit(HandLowered{member});
+    if (scratch.hand_raised(member)) emit(HandLowered{member});
     if (scratch.turn && scratch.turn->member_id == member) {
       const TurnMode mode = scratch.turn->mode;
       end_turn(Outcome::skipped);
@@ -593,7 +591,7 @@ struct Decider {
   DecideResult operator()(const RaiseHand& c) const {
     const Member* a = actor(c.actor);
     if (!a || a->role == Role::observer) return forbidden("observers do not take the floor");
-    if (a->hand) return Error{ErrorCode::hand_already_raised, "your hand is raised already"};
+    if (state.hand_raised(c.actor)) return Error{ErrorCode::hand_already_raised, "your hand is raised already"};
     return one(HandRaised{c.actor});
   }
 
@@ -604,7 +602,7 @@ struct Decider {
     if (target != c.actor && !leads(a->role)) return forbidden("only facilitators lower someone else's hand");
     const Member* m = state.find_member(target);
     if (!m) return Error{ErrorCode::unknown_member, "no member with that id"};
-    if (!m->hand) return Error{ErrorCode::hand_not_raised, "that hand is not raised"};
+    if (!state.hand_raised(target)) return Error{ErrorCode::hand_not_raised, "that hand is not raised"};
     return one(HandLowered{target});
   }
 

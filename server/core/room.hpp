@@ -135,7 +135,6 @@ struct Member {
   Presence presence = Presence::online;
   std::string token_hash; // SHA-256 hex of the resume token; the token itself is never kept
   std::int64_t airtime_ms = 0;    // time holding the floor, this session
-  bool hand = false;              // in the speaking queue
   std::int64_t away_since_ms = 0; // when presence last stopped being online
 };
 
@@ -162,6 +161,8 @@ struct RoomState {
   const std::vector<DeckCard>& deck() const { return deck_cards ? *deck_cards : default_deck(); }
 
   const ReleasedPrompt* find_prompt(std::string_view prompt_id) const;
+  // A member's hand is raised exactly when they are in the speaking queue.
+  bool hand_raised(std::string_view member_id) const;
 
   Timer& timer(TimerId which) { return which == TimerId::phase ? phase_timer : turn_timer; }
   const Timer& timer(TimerId which) const { return which == TimerId::phase ? phase_timer : turn_timer; }

@@ -118,7 +118,7 @@ json room_to_json(const RoomState& s) {
   for (const auto& m : s.members) {
     members.push_back({{"id", m.id}, {"name", m.name}, {"role", to_string(m.role)},
                        {"presence", to_string(m.presence)}, {"token_hash", m.token_hash},
-                       {"airtime_ms", m.airtime_ms}, {"hand", m.hand}, {"away_since", m.away_since_ms}});
+                       {"airtime_ms", m.airtime_ms}, {"away_since", m.away_since_ms}});
   }
   json out{{"id", s.id}, {"title", s.title}, {"key_hash", s.key_hash}, {"code_hash", s.code_hash},
            {"seq", s.seq}, {"created_at", s.created_at_ms}, {"members", std::move(members)},
@@ -155,7 +155,6 @@ std::optional<RoomState> room_from_json(const json& j) {
     if (!mid || !name || !role || !presence || !token) return std::nullopt;
     Member member{*mid, *name, *role, *presence, *token};
     member.airtime_ms = number<std::int64_t>(m, "airtime_ms").value_or(0);
-    member.hand = m.contains("hand") && m["hand"].is_boolean() && m["hand"].get<bool>();
     member.away_since_ms = number<std::int64_t>(m, "away_since").value_or(0);
     s.members.push_back(std::move(member));
   }

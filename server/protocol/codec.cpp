@@ -476,7 +476,6 @@ json member_to_wire(const Member& member, bool with_presence) {
   if (with_presence) {
     out["presence"] = to_string(member.presence);
     out["airtime_ms"] = member.airtime_ms;
-    out["hand"] = member.hand;
   }
   return out;
 }
@@ -529,11 +528,15 @@ json audit_header(const std::string& id, std::int64_t k, const std::vector<Audit
   return {{"id", id}, {"k", k}, {"items", std::move(list)}};
 }
 
-json cards_to_wire(const std::vector<DeckCard>& cards) {
+// {"id", "text"} items (deck cards, released prompts) as a JSON list.
+template <typename Item>
+json id_text_to_wire(const std::vector<Item>& items) {
   json list = json::array();
-  for (const auto& c : cards) list.push_back({{"id", c.id}, {"text", c.text}});
+  for (const auto& i : items) list.push_back({{"id", i.id}, {"text", i.text}});
   return list;
 }
+
+json cards_to_wire(const std::vector<DeckCard>& cards) { return id_text_to_wire(cards); }
 
 json audit_results_to_wire(const AuditResults& r) {
   json items = json::array();
@@ -571,9 +574,7 @@ struct ToWire {
   }
   json operator()(const TimerExpired& e) const { return {{"kind", "timer_expired"}, {"timer", to_string(e.timer)}}; }
   json operator()(const PromptsReleased& e) const {
-    json list = json::array();
-    for (const auto& p : e.prompts) list.push_back({{"id", p.id}, {"text", p.text}});
-    return {{"kind", "prompts_released"}, {"prompts", std::move(list)}};
+    return {{"kind", "prompts_released"}, {"prompts", id_text_to_wire(e.prompts)}};
   }
   json operator()(const PromptUpvoted& e) const {
     return {{"kind", "prompt_upvoted"}, {"prompt_id", e.prompt_id}, {"votes", e.votes}};
@@ -611,18 +612,22 @@ std::optional<std::string> string_field(const json& j, const char* name) {
   return it->get<std::string>();
 }
 
-std::optional<std::vector<DeckCard>> cards_from(const json& j, const char* name) {
+// A list of {"id", "text"} items (deck cards, released prompts).
+template <typename Item>
+std::optional<std::vector<Item>> id_text_list(const json& j, const char* name) {
   auto it = j.find(name);
   if (it == j.end() || !it->is_array()) return std::nullopt;
-  std::vector<DeckCard> cards;
+  std::vector<Item> items;
   for (const auto& c : *it) {
     auto id = string_field(c, "id");
     auto text = string_field(c, "text");
     if (!id || !text) return std::nullopt;
-    cards.push_back(DeckCard{*id, *text});
+    items.push_back(Item{*id, *text});
   }
-  return cards;
+  return items;
 }
+
+std::optional<std::vector<DeckCard>> cards_from(const json& j, const char* name) { return id_text_list<DeckCard>(j, name); }
 
 std::optional<Audit> audit_header_from(const json& j) {
   if (!j.is_object()) return std::nullopt;
@@ -768,16 +773,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
     return AuditClosed{*id, *responses, std::move(results)};
   }
   if (*kind == "prompts_released") {
-    auto it = j.find("prompts");
-    if (it == j.end() || !it->is_array()) return std::nullopt;
-    std::vector<PromptText> prompts;
-    for (const auto& p : *it) {
-      auto id = string_field(p, "id");
-      auto text = string_field(p, "text");
-      if (!id || !text) return std::nullopt;
-      prompts.push_back(PromptText{*id, *text});
-    }
-    return PromptsReleased{std::move(prompts)};
+    auto prompts = id_text_list<PromptText>(j, "prompts");
+    if (!prompts) return std::nullopt;
+    return PromptsReleased{std::move(*prompts)};
   }
   if (*kind == "prompt_upvoted") {
     auto prompt = string_field(j, "prompt_id");
@@ -971,7 +969,11 @@ bool live_state_from_wire(const json& j, RoomState& state) {
 
 json snapshot_to_wire(const RoomState& state) {
   json members = json::array();
-  for (const auto& m : state.members) members.push_back(member_to_wire(m, true));
+  for (const auto& m : state.members) {
+    json member = member_to_wire(m, true);
+    member["hand"] = state.hand_raised(m.id);
+    members.push_back(std::move(member));
+  }
   json out{{"room", state.id}, {"seq", state.seq}, {"title", state.title}, {"members", std::move(members)}};
   out.update(live_state_to_wire(state));
   return out;

@@ -131,7 +131,6 @@ TEST(Encode, SnapshotListsMembersWithPresence) {
   state.members = {{"m1", "Grace", Role::facilitator, Presence::online, "h1"},
                    {"m2", "Ada", Role::participant, Presence::away, "h2"}};
   state.members[1].airtime_ms = 61000;
-  state.members[1].hand = true;
   state.floor.queue = {"m2"};
   const json s = snapshot_to_wire(state);
   EXPECT_EQ(s["deck"]["cards"].size(), default_deck().size()) << "a new room has the built-in challenge deck";

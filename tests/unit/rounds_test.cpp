@@ -232,7 +232,7 @@ TEST_F(Rounds, DialogueQueueFloorAndQuieterFirst) {
 
   apply_ok(GiveFloor{grace, std::nullopt});
   EXPECT_EQ(speaker(), ada);
-  EXPECT_FALSE(state.find_member(ada)->hand);
+  EXPECT_FALSE(state.hand_raised(ada)) << "taking the floor lowers the hand";
   now += 90'000;
   apply_ok(ReleaseFloor{ada});
   EXPECT_EQ(state.find_member(ada)->airtime_ms, 90'000);
