@@ -15,6 +15,10 @@ public:
   // Queue one text frame. Thread-safe, never blocks. A connection whose queued bytes pass its
   // limit closes itself with close code 4001 slow_consumer instead of growing.
   virtual void send(Frame frame) = 0;
+  // Queue one frame of the ephemeral channel (cursors, a stroke being drawn): never logged, and
+  // dropped, not queued, when the connection is behind (anything waiting to be written), so
+  // backpressure sheds ephemeral traffic first and never closes the connection. Thread-safe.
+  virtual void send_ephemeral(Frame frame) = 0;
   // Send what is queued, then close with a WebSocket close code and reason. Thread-safe, idempotent.
   virtual void close(std::uint16_t code, std::string reason) = 0;
 };

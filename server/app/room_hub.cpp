@@ -242,10 +242,11 @@ struct RoomHub::Impl final : RoomLogObserver {
     switch (event.audience.kind) {
     case Audience::Kind::everyone: return true;
     case Audience::Kind::member: return event.audience.member_id == member_id;
-    case Audience::Kind::facilitators: {
+    case Audience::Kind::leads: {
       const Member* m = room.state.find_member(member_id);
-      return m && m->role == Role::facilitator;
+      return m && leads(m->role);
     }
+    case Audience::Kind::group: return false; // breakout groups are not built yet
     }
     return false;
   }
@@ -346,14 +347,11 @@ struct RoomHub::Impl final : RoomLogObserver {
     auto joined = joined_member(c, id);
     if (!joined) return;
     const std::string member_id = joined->second;
-    std::visit([&](auto& cmd) { cmd.actor = member_id; }, command);
     // Random choices are drawn here and recorded in the events, so the core stays deterministic.
-    if (auto* start = std::get_if<StartRound>(&command)) start->shuffle_seed = random_seed();
-    if (auto* draw = std::get_if<DrawCard>(&command)) draw->seed = random_seed();
-    const Command core = std::visit([](auto& cmd) -> Command { return cmd; }, command);
+    const Command core = protocol::to_core(std::move(command), member_id, random_seed());
     RoomEntry& room = *joined->first;
     // One vote per member and prompt: recorded before the vote counts, taken back if it does not.
-    const auto* vote = std::get_if<UpvotePrompt>(&command);
+    const auto* vote = std::get_if<UpvotePrompt>(&core);
     if (vote) {
       auto check = decide(room.state, core, options.now_ms());
       if (auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);

@@ -172,10 +172,12 @@ struct RoomState {
 };
 
 // Who may see an event. Fan-out filters by it; private data never reaches another connection.
+// leads: facilitators and co-facilitators. group: the members of one breakout group.
 struct Audience {
-  enum class Kind { everyone, member, facilitators };
+  enum class Kind { everyone, member, leads, group };
   Kind kind = Kind::everyone;
   std::string member_id; // for Kind::member
+  std::string group_id;  // for Kind::group
 };
 
 // ---- Events: what happened. Stored in the room log; hashes never leave the server.

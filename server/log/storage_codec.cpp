@@ -73,8 +73,9 @@ std::optional<EventBody> body_from_json(const json& j) {
 json audience_to_json(const Audience& a) {
   switch (a.kind) {
   case Audience::Kind::everyone: return {{"kind", "everyone"}};
-  case Audience::Kind::facilitators: return {{"kind", "facilitators"}};
+  case Audience::Kind::leads: return {{"kind", "leads"}};
   case Audience::Kind::member: return {{"kind", "member"}, {"member_id", a.member_id}};
+  case Audience::Kind::group: return {{"kind", "group"}, {"group_id", a.group_id}};
   }
   return {{"kind", "everyone"}};
 }
@@ -84,11 +85,17 @@ std::optional<Audience> audience_from_json(const json& j) {
   const auto kind = text(j, "kind");
   if (!kind) return std::nullopt;
   if (*kind == "everyone") return Audience{};
-  if (*kind == "facilitators") return Audience{Audience::Kind::facilitators, {}};
+  // "facilitators" is the name records written before 1.4 use for the same audience.
+  if (*kind == "leads" || *kind == "facilitators") return Audience{Audience::Kind::leads, {}, {}};
   if (*kind == "member") {
     auto id = text(j, "member_id");
     if (!id) return std::nullopt;
-    return Audience{Audience::Kind::member, *id};
+    return Audience{Audience::Kind::member, *id, {}};
+  }
+  if (*kind == "group") {
+    auto id = text(j, "group_id");
+    if (!id) return std::nullopt;
+    return Audience{Audience::Kind::group, {}, *id};
   }
   return std::nullopt;
 }

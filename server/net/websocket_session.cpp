@@ -55,6 +55,13 @@ public:
     });
   }
 
+  void send_ephemeral(Frame frame) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
+      if (!self->queue_.empty()) return; // behind: ephemeral frames are the first to go
+      self->enqueue(std::move(frame));
+    });
+  }
+
   void close(std::uint16_t code, std::string reason) override {
     asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
       self->request_close(code, std::move(reason));

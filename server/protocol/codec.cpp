@@ -371,6 +371,13 @@ Decoded decode_live(const std::string& type, const Fields& f, const std::string&
 
 } // namespace
 
+Command to_core(RoomCommand command, std::string actor, std::uint64_t seed) {
+  std::visit([&](auto& cmd) { cmd.actor = actor; }, command);
+  if (auto* start = std::get_if<StartRound>(&command)) start->shuffle_seed = seed;
+  if (auto* draw = std::get_if<DrawCard>(&command)) draw->seed = seed;
+  return std::visit([](auto& cmd) -> Command { return std::move(cmd); }, command);
+}
+
 std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame) {
   json doc = json::parse(frame, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return fail(ErrorCode::bad_json, std::nullopt, "frame is not valid JSON");

@@ -36,6 +36,10 @@ using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, ChangeSet
                                  MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand,
                                  UpvotePrompt, PosePrompt, AddCard, RemoveCard, DrawCard>;
 
+// The core command of a room command from member `actor`; `seed` is a fresh random number the
+// hub draws for every command (used by those that make a random choice, recorded in their events).
+Command to_core(RoomCommand command, std::string actor, std::uint64_t seed);
+
 // Anonymous prompts handled by the hub with the pending set (1.3).
 struct PromptCommand {
   enum class Kind { submit, release, hold, discard } kind = Kind::submit;

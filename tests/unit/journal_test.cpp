@@ -188,7 +188,7 @@ TEST_F(JournalTest, EverySecondPolicyAlsoRestores) {
 }
 
 TEST(StorageCodec, EventsAndRoomsRoundTripWithHashes) {
-  const Event e{7, 123, MemberJoined{"m3", "Lin", Role::facilitator, "abc"}, Audience{Audience::Kind::member, "m3"}};
+  const Event e{7, 123, MemberJoined{"m3", "Lin", Role::facilitator, "abc"}, Audience{Audience::Kind::member, "m3", {}}};
   auto back = storage::event_from_json(storage::event_to_json(e));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->seq, 7u);
@@ -214,6 +214,7 @@ TEST(StorageCodec, EventsAndRoomsRoundTripWithHashes) {
 class NullConnection : public Connection {
 public:
   void send(Frame frame) override { frames.push_back(json::parse(*frame)); }
+  void send_ephemeral(Frame frame) override { send(std::move(frame)); }
   void close(std::uint16_t, std::string) override {}
   std::vector<json> frames;
 };

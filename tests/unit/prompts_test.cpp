@@ -18,6 +18,7 @@ using json = nlohmann::json;
 class Recorder : public Connection {
 public:
   void send(Frame frame) override { frames.push_back(json::parse(*frame)); }
+  void send_ephemeral(Frame frame) override { send(std::move(frame)); }
   void close(std::uint16_t, std::string) override {}
   std::vector<json> frames;
   std::vector<json> of_type(const std::string& type) const {

@@ -15,6 +15,7 @@ using json = nlohmann::json;
 class RecordingConnection : public Connection {
 public:
   void send(Frame frame) override { frames.push_back(json::parse(*frame)); raw.push_back(frame); }
+  void send_ephemeral(Frame frame) override { send(std::move(frame)); }
   void close(std::uint16_t code, std::string reason) override { closed = code; close_reason = std::move(reason); }
 
   std::vector<json> frames;
