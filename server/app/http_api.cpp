@@ -3,6 +3,8 @@
 #include "app/logger.hpp"
 #include "app/room_hub.hpp"
 
+#include <future>
+
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -42,31 +44,35 @@ std::string base_url(const HttpRequest& request) {
   return std::string(scheme) + "://" + std::string(request.host.empty() ? "localhost" : request.host);
 }
 
-HttpResponse create_room(RoomHub& hub, const HttpRequest& request) {
+// Answers through `done`, once the room is stored (maybe on another thread).
+void create_room(RoomHub& hub, const HttpRequest& request, std::function<void(HttpResponse)> done) {
   if (!is_json_media_type(request.content_type)) {
-    return error_response(415, ErrorCode::unsupported_media_type, "send the body as application/json");
+    return done(error_response(415, ErrorCode::unsupported_media_type, "send the body as application/json"));
   }
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return error_response(400, ErrorCode::bad_json, "the body is not valid JSON");
-  if (!body.is_object()) return error_response(400, ErrorCode::bad_json, "the body must be a JSON object");
+  if (body.is_discarded()) return done(error_response(400, ErrorCode::bad_json, "the body is not valid JSON"));
+  if (!body.is_object()) return done(error_response(400, ErrorCode::bad_json, "the body must be a JSON object"));
   for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "title") return error_response(400, ErrorCode::unknown_field, "unknown field '" + it.key() + "'");
+    if (it.key() != "title") return done(error_response(400, ErrorCode::unknown_field, "unknown field '" + it.key() + "'"));
   }
   auto title = body.find("title");
-  if (title == body.end()) return error_response(400, ErrorCode::missing_field, "missing field 'title'");
-  if (!title->is_string()) return error_response(400, ErrorCode::invalid_title, "field 'title' must be a string");
+  if (title == body.end()) return done(error_response(400, ErrorCode::missing_field, "missing field 'title'"));
+  if (!title->is_string()) return done(error_response(400, ErrorCode::invalid_title, "field 'title' must be a string"));
 
-  auto result = hub.create_room(title->get_ref<const std::string&>());
-  if (auto* error = std::get_if<HubError>(&result)) return error_response(status_for(error->code), error->code, error->message);
-  const auto& room = std::get<CreatedRoom>(result);
-  const std::string room_url = base_url(request) + "/room/" + room.room_id;
-  json out{{"room", room.room_id},
-           {"title", room.title},
-           {"facilitator_key", room.facilitator_key},
-           {"join_code", room.join_code},
-           {"facilitator_url", room_url + "#key=" + room.facilitator_key},
-           {"invite_url", room_url + "#code=" + room.join_code}};
-  return HttpResponse{201, "application/json", out.dump()};
+  hub.create_room(title->get_ref<const std::string&>(), [base = base_url(request), done](RoomHub::CreateResult result) {
+    if (auto* error = std::get_if<HubError>(&result)) {
+      return done(error_response(status_for(error->code), error->code, error->message));
+    }
+    const auto& room = std::get<CreatedRoom>(result);
+    const std::string room_url = base + "/room/" + room.room_id;
+    json out{{"room", room.room_id},
+             {"title", room.title},
+             {"facilitator_key", room.facilitator_key},
+             {"join_code", room.join_code},
+             {"facilitator_url", room_url + "#key=" + room.facilitator_key},
+             {"invite_url", room_url + "#code=" + room.join_code}};
+    done(HttpResponse{201, "application/json", out.dump()});
+  });
 }
 
 HttpResponse health(RoomHub& hub) {
@@ -103,35 +109,42 @@ HttpResponse payload_too_large() {
   return error_response(413, ErrorCode::payload_too_large, "the request body is over 64 KiB");
 }
 
-HttpResponse handle_api(RoomHub& hub, const HttpRequest& request) {
+void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(HttpResponse)> done) {
   try {
     const std::string_view path = path_of(request.target);
-    if (request.body.size() > max_api_body_bytes) return payload_too_large();
+    if (request.body.size() > max_api_body_bytes) return done(payload_too_large());
     if (path == "/healthz") {
       if (request.method != "GET" && request.method != "HEAD") {
-        return error_response(405, ErrorCode::method_not_allowed, "use GET for /healthz");
+        return done(error_response(405, ErrorCode::method_not_allowed, "use GET for /healthz"));
       }
-      return health(hub);
+      return done(health(hub));
     }
     if (path == "/readyz") {
       if (request.method != "GET" && request.method != "HEAD") {
-        return error_response(405, ErrorCode::method_not_allowed, "use GET for /readyz");
+        return done(error_response(405, ErrorCode::method_not_allowed, "use GET for /readyz"));
       }
       switch (hub.readiness()) {
-      case Readiness::ready: return HttpResponse{200, "application/json", R"({"status":"ready"})"};
-      case Readiness::draining: return HttpResponse{503, "application/json", R"({"status":"draining"})"};
-      case Readiness::storage_unavailable: return HttpResponse{503, "application/json", R"({"status":"redis_unavailable"})"};
+      case Readiness::ready: return done(HttpResponse{200, "application/json", R"({"status":"ready"})"});
+      case Readiness::draining: return done(HttpResponse{503, "application/json", R"({"status":"draining"})"});
+      case Readiness::storage_unavailable: return done(HttpResponse{503, "application/json", R"({"status":"redis_unavailable"})"});
       }
     }
     if (path == "/api/rooms") {
-      if (request.method != "POST") return error_response(405, ErrorCode::method_not_allowed, "use POST to create a room");
-      return create_room(hub, request);
+      if (request.method != "POST") return done(error_response(405, ErrorCode::method_not_allowed, "use POST to create a room"));
+      return create_room(hub, request, std::move(done));
     }
-    return error_response(404, ErrorCode::not_found, "no such API path");
+    return done(error_response(404, ErrorCode::not_found, "no such API path"));
   } catch (const std::exception& e) {
     logger::error(std::string("API request failed: ") + e.what());
-    return error_response(500, ErrorCode::internal, "the server failed; nothing was changed");
+    return done(error_response(500, ErrorCode::internal, "the server failed; nothing was changed"));
   }
+}
+
+HttpResponse handle_api(RoomHub& hub, const HttpRequest& request) {
+  std::promise<HttpResponse> promise;
+  auto response = promise.get_future();
+  handle_api(hub, request, [&promise](HttpResponse r) { promise.set_value(std::move(r)); });
+  return response.get();
 }
 
 } // namespace colloquy

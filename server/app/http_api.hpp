@@ -3,6 +3,7 @@
 #include "core/error_code.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -28,7 +29,11 @@ struct HttpResponse {
 // True when the path belongs to the API (so the caller does not look for a static file).
 bool is_api_path(std::string_view target);
 
-// Handles an API request. Never throws; faults become 500 {"error":{"code":"internal"}}.
+// Handles an API request; `done` gets the response, at once or (creating a room) once storage
+// has answered, maybe on another thread. The request's views need only live until this returns.
+// Never throws; faults become 500 {"error":{"code":"internal"}}.
+void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(HttpResponse)> done);
+// The same, waiting for the response (tests; not on a thread that serves sockets).
 HttpResponse handle_api(RoomHub& hub, const HttpRequest& request);
 
 // The largest request body the API accepts; larger gets 413 payload_too_large (the caller

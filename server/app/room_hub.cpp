@@ -11,17 +11,22 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <cstdint>
-#include <map>
-#include <thread>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
 #include <stdexcept>
-#include <unordered_set>
+#include <thread>
+#include <unordered_map>
 
 namespace colloquy {
 namespace {
+
+using json = nlohmann::json;
 
 std::int64_t system_now_ms() {
   using namespace std::chrono;
@@ -39,21 +44,125 @@ void system_random_bytes(std::span<std::uint8_t> out) {
 
 Frame make_frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
+// A value from storage, or why there is none.
+template <typename T>
+struct StoreResult {
+  std::optional<T> value;
+  std::string error;
+};
+
+template <typename Op>
+auto attempt(Op& op) -> StoreResult<decltype(op())> {
+  try {
+    return {op(), {}};
+  } catch (const std::exception& e) {
+    return {std::nullopt, e.what()};
+  }
+}
+
+// A map split into shards with a lock each, held only to find, insert or erase an entry.
+template <typename Key, typename Value>
+class ShardedMap {
+public:
+  static constexpr std::size_t shards = 64;
+
+  Value find(const Key& key) const {
+    const Shard& s = of(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.map.find(key);
+    return it == s.map.end() ? Value{} : it->second;
+  }
+  // Inserts `value` unless the key is taken; returns what is there afterwards and whether it was inserted.
+  std::pair<Value, bool> insert(const Key& key, Value value) {
+    Shard& s = of(key);
+    std::lock_guard lock(s.mutex);
+    auto [it, inserted] = s.map.try_emplace(key, std::move(value));
+    return {it->second, inserted};
+  }
+  // Erases the key if it still maps to `expected`.
+  bool erase(const Key& key, const Value& expected) {
+    Shard& s = of(key);
+    std::lock_guard lock(s.mutex);
+    auto it = s.map.find(key);
+    if (it == s.map.end() || it->second != expected) return false;
+    s.map.erase(it);
+    return true;
+  }
+  std::size_t size() const {
+    std::size_t n = 0;
+    for (const auto& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      n += s.map.size();
+    }
+    return n;
+  }
+  template <typename F>
+  void for_each(F f) const {
+    for (const auto& s : shards_) {
+      std::vector<Value> values;
+      {
+        std::lock_guard lock(s.mutex);
+        for (const auto& [k, v] : s.map) values.push_back(v);
+      }
+      for (auto& v : values) f(v);
+    }
+  }
+
+private:
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<Key, Value> map;
+  };
+  Shard& of(const Key& key) { return shards_[std::hash<Key>{}(key) % shards]; }
+  const Shard& of(const Key& key) const { return shards_[std::hash<Key>{}(key) % shards]; }
+  std::array<Shard, shards> shards_;
+};
+
+constexpr std::string_view storage_unreachable = "the room's storage cannot be reached; nothing was changed, try again";
+
 } // namespace
 
-// One room replica and the connections attached to its members.
-struct RoomEntry {
+struct RoomEntry;
+using RoomPtr = std::shared_ptr<RoomEntry>;
+enum class Lookup { found, missing, unavailable };
+// Continues a command once decided and (if it changed the room) stored. Runs under the room's lock.
+using Then = std::function<void(RoomEntry&, const DecideResult&)>;
+
+// One room replica, its connections and the commands waiting for its storage. Everything in it
+// is guarded by `mutex`, which is never held across storage I/O.
+struct RoomEntry : std::enable_shared_from_this<RoomEntry> {
+  explicit RoomEntry(std::string room_id) : id(std::move(room_id)) { state.id = id; }
+  std::mutex mutex;
+  const std::string id;
   RoomState state;
+  bool loaded = false; // the replica holds the room (not a placeholder while loading)
+  std::vector<std::function<void(RoomEntry&, Lookup)>> on_loaded;
   std::unordered_map<std::string, std::shared_ptr<Connection>> attached; // member id -> connection
-  bool watched = false; // shared log: notifications of other instances' appends flow
+  struct Waiting {
+    Command command;
+    Then then;
+  };
+  std::deque<Waiting> waiting; // commands decided once the append in flight completes
+  bool appending = false;      // an append (or its catch-up) is in flight: one at a time
+  bool pumping = false;
+  bool watched = false;  // shared log: notifications of other instances' appends flow
+  std::size_t busy = 0;  // storage operations in flight (a shared log keeps the replica while > 0)
+  bool released = false; // no longer in the hub's map (a late completion finds it so)
+  std::map<std::pair<std::string, std::string>, json> ephemeral; // (member, kind) -> the latest data
+  bool ephemeral_due = false;
 };
 
-// What the hub knows of one connection.
+// What the hub knows of one connection. Guarded by its own mutex.
 struct ConnectionInfo {
+  std::mutex mutex;
   std::weak_ptr<Connection> connection;
-  std::string room_id;   // empty until joined
+  RoomPtr room; // set once joined
   std::string member_id;
+  bool joining = false;
+  double ephemeral_tokens = 0;
+  std::int64_t ephemeral_at_ms = 0;
 };
+using InfoPtr = std::shared_ptr<ConnectionInfo>;
 
 struct RoomHub::Impl final : RoomLogObserver {
   HubOptions options;
@@ -61,9 +170,16 @@ struct RoomHub::Impl final : RoomLogObserver {
   RoomLog& log;
   HubRestore restore_stats;
   std::atomic<bool> draining{false};
-  mutable std::mutex mutex; // one lock for the skeleton; per-room locking comes with scale-out
-  std::unordered_map<std::string, RoomEntry> rooms;
-  std::unordered_map<const Connection*, ConnectionInfo> connections;
+  ShardedMap<std::string, RoomPtr> rooms;
+  std::atomic<std::size_t> room_count{0};
+  ShardedMap<const Connection*, InfoPtr> connections;
+
+  mutable std::mutex executor_mutex;
+  Executor executor;
+
+  mutable std::mutex idle_mutex;
+  mutable std::condition_variable idle_wake;
+  std::size_t in_flight = 0;
 
   explicit Impl(HubOptions o)
       : options(std::move(o)),
@@ -71,12 +187,15 @@ struct RoomHub::Impl final : RoomLogObserver {
         log(*log_owner) {
     if (!options.now_ms) options.now_ms = system_now_ms;
     if (!options.random_bytes) options.random_bytes = system_random_bytes;
+  }
+
+  void start() {
     restore();
     if (log.shared()) log.set_observer(this);
     if (options.run_timers) ticker = std::thread([this] { ticker_loop(); });
   }
 
-  ~Impl() override {
+  void stop() {
     if (log.shared()) log.set_observer(nullptr); // waits for a notification in progress
     {
       std::lock_guard lock(ticker_mutex);
@@ -84,50 +203,178 @@ struct RoomHub::Impl final : RoomLogObserver {
     }
     ticker_wake.notify_all();
     if (ticker.joinable()) ticker.join();
+    // Completions still on their way touch the hub: wait for them (a frozen storage answers
+    // within its command timeout).
+    if (!wait_idle(std::chrono::seconds(30))) logger::error("stopping the hub with storage operations still in flight");
   }
 
-  // ---- shared log (Redis): replicas loaded on demand and followed while members are here
+  // ---- work in flight, and where completions run
 
-  // The room's replica, loaded from the log if this instance does not hold it. Caller holds the mutex.
-  RoomEntry* find_room(const std::string& room_id) {
-    if (auto it = rooms.find(room_id); it != rooms.end()) return &it->second;
-    if (!log.shared()) return nullptr;
-    auto history = log.history(room_id); // may throw RoomLogError
-    if (!history) return nullptr;
-    RoomEntry& room = rooms[room_id];
-    room.state = std::move(history->base);
-    room.state.id = room_id;
-    for (const auto& event : history->events) evolve(room.state, event);
-    schedule(room);
-    return &room;
+  void begin() {
+    std::lock_guard lock(idle_mutex);
+    ++in_flight;
+  }
+  void end() {
+    std::lock_guard lock(idle_mutex);
+    if (--in_flight == 0) idle_wake.notify_all();
+  }
+  bool wait_idle(std::chrono::milliseconds limit) const {
+    std::unique_lock lock(idle_mutex);
+    return idle_wake.wait_for(lock, limit, [&] { return in_flight == 0; });
   }
 
-  // Applies what other instances appended since the replica's seq. False if the log failed.
-  // Caller holds the mutex.
-  bool catch_up(RoomEntry& room) {
-    try {
-      auto missed = log.read(room.state.id, room.state.seq);
-      if (!missed) {
-        // Folded into a snapshot already: rebuild; members' clients notice the jump by seq
-        // on the next event and catch up themselves.
-        auto history = log.history(room.state.id);
-        if (!history) return false;
-        RoomState state = std::move(history->base);
-        state.id = room.state.id;
-        for (const auto& event : history->events) evolve(state, event);
-        room.state = std::move(state);
-        schedule(room);
-        return true;
-      }
-      for (const auto& event : *missed) apply(room, event);
-      return true;
-    } catch (const std::exception& e) {
-      logger::warn("room " + room.state.id + ": catching up failed: " + e.what());
-      return false;
+  // Runs `task` on the I/O pool, or here when none is set (start-up, tests).
+  void post(std::function<void()> task) {
+    Executor ex;
+    {
+      std::lock_guard lock(executor_mutex);
+      ex = executor;
+    }
+    if (ex) {
+      ex(std::move(task));
+    } else {
+      task();
     }
   }
 
-  // Applies one event in order (skipping ones already applied). Caller holds the mutex.
+  // Counts a posted task as in flight from posting until it ran, or was dropped unrun (an
+  // executor that stopped): the hub is not destroyed while one may still touch it.
+  struct InFlight {
+    explicit InFlight(Impl& i) : impl(i) { impl.begin(); }
+    ~InFlight() { impl.end(); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    Impl& impl;
+  };
+
+  // Runs `then` with the room's lock held, on the I/O pool. For continuations from storage threads.
+  void locked(const RoomPtr& room, std::function<void(RoomEntry&)> then) {
+    post([token = std::make_shared<InFlight>(*this), room, then = std::move(then)] {
+      std::lock_guard lock(room->mutex);
+      then(*room);
+    });
+  }
+
+  // Runs `op` where the storage may block (inline for an in-memory log), then `then(room, outcome)`
+  // under the room's lock. Called with the room's lock held.
+  template <typename Op, typename Next>
+  void storage(const RoomPtr& room, Op op, Next then) {
+    using T = decltype(op());
+    if (!log.remote()) {
+      StoreResult<T> out = attempt(op);
+      then(*room, std::move(out));
+      return;
+    }
+    ++room->busy;
+    log.run(room->id, [this, token = std::make_shared<InFlight>(*this), room, op = std::move(op),
+                       then = std::move(then)]() mutable {
+      auto out = std::make_shared<StoreResult<T>>(attempt(op));
+      locked(room, [this, out, then = std::move(then)](RoomEntry& r) mutable {
+        --r.busy;
+        then(r, std::move(*out));
+        release_if_unused(r);
+      });
+    });
+  }
+
+  // ---- loading rooms (a shared log loads replicas on demand)
+
+  // Finds the room, loading it from a shared log if this instance does not hold it, and calls
+  // `then(room, lookup)` under the room's lock.
+  void with_room(const std::string& room_id, std::function<void(RoomEntry&, Lookup)> then) {
+    RoomPtr room = rooms.find(room_id);
+    if (!room && !log.shared()) {
+      // Nothing to lock: report "not found" on a throwaway entry.
+      RoomEntry none(room_id);
+      return then(none, Lookup::missing);
+    }
+    bool inserted = false;
+    if (!room) {
+      std::tie(room, inserted) = rooms.insert(room_id, std::make_shared<RoomEntry>(room_id));
+      if (inserted) room_count.fetch_add(1);
+    }
+    std::lock_guard lock(room->mutex);
+    if (room->released) return with_room(room_id, std::move(then)); // lost a race with its release
+    if (room->loaded) return then(*room, Lookup::found);
+    room->on_loaded.push_back(std::move(then));
+    if (!inserted) return; // another join is loading it
+    storage(room, [this, room_id] { return log.history(room_id); },
+            [this](RoomEntry& r, StoreResult<std::optional<RoomHistory>> out) {
+              const bool found = out.value && *out.value;
+              if (found) {
+                r.state = std::move((*out.value)->base);
+                r.state.id = r.id;
+                for (const auto& event : (*out.value)->events) evolve(r.state, event);
+                r.loaded = true;
+                log.watch(r.id); // the confirmation catches up once more, closing the gap since the read
+                r.watched = true;
+                schedule(r);
+              } else if (!out.error.empty()) {
+                logger::warn("room " + r.id + ": loading failed: " + out.error);
+              }
+              auto waiting = std::move(r.on_loaded);
+              r.on_loaded.clear();
+              const Lookup lookup = found ? Lookup::found : out.error.empty() ? Lookup::missing : Lookup::unavailable;
+              for (auto& w : waiting) w(r, lookup);
+              if (!found) remove(r, out.error.empty() ? "" : out.error);
+            });
+  }
+
+  // Takes a room nobody is in out of the map (shared log: followed only while used here).
+  void release_if_unused(RoomEntry& room) {
+    if (!log.shared() || room.released || !room.attached.empty() || room.busy > 0 || room.appending ||
+        !room.waiting.empty() || !room.on_loaded.empty()) {
+      return;
+    }
+    remove(room, "");
+  }
+
+  void remove(RoomEntry& room, const std::string& /*why*/) {
+    if (room.released) return;
+    room.released = true;
+    if (room.watched) log.unwatch(room.id);
+    room.watched = false;
+    RoomPtr current = rooms.find(room.id);
+    if (current.get() == &room && rooms.erase(room.id, current)) room_count.fetch_sub(1);
+    unschedule(room.id);
+  }
+
+  // ---- shared log: following other instances' appends
+
+  // Reads what other instances appended since the replica's seq and applies it, then `then(ok)`.
+  // Under the room's lock.
+  void catch_up(RoomEntry& room, std::function<void(RoomEntry&, bool)> then) {
+    RoomPtr self_room = room.shared_from_this();
+    const std::uint64_t from = room.state.seq;
+    storage(self_room, [this, id = room.id, from] { return log.read(id, from); },
+            [this, then = std::move(then)](RoomEntry& r, StoreResult<std::optional<std::vector<Event>>> out) {
+              if (!out.value) {
+                logger::warn("room " + r.id + ": catching up failed: " + out.error);
+                return then(r, false);
+              }
+              if (!*out.value) return rebuild(r, then); // folded into a snapshot already
+              for (const auto& event : **out.value) apply(r, event);
+              then(r, true);
+            });
+  }
+
+  // The replica from the log's snapshot and events: members' clients notice the jump by seq on
+  // the next event and catch up themselves.
+  void rebuild(RoomEntry& room, std::function<void(RoomEntry&, bool)> then) {
+    RoomPtr self_room = room.shared_from_this();
+    storage(self_room, [this, id = room.id] { return log.history(id); },
+            [this, then = std::move(then)](RoomEntry& r, StoreResult<std::optional<RoomHistory>> out) {
+              if (!out.value || !*out.value) return then(r, false);
+              RoomState state = std::move((*out.value)->base);
+              state.id = r.id;
+              for (const auto& event : (*out.value)->events) evolve(state, event);
+              r.state = std::move(state);
+              schedule(r);
+              then(r, true);
+            });
+  }
+
+  // Applies one event in order (skipping ones already applied) and fans it out. Under the lock.
   void apply(RoomEntry& room, const Event& event) {
     if (event.seq != room.state.seq + 1) return;
     evolve(room.state, event);
@@ -135,35 +382,52 @@ struct RoomHub::Impl final : RoomLogObserver {
     if (std::holds_alternative<TimerSet>(event.body) || std::holds_alternative<TimerExpired>(event.body)) schedule(room);
   }
 
-  // Stops following a room nobody on this instance is in, and drops the replica.
-  void release_if_unused(const std::string& room_id) {
-    if (!log.shared()) return;
-    auto it = rooms.find(room_id);
-    if (it == rooms.end() || !it->second.attached.empty()) return;
-    if (it->second.watched) log.unwatch(room_id);
-    rooms.erase(it);
-    unschedule(room_id);
-  }
-
   void on_remote_events(const std::string& room_id, std::vector<Event> events) override {
-    std::lock_guard lock(mutex);
-    auto it = rooms.find(room_id);
-    if (it == rooms.end()) return;
-    RoomEntry& room = it->second;
-    for (const auto& event : events) {
-      if (event.seq <= room.state.seq) continue; // ours, or seen already
-      if (event.seq != room.state.seq + 1) {      // a notification was lost: read the gap
-        catch_up(room);
-        return;
+    RoomPtr room = rooms.find(room_id);
+    if (!room) return;
+    // Never wait on a room on the subscriber's thread.
+    locked(room, [this, events = std::move(events)](RoomEntry& r) {
+      if (!r.released && r.loaded) {
+        for (const auto& event : events) {
+          if (event.seq <= r.state.seq) continue; // ours, or seen already
+          if (event.seq != r.state.seq + 1) {      // a notification was lost: read the gap
+            catch_up(r, [](RoomEntry&, bool) {});
+            break;
+          }
+          apply(r, event);
+        }
       }
-      apply(room, event);
-    }
+    });
   }
 
   void on_watch_confirmed(const std::string& room_id) override {
-    std::lock_guard lock(mutex);
-    if (auto it = rooms.find(room_id); it != rooms.end()) catch_up(it->second);
+    RoomPtr room = rooms.find(room_id);
+    if (!room) return;
+    locked(room, [this](RoomEntry& r) {
+      if (!r.released && r.loaded) catch_up(r, [](RoomEntry&, bool) {});
+    });
   }
+
+  void on_pending_changed(const std::string& room_id) override {
+    RoomPtr room = rooms.find(room_id);
+    if (!room) return;
+    locked(room, [this](RoomEntry& r) {
+      if (!r.released) push_pending(r);
+    });
+  }
+
+  void on_ephemeral(const std::string& room_id, const std::string& from, std::string frame) override {
+    RoomPtr room = rooms.find(room_id);
+    if (!room) return;
+    post([room, from, frame = make_frame(std::move(frame))] {
+      std::lock_guard lock(room->mutex);
+      for (auto& [member_id, connection] : room->attached) {
+        if (member_id != from) connection->send_ephemeral(frame);
+      }
+    });
+  }
+
+  // ---- start-up
 
   // Rebuilds every room from the log. Nobody is connected to a fresh process, so members who
   // were online are recorded as away (they come back with their resume token).
@@ -171,21 +435,31 @@ struct RoomHub::Impl final : RoomLogObserver {
     for (const auto& id : log.room_ids()) {
       auto history = log.history(id);
       if (!history) continue;
-      RoomEntry& room = rooms[id];
-      room.state = std::move(history->base);
-      room.state.id = id;
-      for (const auto& event : history->events) evolve(room.state, event);
+      auto room = std::make_shared<RoomEntry>(id);
+      room->state = std::move(history->base);
+      room->state.id = id;
+      for (const auto& event : history->events) evolve(room->state, event);
+      room->loaded = true;
       ++restore_stats.rooms;
       std::vector<std::string> online;
-      for (const auto& m : room.state.members) {
+      for (const auto& m : room->state.members) {
         if (m.presence == Presence::online) online.push_back(m.id);
       }
       for (const auto& member_id : online) {
-        if (std::holds_alternative<Decision>(commit(room, LoseConnection{member_id}))) ++restore_stats.members_marked_away;
+        auto result = decide(room->state, LoseConnection{member_id}, options.now_ms(), limits());
+        auto* decision = std::get_if<Decision>(&result);
+        if (!decision || decision->events.empty()) continue;
+        if (!log.append(id, room->state.seq, decision->events)) continue;
+        for (const auto& event : decision->events) evolve(room->state, event);
+        ++restore_stats.members_marked_away;
       }
-      schedule(room);
+      schedule(*room);
+      rooms.insert(id, room);
+      room_count.fetch_add(1);
     }
   }
+
+  // ---- randomness
 
   std::string random_secret() {
     std::array<std::uint8_t, 16> bytes{};
@@ -199,200 +473,12 @@ struct RoomHub::Impl final : RoomLogObserver {
     return base32(bytes);
   }
 
-  void send_error(Connection& c, const std::optional<std::string>& id, ErrorCode code, std::string_view message) {
-    c.send(make_frame(protocol::encode_error(id, code, message)));
-  }
-
-  // Runs a command through the room core, appends and applies its events, fans them out.
-  // Caller holds the mutex.
-  // Decides, appends with compare-and-append and applies. When another instance appended first,
-  // catches up and decides again on the newer state (so a command is judged against the room as
-  // it really is, and two instances never both extend the same state). Caller holds the mutex.
-  std::variant<Decision, Error> commit(RoomEntry& room, const Command& command) {
-    constexpr int attempts = 16; // each lost race costs a range read; under human-paced use one is rare
-    for (int attempt = 0; attempt < attempts; ++attempt) {
-      auto result = decide(room.state, command, options.now_ms(), Limits{options.max_members_per_room});
-      if (auto* error = std::get_if<Error>(&result)) return *error;
-      auto& decision = std::get<Decision>(result);
-      if (decision.events.empty()) return decision;
-      bool appended = false;
-      try {
-        appended = log.append(room.state.id, room.state.seq, decision.events);
-      } catch (const std::exception& e) {
-        logger::error("room " + room.state.id + ": storing a change failed: " + e.what());
-        return Error{ErrorCode::unavailable, "the room's storage cannot be reached; nothing was changed, try again"};
-      }
-      if (appended) {
-        for (const auto& event : decision.events) apply(room, event);
-        return decision;
-      }
-      if (!log.shared() || !catch_up(room)) break;
-    }
-    return Error{ErrorCode::unavailable, "the room is changing too fast right now; nothing was changed, try again"};
-  }
-
-  void broadcast(RoomEntry& room, const Event& event) {
-    const Frame frame = make_frame(protocol::encode_event_push(room.state.id, event)); // once for all
-    for (auto& [member_id, connection] : room.attached) {
-      if (visible_to(room, event, member_id)) connection->send(frame);
-    }
-  }
-
-  static bool visible_to(const RoomEntry& room, const Event& event, const std::string& member_id) {
-    switch (event.audience.kind) {
-    case Audience::Kind::everyone: return true;
-    case Audience::Kind::member: return event.audience.member_id == member_id;
-    case Audience::Kind::leads: {
-      const Member* m = room.state.find_member(member_id);
-      return m && leads(m->role);
-    }
-    case Audience::Kind::group: return false; // breakout groups are not built yet
-    }
-    return false;
-  }
-
-  void handle_join(const std::shared_ptr<Connection>& c, const std::string& id, protocol::JoinCommand& join) {
-    auto& info = connections[c.get()];
-    if (!info.room_id.empty()) return send_error(*c, id, ErrorCode::already_joined, "this connection is in a room already; leave first");
-    RoomEntry* found = nullptr;
-    try {
-      found = find_room(join.room);
-    } catch (const std::exception& e) {
-      logger::warn("room " + join.room + ": loading failed: " + e.what());
-      return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
-    }
-    if (!found) return send_error(*c, id, ErrorCode::room_not_found, "no room with that id");
-    RoomEntry& room = *found;
-    if (log.shared() && !room.watched) {
-      // Follow the room from now on; the confirmation triggers another catch-up, closing the
-      // window between this read and the subscription.
-      log.watch(room.state.id);
-      room.watched = true;
-      if (!catch_up(room)) {
-        release_if_unused(room.state.id);
-        return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
-      }
-    }
-
-    const bool resuming = join.credential == Credential::resume_token;
-    std::string token = resuming ? join.secret : random_secret();
-    Join command{join.credential, join.secret, join.name, secret_hash(token)};
-    auto result = commit(room, command);
-    if (auto* error = std::get_if<Error>(&result)) {
-      const std::string room_id = room.state.id;
-      send_error(*c, id, error->code, error->message);
-      return release_if_unused(room_id);
-    }
-    const std::string member_id = std::get<Decision>(result).member_id;
-
-    // A member is present once: a second connection replaces the first.
-    if (auto old = room.attached.find(member_id); old != room.attached.end() && old->second != c) {
-      connections.erase(old->second.get());
-      old->second->close(4000, "replaced");
-      room.attached.erase(old);
-    }
-    room.attached[member_id] = c;
-    info.room_id = room.state.id;
-    info.member_id = member_id;
-
-    const Member* member = room.state.find_member(member_id);
-    nlohmann::json result_json{{"member", protocol::member_to_wire(*member, false)}, {"resume_token", token}};
-    // Catching up: the events after the client's last seq, when the log still has them one by
-    // one and the client's seq belongs to this room's history; otherwise a fresh snapshot.
-    std::optional<std::vector<Event>> missed;
-    if (join.after && *join.after <= room.state.seq) {
-      try {
-        missed = log.read(room.state.id, *join.after);
-      } catch (const std::exception& e) {
-        logger::warn(std::string("room log read failed; sending a snapshot: ") + e.what());
-      }
-    }
-    if (missed) {
-      result_json["replay"] = {{"after", *join.after}, {"events", missed->size()}};
-    } else {
-      result_json["snapshot"] = protocol::snapshot_to_wire(room.state);
-    }
-    c->send(make_frame(protocol::encode_reply(id, result_json)));
-    if (missed) {
-      for (const auto& event : *missed) {
-        if (visible_to(room, event, member_id)) c->send(make_frame(protocol::encode_event_push(room.state.id, event)));
-      }
-    }
-    if (leads(member->role)) push_pending(room, c);
-    logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.state.id);
-  }
-
   std::uint64_t random_seed() {
     std::array<std::uint8_t, 8> bytes{};
     options.random_bytes(bytes);
     std::uint64_t seed = 0;
     for (auto b : bytes) seed = (seed << 8) | b;
     return seed;
-  }
-
-  // The room and member of a joined connection; otherwise sends not_joined and returns nothing.
-  std::optional<std::pair<RoomEntry*, std::string>> joined_member(const std::shared_ptr<Connection>& c, const std::string& id) {
-    auto it = connections.find(c.get());
-    if (it != connections.end() && !it->second.room_id.empty()) {
-      if (auto room_it = rooms.find(it->second.room_id); room_it != rooms.end()) {
-        return std::pair<RoomEntry*, std::string>{&room_it->second, it->second.member_id};
-      }
-    }
-    send_error(*c, id, ErrorCode::not_joined, "join a room first");
-    return std::nullopt;
-  }
-
-  // A live-round command from a joined member: the core checks the role and the rules.
-  void handle_room_command(const std::shared_ptr<Connection>& c, const std::string& id, protocol::RoomCommand command) {
-    auto joined = joined_member(c, id);
-    if (!joined) return;
-    const std::string member_id = joined->second;
-    // Random choices are drawn here and recorded in the events, so the core stays deterministic.
-    const Command core = protocol::to_core(std::move(command), member_id, random_seed());
-    RoomEntry& room = *joined->first;
-    // One vote per member and prompt: recorded before the vote counts, taken back if it does not.
-    const auto* vote = std::get_if<UpvotePrompt>(&core);
-    if (vote) {
-      auto check = decide(room.state, core, options.now_ms());
-      if (auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);
-      try {
-        if (!log.prompts().add_vote(room.state.id, vote->prompt, member_id)) {
-          return send_error(*c, id, ErrorCode::already_voted, "you voted for this prompt already");
-        }
-      } catch (const std::exception&) {
-        return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
-      }
-    }
-    auto result = commit(room, core);
-    if (auto* error = std::get_if<Error>(&result)) {
-      if (vote) {
-        try {
-          log.prompts().remove_vote(room.state.id, vote->prompt, member_id);
-        } catch (const std::exception&) {
-        }
-      }
-      return send_error(*c, id, error->code, error->message);
-    }
-    c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
-  }
-
-  // ---- anonymous prompts: nothing here logs, stores or sends who wrote a prompt
-
-  std::unordered_map<std::string, std::deque<std::int64_t>> submissions; // "room member" -> times, last minute
-  static constexpr std::size_t max_prompts_per_minute = 5;
-  static constexpr std::size_t auto_release_at = 3;
-
-  bool over_rate_limit(const std::string& room_id, const std::string& member_id) {
-    const std::int64_t now = options.now_ms();
-    auto& times = submissions[room_id + " " + member_id];
-    while (!times.empty() && now - times.front() >= 60'000) times.pop_front();
-    if (times.size() >= max_prompts_per_minute) return true;
-    times.push_back(now);
-    // Forget members with nothing in the last minute, so the map holds only recent activity.
-    if (submissions.size() > 4096) {
-      std::erase_if(submissions, [&](const auto& entry) { return entry.second.empty() || now - entry.second.back() >= 60'000; });
-    }
-    return false;
   }
 
   std::string random_prompt_id() {
@@ -412,181 +498,650 @@ struct RoomHub::Impl final : RoomLogObserver {
     }
   }
 
+  Limits limits() const { return Limits{options.max_members_per_room}; }
+
+  // ---- replies
+
+  static void send_error(Connection& c, const std::optional<std::string>& id, ErrorCode code, std::string_view message) {
+    c.send(make_frame(protocol::encode_error(id, code, message)));
+  }
+  static void send_ok(Connection& c, const std::string& id) {
+    c.send(make_frame(protocol::encode_reply(id, json::object())));
+  }
+
+  // ---- deciding and storing
+
+  // Decides the command against the room as stored, appends its events, applies and fans them
+  // out, then calls `then`. One append per room at a time: a command that arrives meanwhile waits
+  // (bounded) and is decided afterwards, against the room as it is then. Under the room's lock.
+  void commit(RoomEntry& room, Command command, Then then) {
+    if (room.waiting.size() >= options.max_waiting_commands) {
+      return then(room, Error{ErrorCode::busy, "the room is busy; nothing was changed, try again shortly"});
+    }
+    room.waiting.push_back({std::move(command), std::move(then)});
+    pump(room);
+  }
+
+  // Decides the waiting commands one by one while no append is in flight.
+  void pump(RoomEntry& room) {
+    if (room.pumping) return;
+    room.pumping = true;
+    while (!room.appending && !room.waiting.empty()) {
+      auto next = std::move(room.waiting.front());
+      room.waiting.pop_front();
+      start_commit(room, std::move(next.command), std::move(next.then), 0);
+    }
+    room.pumping = false;
+  }
+
+  struct AppendCall {
+    RoomPtr room;
+    Command command;
+    Then then;
+    Decision decision;
+    int attempt = 0;
+    AppendResult result;
+    std::atomic<bool> handed{false}; // the second of caller and callback to see it continues
+    std::shared_ptr<InFlight> token;
+  };
+
+  void start_commit(RoomEntry& room, Command command, Then then, int attempt) {
+    auto result = decide(room.state, command, options.now_ms(), limits());
+    if (auto* error = std::get_if<Error>(&result)) return then(room, *error);
+    auto& decision = std::get<Decision>(result);
+    if (decision.events.empty()) return then(room, decision);
+    RoomPtr self_room = room.shared_from_this();
+    room.appending = true;
+    auto call = std::make_shared<AppendCall>();
+    call->token = std::make_shared<InFlight>(*this);
+    call->room = self_room;
+    call->command = std::move(command);
+    call->then = std::move(then);
+    call->decision = std::move(decision);
+    call->attempt = attempt;
+    log.append_async(room.id, room.state.seq, call->decision.events, [this, call](AppendResult r) {
+      call->result = std::move(r);
+      if (!call->handed.exchange(true)) return; // completed inline: the caller continues
+      locked(call->room, [this, call](RoomEntry& room_entry) { appended(room_entry, call); });
+    });
+    if (call->handed.exchange(true)) appended(room, call);
+  }
+
+  // An append completed. Under the room's lock.
+  void appended(RoomEntry& room, const std::shared_ptr<AppendCall>& call) {
+    room.appending = false;
+    switch (call->result.status) {
+    case AppendStatus::ok:
+      for (const auto& event : call->decision.events) apply(room, event);
+      call->then(room, call->decision);
+      break;
+    case AppendStatus::conflict:
+      // Another instance appended first: catch up and decide again on the newer state (so a
+      // command is judged against the room as it really is).
+      if (log.shared() && call->attempt < 16) {
+        room.appending = true; // nothing else is decided before the retry
+        catch_up(room, [this, call](RoomEntry& r, bool ok) {
+          r.appending = false;
+          if (!ok) {
+            call->then(r, Error{ErrorCode::unavailable, storage_unreachable});
+          } else {
+            start_commit(r, std::move(call->command), std::move(call->then), call->attempt + 1);
+          }
+          pump(r);
+        });
+        call->token.reset();
+        return;
+      }
+      call->then(room, Error{ErrorCode::unavailable, "the room is changing too fast right now; nothing was changed, try again"});
+      break;
+    case AppendStatus::failed:
+      logger::error("room " + room.id + ": storing a change failed: " + call->result.error);
+      call->then(room, Error{ErrorCode::unavailable, storage_unreachable});
+      break;
+    case AppendStatus::unknown:
+      logger::error("room " + room.id + ": a change may or may not have been stored: " + call->result.error);
+      call->then(room, Error{ErrorCode::outcome_unknown,
+                             "the room's storage did not confirm the change; it may have been made: the room's "
+                             "next events will show it"});
+      if (log.shared()) {
+        room.appending = true;
+        catch_up(room, [this](RoomEntry& r, bool) {
+          r.appending = false;
+          pump(r);
+        });
+      }
+      break;
+    }
+    pump(room);
+    release_if_unused(room);
+    call->token.reset();
+  }
+
+  // ---- fan-out
+
+  static bool visible_to(const RoomEntry& room, const Audience& audience, const std::string& member_id) {
+    switch (audience.kind) {
+    case Audience::Kind::everyone: return true;
+    case Audience::Kind::member: return audience.member_id == member_id;
+    case Audience::Kind::leads: {
+      const Member* m = room.state.find_member(member_id);
+      return m && leads(m->role);
+    }
+    case Audience::Kind::group: return false; // breakout groups are not built yet
+    }
+    return false;
+  }
+
+  // Encoded once for its audience; every recipient gets the same buffer.
+  void broadcast(RoomEntry& room, const Event& event) {
+    Frame frame;
+    for (auto& [member_id, connection] : room.attached) {
+      if (!visible_to(room, event.audience, member_id)) continue;
+      if (!frame) frame = make_frame(protocol::encode_event_push(room.id, event));
+      connection->send(frame);
+    }
+  }
+
+  // ---- connections
+
+  InfoPtr info_of(const Connection* c) const { return connections.find(c); }
+
+  // The joined room and member of a connection, or nothing (after sending not_joined).
+  struct Joined {
+    RoomPtr room;
+    std::string member_id;
+  };
+  std::optional<Joined> joined(const std::shared_ptr<Connection>& c, const std::optional<std::string>& id) {
+    if (InfoPtr info = info_of(c.get())) {
+      std::lock_guard lock(info->mutex);
+      if (info->room) return Joined{info->room, info->member_id};
+    }
+    send_error(*c, id, ErrorCode::not_joined, "join a room first");
+    return std::nullopt;
+  }
+
+  // Runs `f(room, member_id)` under the room's lock for a joined connection that is still its
+  // member's live one; otherwise answers not_joined.
+  template <typename F>
+  void in_room(const std::shared_ptr<Connection>& c, const std::string& id, F f) {
+    auto who = joined(c, id);
+    if (!who) return;
+    std::lock_guard lock(who->room->mutex);
+    if (!still_attached(*who->room, who->member_id, c.get())) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
+    f(*who->room, who->member_id);
+  }
+
+  // Under the room's lock: whether `c` is still the member's live connection here.
+  static bool still_attached(const RoomEntry& room, const std::string& member_id, const Connection* c) {
+    auto it = room.attached.find(member_id);
+    return it != room.attached.end() && it->second.get() == c;
+  }
+
+  void handle_join(const std::shared_ptr<Connection>& c, const std::string& id, protocol::JoinCommand join) {
+    InfoPtr info = info_of(c.get());
+    if (!info) return; // closing
+    {
+      std::lock_guard lock(info->mutex);
+      if (info->room || info->joining) {
+        return send_error(*c, id, ErrorCode::already_joined, "this connection is in a room already; leave first");
+      }
+      info->joining = true;
+    }
+    auto cancel = [info] {
+      std::lock_guard lock(info->mutex);
+      info->joining = false;
+    };
+    const std::string room_id = join.room; // not join.room below: the lambda takes `join` first
+    with_room(room_id, [this, c, id, join = std::move(join), info, cancel](RoomEntry& room, Lookup lookup) mutable {
+      if (lookup == Lookup::unavailable) {
+        cancel();
+        return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+      }
+      if (lookup == Lookup::missing) {
+        cancel();
+        return send_error(*c, id, ErrorCode::room_not_found, "no room with that id");
+      }
+      const bool resuming = join.credential == Credential::resume_token;
+      std::string token = resuming ? join.secret : random_secret();
+      Join command{join.credential, join.secret, join.name, secret_hash(token)};
+      commit(room, std::move(command),
+             [this, c, id, after = join.after, token, info, cancel, resuming](RoomEntry& r, const DecideResult& result) {
+               if (const auto* error = std::get_if<Error>(&result)) {
+                 cancel();
+                 send_error(*c, id, error->code, error->message);
+                 return release_if_unused(r);
+               }
+               const std::string member_id = std::get<Decision>(result).member_id;
+               {
+                 std::lock_guard lock(info->mutex);
+                 if (info->connection.expired() || !connections.find(c.get())) {
+                   // Closed while joining: the member is there but not connected.
+                   info->joining = false;
+                   return lose(r, member_id);
+                 }
+               }
+               send_join_reply(r, c, id, member_id, token, after, info, resuming, 0);
+             });
+    });
+  }
+
+  // Sends the join reply with a snapshot or the events the client missed, then attaches the
+  // connection, all under the room's lock so no push can come before the reply.
+  void send_join_reply(RoomEntry& room, const std::shared_ptr<Connection>& c, const std::string& id,
+                       const std::string& member_id, const std::string& token, std::optional<std::uint64_t> after,
+                       const InfoPtr& info, bool resuming, int attempt) {
+    const bool wants_replay = after && *after <= room.state.seq;
+    if (wants_replay && log.remote() && attempt < 3) {
+      // Read where it may block, then check that the replica has not moved on meanwhile.
+      {
+        RoomPtr self_room = room.shared_from_this();
+        storage(self_room, [this, rid = room.id, from = *after] { return log.read(rid, from); },
+                [this, c, id, member_id, token, after, info, resuming, attempt](
+                    RoomEntry& r, StoreResult<std::optional<std::vector<Event>>> out) {
+                  std::optional<std::vector<Event>> missed;
+                  if (out.value && *out.value) {
+                    missed = std::move(**out.value);
+                    std::erase_if(*missed, [&](const Event& e) { return e.seq > r.state.seq; });
+                    const std::uint64_t last = missed->empty() ? *after : missed->back().seq;
+                    if (last != r.state.seq) {
+                      return send_join_reply(r, c, id, member_id, token, after, info, resuming, attempt + 1);
+                    }
+                  }
+                  finish_join(r, c, id, member_id, token, after, std::move(missed), info, resuming);
+                });
+        return;
+      }
+    }
+    std::optional<std::vector<Event>> missed;
+    if (wants_replay && !log.remote()) {
+      try {
+        missed = log.read(room.id, *after);
+      } catch (const std::exception& e) {
+        logger::warn(std::string("room log read failed; sending a snapshot: ") + e.what());
+      }
+    }
+    finish_join(room, c, id, member_id, token, after, std::move(missed), info, resuming);
+  }
+
+  void finish_join(RoomEntry& room, const std::shared_ptr<Connection>& c, const std::string& id,
+                   const std::string& member_id, const std::string& token, std::optional<std::uint64_t> after,
+                   std::optional<std::vector<Event>> missed, const InfoPtr& info, bool resuming) {
+    RoomPtr self_room = room.shared_from_this();
+    {
+      std::lock_guard lock(info->mutex);
+      info->joining = false;
+      if (info->connection.expired() || !connections.find(c.get()) || room.released) {
+        lose(room, member_id);
+        return;
+      }
+      info->room = self_room;
+      info->member_id = member_id;
+    }
+    // A member is present once: a second connection replaces the first.
+    if (auto old = room.attached.find(member_id); old != room.attached.end() && old->second != c) {
+      if (InfoPtr old_info = info_of(old->second.get())) {
+        std::lock_guard lock(old_info->mutex);
+        old_info->room.reset();
+        old_info->member_id.clear();
+      }
+      old->second->close(4000, "replaced");
+      room.attached.erase(old);
+    }
+    room.attached[member_id] = c;
+
+    const Member* member = room.state.find_member(member_id);
+    json result_json{{"member", protocol::member_to_wire(*member, false)}, {"resume_token", token}};
+    if (missed) {
+      result_json["replay"] = {{"after", *after}, {"events", missed->size()}};
+    } else {
+      result_json["snapshot"] = protocol::snapshot_to_wire(room.state);
+    }
+    c->send(make_frame(protocol::encode_reply(id, result_json)));
+    if (missed) {
+      for (const auto& event : *missed) {
+        if (visible_to(room, event.audience, member_id)) c->send(make_frame(protocol::encode_event_push(room.id, event)));
+      }
+    }
+    if (leads(member->role)) push_pending(room, c);
+    logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.id);
+  }
+
+  // Records that a member's connection is gone (it closed while joining).
+  void lose(RoomEntry& room, const std::string& member_id) {
+    if (room.attached.contains(member_id)) return;
+    commit(room, LoseConnection{member_id}, [this](RoomEntry& r, const DecideResult&) { release_if_unused(r); });
+  }
+
+  // A room command from a joined member: the core checks the role and the rules.
+  void handle_room_command(const std::shared_ptr<Connection>& c, const std::string& id, protocol::RoomCommand command) {
+    in_room(c, id, [&](RoomEntry& room, const std::string& member_id) {
+      // Random choices are drawn here and recorded in the events, so the core stays deterministic.
+      Command core = protocol::to_core(std::move(command), member_id, random_seed());
+      if (const auto* vote = std::get_if<UpvotePrompt>(&core)) return upvote(room, c, id, *vote);
+      commit(room, std::move(core), [c, id](RoomEntry&, const DecideResult& result) {
+        if (const auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
+        send_ok(*c, id);
+      });
+    });
+  }
+
+  // One vote per member and prompt: recorded before the vote counts, taken back if it does not.
+  void upvote(RoomEntry& room, const std::shared_ptr<Connection>& c, const std::string& id, const UpvotePrompt& vote) {
+    auto check = decide(room.state, vote, options.now_ms(), limits());
+    if (const auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);
+    RoomPtr self_room = room.shared_from_this();
+    storage(self_room, [this, rid = room.id, vote] { return log.prompts().add_vote(rid, vote.prompt, vote.actor); },
+            [this, c, id, vote](RoomEntry& r, StoreResult<bool> added) {
+              if (!added.value) return send_error(*c, id, ErrorCode::unavailable, storage_unreachable);
+              if (!*added.value) return send_error(*c, id, ErrorCode::already_voted, "you voted for this prompt already");
+              commit(r, vote, [this, c, id, vote](RoomEntry& r2, const DecideResult& result) {
+                if (const auto* error = std::get_if<Error>(&result)) {
+                  {
+                    RoomPtr p = r2.shared_from_this();
+                    storage(p, [this, rid = r2.id, vote] {
+                      log.prompts().remove_vote(rid, vote.prompt, vote.actor);
+                      return true;
+                    }, [](RoomEntry&, StoreResult<bool>) {});
+                  }
+                  return send_error(*c, id, error->code, error->message);
+                }
+                send_ok(*c, id);
+              });
+            });
+  }
+
+  // ---- anonymous prompts: nothing here logs, stores or sends who wrote a prompt
+
+  std::mutex submissions_mutex;
+  std::unordered_map<std::string, std::deque<std::int64_t>> submissions; // "room member" -> times, last minute
+  static constexpr std::size_t max_prompts_per_minute = 5;
+  static constexpr std::size_t auto_release_at = 3;
+
+  bool over_rate_limit(const std::string& room_id, const std::string& member_id) {
+    const std::int64_t now = options.now_ms();
+    std::lock_guard lock(submissions_mutex);
+    auto& times = submissions[room_id + " " + member_id];
+    while (!times.empty() && now - times.front() >= 60'000) times.pop_front();
+    if (times.size() >= max_prompts_per_minute) return true;
+    times.push_back(now);
+    // Forget members with nothing in the last minute, so the map holds only recent activity.
+    if (submissions.size() > 4096) {
+      std::erase_if(submissions, [&](const auto& entry) { return entry.second.empty() || now - entry.second.back() >= 60'000; });
+    }
+    return false;
+  }
+
   // Sends the pending list, in random order, to the room's facilitators here (or to one connection).
   void push_pending(RoomEntry& room, const std::shared_ptr<Connection>& only = nullptr) {
-    std::vector<PendingPrompt> list;
-    try {
-      list = log.prompts().pending(room.state.id);
-    } catch (const std::exception& e) {
-      logger::warn("room " + room.state.id + ": reading pending prompts failed: " + e.what());
-      return;
-    }
-    shuffle(list);
-    std::vector<protocol::PendingView> view;
-    for (auto& p : list) view.push_back(protocol::PendingView{std::move(p.id), std::move(p.text), p.held});
-    const Frame frame = make_frame(protocol::encode_prompts_pending(room.state.id, view));
-    for (auto& [member_id, connection] : room.attached) {
-      const Member* m = room.state.find_member(member_id);
-      if (!m || !leads(m->role)) continue;
-      if (!only || only == connection) connection->send(frame);
-    }
+    RoomPtr self_room = room.shared_from_this();
+    storage(self_room, [this, rid = room.id] { return log.prompts().pending(rid); },
+            [this, only](RoomEntry& r, StoreResult<std::vector<PendingPrompt>> out) {
+              if (!out.value) return logger::warn("room " + r.id + ": reading pending prompts failed: " + out.error);
+              auto list = std::move(*out.value);
+              shuffle(list);
+              std::vector<protocol::PendingView> view;
+              for (auto& p : list) view.push_back(protocol::PendingView{std::move(p.id), std::move(p.text), p.held});
+              const Frame frame = make_frame(protocol::encode_prompts_pending(r.id, view));
+              for (auto& [member_id, connection] : r.attached) {
+                const Member* m = r.state.find_member(member_id);
+                if (!m || !leads(m->role)) continue;
+                if (!only || only == connection) connection->send(frame);
+              }
+            });
   }
 
   // Every instance holding the room (this one included, through its own subscription) pushes
   // the new list to its facilitators; without a shared log, this one does it now.
   void pending_changed(RoomEntry& room) {
     if (!log.shared()) return push_pending(room);
-    try {
-      log.prompts().announce(room.state.id);
-    } catch (const std::exception& e) {
-      logger::warn("room " + room.state.id + ": announcing pending prompts failed: " + e.what());
-      push_pending(room);
-    }
-  }
-
-  void on_pending_changed(const std::string& room_id) override {
-    std::lock_guard lock(mutex);
-    if (auto it = rooms.find(room_id); it != rooms.end()) push_pending(it->second);
+    RoomPtr self_room = room.shared_from_this();
+    storage(self_room, [this, rid = room.id] {
+      log.prompts().announce(rid);
+      return true;
+    }, [this](RoomEntry& r, StoreResult<bool> out) {
+      if (out.value) return;
+      logger::warn("room " + r.id + ": announcing pending prompts failed: " + out.error);
+      push_pending(r);
+    });
   }
 
   // Releases a shuffled batch: the chosen ids, or every pending prompt not held. `actor` empty:
-  // the server itself (three pending, or the phase's end).
-  std::optional<Error> release(RoomEntry& room, const std::vector<std::string>& ids, const std::string& actor) {
-    std::vector<PendingPrompt> taken;
-    try {
-      taken = log.prompts().take(room.state.id, ids);
-    } catch (const std::exception&) {
-      return Error{ErrorCode::unavailable, "the room's storage cannot be reached; try again"};
-    }
-    if (taken.empty()) {
-      if (!ids.empty()) return Error{ErrorCode::unknown_prompt, "no pending prompt with that id"};
-      return std::nullopt;
-    }
-    shuffle(taken);
-    std::vector<PromptText> batch;
-    for (const auto& p : taken) batch.push_back(PromptText{p.id, p.text});
-    auto result = commit(room, ReleasePrompts{actor, std::move(batch)});
-    if (auto* error = std::get_if<Error>(&result)) {
-      try {
-        log.prompts().restore(room.state.id, taken);
-      } catch (const std::exception& e) {
-        logger::error("room " + room.state.id + ": " + std::to_string(taken.size()) +
-                      " pending prompts could not be put back: " + e.what());
+  // the server itself (three pending, or the phase's end). Under the room's lock.
+  void release(RoomEntry& room, std::vector<std::string> ids, std::string actor,
+               std::function<void(RoomEntry&, std::optional<Error>)> then) {
+    RoomPtr self_room = room.shared_from_this();
+    storage(self_room, [this, rid = room.id, ids] { return log.prompts().take(rid, ids); },
+            [this, ids, actor = std::move(actor), then = std::move(then)](RoomEntry& r, StoreResult<std::vector<PendingPrompt>> out) {
+              if (!out.value) return then(r, Error{ErrorCode::unavailable, "the room's storage cannot be reached; try again"});
+              auto taken = std::move(*out.value);
+              if (taken.empty()) {
+                if (!ids.empty()) return then(r, Error{ErrorCode::unknown_prompt, "no pending prompt with that id"});
+                return then(r, std::nullopt);
+              }
+              shuffle(taken);
+              std::vector<PromptText> batch;
+              for (const auto& p : taken) batch.push_back(PromptText{p.id, p.text});
+              commit(r, ReleasePrompts{actor, std::move(batch)},
+                     [this, taken, then](RoomEntry& r2, const DecideResult& result) {
+                       if (const auto* error = std::get_if<Error>(&result)) {
+                         {
+                           RoomPtr p = r2.shared_from_this();
+                           storage(p, [this, rid = r2.id, taken] {
+                             log.prompts().restore(rid, taken);
+                             return true;
+                           }, [n = taken.size()](RoomEntry& r3, StoreResult<bool> restored) {
+                             if (!restored.value) {
+                               logger::error("room " + r3.id + ": " + std::to_string(n) +
+                                             " pending prompts could not be put back: " + restored.error);
+                             }
+                           });
+                         }
+                         return then(r2, *error);
+                       }
+                       pending_changed(r2);
+                       then(r2, std::nullopt);
+                     });
+            });
+  }
+
+  void handle_prompt(const std::shared_ptr<Connection>& c, const std::string& id, protocol::PromptCommand command) {
+    in_room(c, id, [&](RoomEntry& room, const std::string& member_id) { prompt(room, member_id, c, id, std::move(command)); });
+  }
+
+  void prompt(RoomEntry& room, const std::string& member_id, const std::shared_ptr<Connection>& c, const std::string& id,
+              protocol::PromptCommand command) {
+    using Kind = protocol::PromptCommand::Kind;
+    const auto action = command.kind == Kind::submit ? PromptAction::submit : PromptAction::manage;
+    auto allowed = decide(room.state, CheckPrompt{member_id, action}, options.now_ms(), limits());
+    if (const auto* error = std::get_if<Error>(&allowed)) return send_error(*c, id, error->code, error->message);
+    const RoomPtr self_room = room.shared_from_this();
+    auto reply = [c, id](RoomEntry&, std::optional<Error> error) {
+      if (error) return send_error(*c, id, error->code, error->message);
+      send_ok(*c, id);
+    };
+    switch (command.kind) {
+    case Kind::submit: {
+      if (over_rate_limit(room.id, member_id)) {
+        return send_error(*c, id, ErrorCode::rate_limited, "at most 5 prompts a minute; try again shortly");
       }
-      return *error;
+      PendingPrompt prompt{random_prompt_id(), std::move(command.text), false};
+      storage(self_room, [this, rid = room.id, prompt] {
+        log.prompts().add(rid, prompt);
+        std::size_t waiting = 0;
+        for (const auto& p : log.prompts().pending(rid)) waiting += p.held ? 0 : 1;
+        return waiting;
+      }, [this, c, id](RoomEntry& r, StoreResult<std::size_t> waiting) {
+        if (!waiting.value) return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+        send_ok(*c, id); // to the author only
+        pending_changed(r);
+        if (*waiting.value >= auto_release_at) release(r, {}, "", [](RoomEntry&, std::optional<Error>) {});
+      });
+      return;
     }
-    pending_changed(room);
-    return std::nullopt;
+    case Kind::release:
+      return release(room, std::move(command.prompts), member_id, reply);
+    case Kind::hold:
+    case Kind::discard:
+      storage(self_room, [this, rid = room.id, kind = command.kind, prompt = command.prompt] {
+        return kind == Kind::hold ? log.prompts().hold(rid, prompt) : log.prompts().discard(rid, prompt);
+      }, [this, reply](RoomEntry& r, StoreResult<bool> found) {
+        if (!found.value) return reply(r, Error{ErrorCode::unavailable, "the room's storage cannot be reached; try again"});
+        if (!*found.value) return reply(r, Error{ErrorCode::unknown_prompt, "no pending prompt with that id"});
+        pending_changed(r);
+        reply(r, std::nullopt);
+      });
+      return;
+    }
   }
 
   // The climate-for-learning audit: answers go to the store as counts; nothing per answer is
   // logged, stored with its member, or sent to anyone but the member who answered.
-  void handle_audit(const std::shared_ptr<Connection>& c, const std::string& id, const protocol::AuditCommand& command) {
-    auto joined = joined_member(c, id);
-    if (!joined) return;
-    RoomEntry& room = *joined->first;
-    const std::string member_id = joined->second;
-    using Kind = protocol::AuditCommand::Kind;
-    try {
-      if (command.kind == Kind::open) {
-        auto result = commit(room, OpenAudit{member_id, command.k});
-        if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
-      } else if (command.kind == Kind::answer) {
-        const CheckAuditAnswer answer{member_id, command.answers};
-        auto check = decide(room.state, answer, options.now_ms());
-        if (auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);
-        const Audit& audit = *room.state.audit;
-        if (!log.prompts().add_audit_answer(room.state.id, audit.id, member_id, audit_values(audit, answer), command.comment)) {
-          return send_error(*c, id, ErrorCode::already_answered, "you answered this audit already");
-        }
-      } else {
-        if (!room.state.audit || !room.state.audit->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
-        const Audit audit = *room.state.audit;
-        AuditTally tally = log.prompts().audit_tally(room.state.id, audit.id, audit.items.size());
-        shuffle(tally.comments);
-        AuditResults results;
-        for (std::size_t i = 0; i < audit.items.size(); ++i) results.items.push_back(AuditResults::Item{audit.items[i].id, tally.counts[i]});
-        results.comments = std::move(tally.comments);
-        auto result = commit(room, CloseAudit{member_id, tally.responses, std::move(results)});
-        if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
-        log.prompts().forget_audit(room.state.id, audit.id);
-      }
-    } catch (const std::exception&) {
-      return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
-    }
-    c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
+  void handle_audit(const std::shared_ptr<Connection>& c, const std::string& id, protocol::AuditCommand command) {
+    in_room(c, id, [&](RoomEntry& room, const std::string& member_id) { audit(room, member_id, c, id, std::move(command)); });
   }
 
-  void handle_prompt(const std::shared_ptr<Connection>& c, const std::string& id, const protocol::PromptCommand& command) {
-    auto joined = joined_member(c, id);
-    if (!joined) return;
-    RoomEntry& room = *joined->first;
-    const std::string member_id = joined->second;
-    using Kind = protocol::PromptCommand::Kind;
-    const auto action = command.kind == Kind::submit ? PromptAction::submit : PromptAction::manage;
-    auto allowed = decide(room.state, CheckPrompt{member_id, action}, options.now_ms());
-    if (auto* error = std::get_if<Error>(&allowed)) return send_error(*c, id, error->code, error->message);
-    try {
-      switch (command.kind) {
-      case Kind::submit: {
-        if (over_rate_limit(room.state.id, member_id)) {
-          return send_error(*c, id, ErrorCode::rate_limited, "at most 5 prompts a minute; try again shortly");
-        }
-        log.prompts().add(room.state.id, PendingPrompt{random_prompt_id(), command.text, false});
-        c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object()))); // to the author only
-        pending_changed(room);
-        std::size_t waiting = 0;
-        for (const auto& p : log.prompts().pending(room.state.id)) waiting += p.held ? 0 : 1;
-        if (waiting >= auto_release_at) (void)release(room, {}, "");
-        return;
-      }
-      case Kind::release:
-        if (auto error = release(room, command.prompts, member_id)) return send_error(*c, id, error->code, error->message);
-        break;
-      case Kind::hold:
-      case Kind::discard: {
-        const bool found = command.kind == Kind::hold ? log.prompts().hold(room.state.id, command.prompt)
-                                                      : log.prompts().discard(room.state.id, command.prompt);
-        if (!found) return send_error(*c, id, ErrorCode::unknown_prompt, "no pending prompt with that id");
-        pending_changed(room);
-        break;
-      }
-      }
-    } catch (const std::exception&) {
-      return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+  void audit(RoomEntry& room, const std::string& member_id, const std::shared_ptr<Connection>& c, const std::string& id,
+             protocol::AuditCommand command) {
+    const RoomPtr self_room = room.shared_from_this();
+    auto reply = [c, id](RoomEntry&, const DecideResult& result) {
+      if (const auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);
+      send_ok(*c, id);
+    };
+    using Kind = protocol::AuditCommand::Kind;
+    if (command.kind == Kind::open) return commit(room, OpenAudit{member_id, command.k}, reply);
+    if (command.kind == Kind::answer) {
+      const CheckAuditAnswer answer{member_id, command.answers};
+      auto check = decide(room.state, answer, options.now_ms(), limits());
+      if (const auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);
+      const Audit& audit = *room.state.audit;
+      storage(self_room, [this, rid = room.id, audit_id = audit.id, member_id, values = audit_values(audit, answer),
+                          comment = std::move(command.comment)] {
+        return log.prompts().add_audit_answer(rid, audit_id, member_id, values, comment);
+      }, [c, id](RoomEntry&, StoreResult<bool> added) {
+        if (!added.value) return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+        if (!*added.value) return send_error(*c, id, ErrorCode::already_answered, "you answered this audit already");
+        send_ok(*c, id);
+      });
+      return;
     }
-    c->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
+    if (!room.state.audit || !room.state.audit->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
+    const Audit audit = *room.state.audit;
+    storage(self_room, [this, rid = room.id, audit] { return log.prompts().audit_tally(rid, audit.id, audit.items.size()); },
+            [this, c, id, audit, member_id, reply](RoomEntry& r, StoreResult<AuditTally> out) {
+              if (!out.value) return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+              AuditTally tally = std::move(*out.value);
+              shuffle(tally.comments);
+              AuditResults results;
+              for (std::size_t i = 0; i < audit.items.size(); ++i) {
+                results.items.push_back(AuditResults::Item{audit.items[i].id, tally.counts[i]});
+              }
+              results.comments = std::move(tally.comments);
+              commit(r, CloseAudit{member_id, tally.responses, std::move(results)},
+                     [this, reply, audit_id = audit.id](RoomEntry& r2, const DecideResult& result) {
+                       if (std::holds_alternative<Decision>(result)) {
+                         if (RoomPtr p = r2.shared_from_this()) {
+                           storage(p, [this, rid = r2.id, audit_id] {
+                             log.prompts().forget_audit(rid, audit_id);
+                             return true;
+                           }, [](RoomEntry&, StoreResult<bool>) {});
+                         }
+                       }
+                       reply(r2, result);
+                     });
+            });
+  }
+
+  // ---- the ephemeral channel: relayed, never logged; the latest per member and kind every 50 ms
+
+  void handle_ephemeral(const std::shared_ptr<Connection>& c, const std::string& id, protocol::EphemeralCommand command) {
+    InfoPtr info = info_of(c.get());
+    if (!info) return;
+    RoomPtr room;
+    std::string member_id;
+    {
+      std::lock_guard lock(info->mutex);
+      if (!info->room) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
+      const std::int64_t now = options.now_ms();
+      const double burst = options.max_ephemeral_per_second;
+      info->ephemeral_tokens = std::min(burst, info->ephemeral_tokens + static_cast<double>(now - info->ephemeral_at_ms) *
+                                                                            options.max_ephemeral_per_second / 1000.0);
+      info->ephemeral_at_ms = now;
+      if (info->ephemeral_tokens < 1) {
+        return send_error(*c, id, ErrorCode::rate_limited, "too many ephemeral updates; some were not relayed");
+      }
+      info->ephemeral_tokens -= 1;
+      room = info->room;
+      member_id = info->member_id;
+    }
+    std::lock_guard lock(room->mutex);
+    if (!still_attached(*room, member_id, c.get())) return;
+    room->ephemeral[{member_id, command.kind}] = std::move(command.data);
+    if (!room->ephemeral_due) {
+      room->ephemeral_due = true;
+      schedule_ephemeral(room->id);
+    }
+  }
+
+  // Relays the room's latest ephemeral updates to everyone else here, and to other instances.
+  void flush_ephemeral(RoomEntry& room) {
+    room.ephemeral_due = false;
+    for (auto& [key, data] : room.ephemeral) {
+      const auto& [from, kind] = key;
+      std::string text = protocol::encode_ephemeral(room.id, from, kind, data);
+      if (log.shared()) log.publish_ephemeral(room.id, text);
+      const Frame frame = make_frame(std::move(text));
+      for (auto& [member_id, connection] : room.attached) {
+        if (member_id != from) connection->send_ephemeral(frame);
+      }
+    }
+    room.ephemeral.clear();
   }
 
   // ---- timers: expiry is a command like any other, submitted when a deadline passes
 
   std::mutex ticker_mutex;
   std::condition_variable ticker_wake;
-  std::map<std::string, std::int64_t> deadlines; // room -> earliest running timer's ends_at
+  std::set<std::pair<std::int64_t, std::string>> deadline_order; // (ends_at, room)
+  std::unordered_map<std::string, std::int64_t> deadlines;        // room -> earliest running timer's ends_at
+  std::vector<std::string> ephemeral_due;                         // rooms to flush at the next tick
+  std::int64_t ephemeral_at = 0;
   bool ticker_stopping = false;
   std::thread ticker;
 
-  void schedule(const RoomEntry& room) {
-    const auto next = next_deadline(room.state);
+  void set_deadline(const std::string& room_id, std::optional<std::int64_t> at) {
     std::lock_guard lock(ticker_mutex);
-    if (next) {
-      deadlines[room.state.id] = next->ends_at_ms;
-    } else {
-      deadlines.erase(room.state.id);
+    if (auto it = deadlines.find(room_id); it != deadlines.end()) {
+      deadline_order.erase({it->second, room_id});
+      deadlines.erase(it);
+    }
+    if (at) {
+      deadlines[room_id] = *at;
+      deadline_order.insert({*at, room_id});
     }
     ticker_wake.notify_one();
   }
 
-  void unschedule(const std::string& room_id) {
+  void schedule(const RoomEntry& room) {
+    const auto next = next_deadline(room.state);
+    set_deadline(room.id, next ? std::optional<std::int64_t>(next->ends_at_ms) : std::nullopt);
+  }
+
+  void unschedule(const std::string& room_id) { set_deadline(room_id, std::nullopt); }
+
+  void schedule_ephemeral(const std::string& room_id) {
     std::lock_guard lock(ticker_mutex);
-    deadlines.erase(room_id);
+    if (ephemeral_due.empty()) {
+      ephemeral_at = options.now_ms() + options.ephemeral_flush_ms;
+      ticker_wake.notify_one();
+    }
+    ephemeral_due.push_back(room_id);
   }
 
   void ticker_loop() {
     std::unique_lock lock(ticker_mutex);
     while (!ticker_stopping) {
-      std::int64_t earliest = INT64_MAX;
-      for (const auto& [room, at] : deadlines) earliest = std::min(earliest, at);
+      std::int64_t earliest = deadline_order.empty() ? INT64_MAX : deadline_order.begin()->first;
+      if (!ephemeral_due.empty()) earliest = std::min(earliest, ephemeral_at);
       const std::int64_t now = options.now_ms();
       if (earliest > now) {
         const auto wait = std::chrono::milliseconds(std::min<std::int64_t>(earliest - now, 1000));
@@ -599,95 +1154,136 @@ struct RoomHub::Impl final : RoomLogObserver {
     }
   }
 
-  // Submits Expire for every room whose timer is due. Called by the ticker thread (and tests).
+  // Submits Expire for every room whose timer is due and relays ephemeral updates. Called by the
+  // ticker thread (and tests). Never waits for storage: appends complete asynchronously.
   void fire_due() {
     std::vector<std::string> due;
+    std::vector<std::string> flush;
     {
       std::lock_guard lock(ticker_mutex);
       const std::int64_t now = options.now_ms();
-      for (const auto& [room, at] : deadlines) {
-        if (at <= now) due.push_back(room);
+      for (auto it = deadline_order.begin(); it != deadline_order.end() && it->first <= now; ++it) due.push_back(it->second);
+      for (const auto& room_id : due) {
+        // Re-armed when the expiry lands (or retried shortly if storage fails).
+        deadline_order.erase({deadlines[room_id], room_id});
+        deadlines.erase(room_id);
+      }
+      if (!ephemeral_due.empty() && ephemeral_at <= now) flush.swap(ephemeral_due);
+    }
+    for (const auto& room_id : flush) {
+      if (RoomPtr room = rooms.find(room_id)) {
+        std::lock_guard lock(room->mutex);
+        flush_ephemeral(*room);
       }
     }
-    std::lock_guard lock(mutex);
     for (const auto& room_id : due) {
-      auto it = rooms.find(room_id);
-      if (it == rooms.end()) {
-        unschedule(room_id);
-        continue;
-      }
-      RoomEntry& room = it->second;
-      for (int guard = 0; guard < 4; ++guard) {
-        const auto next = next_deadline(room.state);
-        if (!next || next->ends_at_ms > options.now_ms()) break;
-        const auto before = room.state.seq;
-        auto result = commit(room, Expire{next->timer, next->ends_at_ms});
-        if (next->timer == TimerId::phase && std::holds_alternative<Decision>(result) && room.state.seq != before) {
-          (void)release(room, {}, ""); // prompts pending at the phase's end reach the group
-        }
-        if (std::holds_alternative<Error>(result)) {
-          // Storage unreachable: try again shortly rather than spin.
-          std::lock_guard tl(ticker_mutex);
-          deadlines[room_id] = options.now_ms() + 250;
-          break;
-        }
-        if (room.state.seq == before) break; // someone else's expiry landed first, or nothing to do
-      }
-      if (rooms.contains(room_id)) schedule(rooms.at(room_id));
+      RoomPtr room = rooms.find(room_id);
+      if (!room) continue;
+      std::lock_guard lock(room->mutex);
+      expire_due(*room, 0);
     }
   }
 
+  // Expires the room's earliest due timer; again for the next one once that has landed.
+  void expire_due(RoomEntry& room, int round) {
+    const auto next = next_deadline(room.state);
+    if (!next || next->ends_at_ms > options.now_ms() || round >= 4) return schedule(room);
+    const std::uint64_t before = room.state.seq;
+    commit(room, Expire{next->timer, next->ends_at_ms}, [this, timer = next->timer, before, round](RoomEntry& r, const DecideResult& result) {
+      if (std::holds_alternative<Error>(result)) {
+        // Storage unreachable: try again shortly rather than spin.
+        set_deadline(r.id, options.now_ms() + 250);
+        return;
+      }
+      if (r.state.seq == before) return schedule(r); // someone else's expiry landed first, or nothing to do
+      if (timer == TimerId::phase) release(r, {}, "", [](RoomEntry&, std::optional<Error>) {}); // prompts pending at the phase's end
+      expire_due(r, round + 1);
+    });
+  }
+
+  // ---- leaving
+
   // Detaches the connection from its member; if it was the member's live connection, records
-  // `command` (leave or connection lost). Caller holds the mutex.
-  std::variant<Decision, Error> detach(const Connection* c, bool leaving) {
-    auto it = connections.find(c);
-    if (it == connections.end() || it->second.room_id.empty()) return Error{ErrorCode::not_joined, "you have not joined a room"};
-    ConnectionInfo info = it->second;
-    it->second.room_id.clear();
-    it->second.member_id.clear();
-    auto room_it = rooms.find(info.room_id);
-    if (room_it == rooms.end()) return Error{ErrorCode::not_joined, "you have not joined a room"};
-    RoomEntry& room = room_it->second;
-    auto attached = room.attached.find(info.member_id);
-    if (attached == room.attached.end() || attached->second.get() != c) return Decision{};
-    room.attached.erase(attached);
-    auto result = leaving ? commit(room, Leave{info.member_id}) : commit(room, LoseConnection{info.member_id});
-    release_if_unused(info.room_id);
-    return result;
+  // leave or connection lost, then `done(result)` under the room's lock (or at once, unlocked).
+  void detach(const std::shared_ptr<Connection>& c, bool leaving, std::function<void(const DecideResult&)> done) {
+    InfoPtr info = info_of(c.get());
+    RoomPtr room;
+    std::string member_id;
+    if (info) {
+      std::lock_guard lock(info->mutex);
+      room = std::move(info->room);
+      member_id = std::move(info->member_id);
+      info->room.reset();
+      info->member_id.clear();
+    }
+    if (!room) return done(Error{ErrorCode::not_joined, "you have not joined a room"});
+    std::lock_guard lock(room->mutex);
+    if (!still_attached(*room, member_id, c.get())) return done(Decision{});
+    room->attached.erase(member_id);
+    Command command = leaving ? Command{Leave{member_id}} : Command{LoseConnection{member_id}};
+    commit(*room, std::move(command), [this, done](RoomEntry& r, const DecideResult& result) {
+      done(result);
+      release_if_unused(r);
+    });
   }
 };
 
-RoomHub::RoomHub(HubOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
-RoomHub::~RoomHub() = default;
+RoomHub::RoomHub(HubOptions options) : impl_(std::make_shared<Impl>(std::move(options))) { impl_->start(); }
 
-std::variant<CreatedRoom, HubError> RoomHub::create_room(std::string_view title) {
+RoomHub::~RoomHub() { impl_->stop(); }
+
+void RoomHub::set_executor(Executor executor) {
+  std::lock_guard lock(impl_->executor_mutex);
+  impl_->executor = std::move(executor);
+}
+
+void RoomHub::create_room(std::string_view title, std::function<void(CreateResult)> done) {
   auto cleaned = clean_display_text(title, max_title_chars);
   if (!cleaned) {
-    return HubError{ErrorCode::invalid_title, "title must be 1 to 120 characters, without control characters"};
+    return done(HubError{ErrorCode::invalid_title, "title must be 1 to 120 characters, without control characters"});
   }
-  CreatedRoom created{impl_->random_room_id(), *cleaned, impl_->random_secret(), impl_->random_secret()};
-  std::lock_guard lock(impl_->mutex);
-  if (impl_->rooms.size() >= impl_->options.max_rooms) {
-    return HubError{ErrorCode::server_full, "this server holds its maximum number of rooms"};
+  Impl& impl = *impl_;
+  CreatedRoom created{impl.random_room_id(), *cleaned, impl.random_secret(), impl.random_secret()};
+  if (impl.room_count.load() >= impl.options.max_rooms) {
+    return done(HubError{ErrorCode::server_full, "this server holds its maximum number of rooms"});
   }
-  if (impl_->rooms.contains(created.room_id)) return HubError{ErrorCode::internal, "room id collision; try again"};
-  RoomEntry& room = impl_->rooms[created.room_id];
-  room.state.id = created.room_id;
-  auto result = impl_->commit(room, CreateRoom{created.title, secret_hash(created.facilitator_key), secret_hash(created.join_code)});
-  if (auto* error = std::get_if<Error>(&result)) {
-    impl_->rooms.erase(created.room_id);
-    return HubError{error->code, std::string(error->message)};
+  auto room = std::make_shared<RoomEntry>(created.room_id);
+  room->loaded = true;
+  const bool shared = impl.log.shared();
+  // Shared log: not in the map; whichever instance the members reach loads it from the log.
+  if (!shared) {
+    auto [there, inserted] = impl.rooms.insert(created.room_id, room);
+    if (!inserted) return done(HubError{ErrorCode::internal, "room id collision; try again"});
+    impl.room_count.fetch_add(1);
   }
-  logger::info("room " + created.room_id + " created");
-  impl_->release_if_unused(created.room_id); // shared log: whichever instance the members reach loads it
-  return created;
+  std::lock_guard lock(room->mutex);
+  impl.commit(*room, CreateRoom{created.title, secret_hash(created.facilitator_key), secret_hash(created.join_code)},
+              [&impl, room, created, done = std::move(done), shared](RoomEntry&, const DecideResult& result) {
+                if (const auto* error = std::get_if<Error>(&result)) {
+                  if (!shared) {
+                    room->released = true;
+                    if (impl.rooms.erase(room->id, room)) impl.room_count.fetch_sub(1);
+                  }
+                  return done(HubError{error->code, std::string(error->message)});
+                }
+                logger::info("room " + created.room_id + " created");
+                done(created);
+              });
+}
+
+RoomHub::CreateResult RoomHub::create_room(std::string_view title) {
+  std::promise<CreateResult> promise;
+  auto result = promise.get_future();
+  create_room(title, [&promise](CreateResult r) { promise.set_value(std::move(r)); });
+  return result.get();
 }
 
 void RoomHub::on_open(const std::shared_ptr<Connection>& connection) {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->connections[connection.get()].connection = connection;
-  }
+  auto info = std::make_shared<ConnectionInfo>();
+  info->connection = connection;
+  info->ephemeral_tokens = impl_->options.max_ephemeral_per_second;
+  info->ephemeral_at_ms = impl_->options.now_ms();
+  impl_->connections.insert(connection.get(), info);
   connection->send(make_frame(protocol::encode_welcome(impl_->options.server_name, impl_->options.now_ms(),
                                                        impl_->options.max_frame_bytes)));
 }
@@ -695,34 +1291,37 @@ void RoomHub::on_open(const std::shared_ptr<Connection>& connection) {
 void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string_view frame) {
   auto decoded = protocol::decode_command(frame);
   if (auto* error = std::get_if<protocol::DecodeError>(&decoded)) {
-    return impl_->send_error(*connection, error->id, error->code, error->message);
+    return Impl::send_error(*connection, error->id, error->code, error->message);
   }
   auto& [id, command] = std::get<protocol::DecodedCommand>(decoded);
-  std::lock_guard lock(impl_->mutex);
-  if (!impl_->connections.contains(connection.get())) return; // replaced or closing
-  if (auto* join = std::get_if<protocol::JoinCommand>(&command)) return impl_->handle_join(connection, id, *join);
+  // Health of the connection itself: never touches a room or the storage.
   if (std::holds_alternative<protocol::PingCommand>(command)) {
     connection->send(make_frame(protocol::encode_reply(id, {{"server_time", impl_->options.now_ms()}})));
     return;
   }
+  if (!impl_->connections.find(connection.get())) return; // replaced or closing
+  if (auto* join = std::get_if<protocol::JoinCommand>(&command)) return impl_->handle_join(connection, id, std::move(*join));
   if (auto* room_command = std::get_if<protocol::RoomCommand>(&command)) {
-    return impl_->handle_room_command(connection, id, *room_command);
+    return impl_->handle_room_command(connection, id, std::move(*room_command));
   }
-  if (auto* prompt = std::get_if<protocol::PromptCommand>(&command)) return impl_->handle_prompt(connection, id, *prompt);
-  if (auto* audit = std::get_if<protocol::AuditCommand>(&command)) return impl_->handle_audit(connection, id, *audit);
-  auto result = impl_->detach(connection.get(), /*leaving=*/true);
-  if (auto* error = std::get_if<Error>(&result)) return impl_->send_error(*connection, id, error->code, error->message);
-  connection->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));
+  if (auto* prompt = std::get_if<protocol::PromptCommand>(&command)) return impl_->handle_prompt(connection, id, std::move(*prompt));
+  if (auto* audit = std::get_if<protocol::AuditCommand>(&command)) return impl_->handle_audit(connection, id, std::move(*audit));
+  if (auto* ephemeral = std::get_if<protocol::EphemeralCommand>(&command)) {
+    return impl_->handle_ephemeral(connection, id, std::move(*ephemeral));
+  }
+  impl_->detach(connection, /*leaving=*/true, [connection, id](const DecideResult& result) {
+    if (const auto* error = std::get_if<Error>(&result)) return Impl::send_error(*connection, id, error->code, error->message);
+    Impl::send_ok(*connection, id);
+  });
 }
 
 void RoomHub::on_binary(const std::shared_ptr<Connection>& connection) {
-  impl_->send_error(*connection, std::nullopt, ErrorCode::bad_frame, "binary frames are not supported; send JSON text");
+  Impl::send_error(*connection, std::nullopt, ErrorCode::bad_frame, "binary frames are not supported; send JSON text");
 }
 
 void RoomHub::on_close(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(impl_->mutex);
-  (void)impl_->detach(connection.get(), /*leaving=*/false);
-  impl_->connections.erase(connection.get());
+  impl_->detach(connection, /*leaving=*/false, [](const DecideResult&) {});
+  if (InfoPtr info = impl_->info_of(connection.get())) impl_->connections.erase(connection.get(), info);
 }
 
 Readiness RoomHub::readiness() const {
@@ -733,12 +1332,10 @@ Readiness RoomHub::readiness() const {
 void RoomHub::shutdown() {
   impl_->draining = true;
   std::vector<std::shared_ptr<Connection>> open;
-  {
-    std::lock_guard lock(impl_->mutex);
-    for (auto& [raw, info] : impl_->connections) {
-      if (auto connection = info.connection.lock()) open.push_back(std::move(connection));
-    }
-  }
+  impl_->connections.for_each([&](const InfoPtr& info) {
+    std::lock_guard lock(info->mutex);
+    if (auto connection = info->connection.lock()) open.push_back(std::move(connection));
+  });
   for (auto& connection : open) connection->close(1001, "server_shutdown");
 }
 
@@ -746,9 +1343,8 @@ void RoomHub::fire_due_timers() { impl_->fire_due(); }
 
 const HubRestore& RoomHub::restored() const { return impl_->restore_stats; }
 
-HubStats RoomHub::stats() const {
-  std::lock_guard lock(impl_->mutex);
-  return HubStats{impl_->rooms.size(), impl_->connections.size()};
-}
+bool RoomHub::wait_idle(std::chrono::milliseconds limit) const { return impl_->wait_idle(limit); }
+
+HubStats RoomHub::stats() const { return HubStats{impl_->room_count.load(), impl_->connections.size()}; }
 
 } // namespace colloquy

@@ -1,39 +1,44 @@
 #pragma once
 // Serves every room this instance holds: runs commands through the room core, appends the
-// resulting events to the room log and fans them out to the room's connections.
+// resulting events to the room log and fans them out to the room's connections. Rooms run side
+// by side: each has its own lock, never held across storage I/O (see server/README.md).
 #include "app/connection.hpp"
 #include "core/error_code.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 
 namespace colloquy {
 
 class RoomLog;
-struct RoomState;
 
 struct HubOptions {
   std::size_t max_members_per_room = 50;
   std::size_t max_rooms = 10000;
   std::size_t max_frame_bytes = 64 * 1024;
+  // Commands of one room waiting for its storage at most; past it a command gets `busy`.
+  std::size_t max_waiting_commands = 256;
+  // Ephemeral updates are relayed in batches this far apart (latest per member and kind).
+  std::int64_t ephemeral_flush_ms = 50;
+  // Ephemeral updates one connection may send a second; more get rate_limited.
+  double max_ephemeral_per_second = 60;
   std::string server_name = "colloquy";
   // Injected so tests can fix time and randomness; the defaults are the system clock and the
-  // kernel's CSPRNG (getrandom).
+  // kernel's CSPRNG.
   std::function<std::int64_t()> now_ms;
   std::function<void(std::span<std::uint8_t>)> random_bytes;
   // The room log; nullptr: an in-memory log (rooms end with the process). The hub rebuilds every
   // room the log holds when it starts.
   std::shared_ptr<RoomLog> log;
-  // Submit timer expiries from a background thread as deadlines pass. Tests with a fake clock
-  // turn it off and call fire_due_timers() themselves.
+  // Submit timer expiries (and ephemeral flushes) from a background thread as deadlines pass.
+  // Tests with a fake clock turn it off and call fire_due_timers() themselves.
   bool run_timers = true;
 };
 
@@ -61,6 +66,9 @@ struct HubRestore {
   std::size_t members_marked_away = 0; // were online when the previous process stopped
 };
 
+// Runs a task on a thread that serves sockets (the server's I/O pool). Never blocks.
+using Executor = std::function<void(std::function<void()>)>;
+
 class RoomHub {
 public:
   explicit RoomHub(HubOptions options);
@@ -68,10 +76,18 @@ public:
   RoomHub(const RoomHub&) = delete;
   RoomHub& operator=(const RoomHub&) = delete;
 
-  // HTTP: POST /api/rooms. Thread-safe.
-  std::variant<CreatedRoom, HubError> create_room(std::string_view title);
+  // Where storage completions continue (the server's I/O threads). Until it is set, and after it
+  // is reset with nullptr, a thread of the hub's own runs them. Thread-safe.
+  void set_executor(Executor executor);
 
-  // WebSocket lifecycle, called by the connection's own strand. Thread-safe.
+  using CreateResult = std::variant<CreatedRoom, HubError>;
+  // HTTP: POST /api/rooms. Thread-safe; `done` is called once the room is stored (maybe on
+  // another thread, maybe before this returns).
+  void create_room(std::string_view title, std::function<void(CreateResult)> done);
+  // The same, waiting for it (start-up and tests; not on a thread that serves sockets).
+  CreateResult create_room(std::string_view title);
+
+  // WebSocket lifecycle, called by the connection's own strand. Thread-safe, never block.
   void on_open(const std::shared_ptr<Connection>& connection);   // sends welcome
   void on_text(const std::shared_ptr<Connection>& connection, std::string_view frame);
   void on_binary(const std::shared_ptr<Connection>& connection); // error bad_frame
@@ -80,22 +96,27 @@ public:
   // Close every connection with 1001 server_shutdown. Thread-safe.
   void shutdown();
 
+  // Never touches a room's lock or the storage.
   HubStats stats() const;
 
-  // Submits the expiry of every timer whose deadline has passed (the background thread does this
-  // by itself; exposed for tests with a fake clock).
+  // Submits the expiry of every timer whose deadline has passed and flushes ephemeral updates
+  // (the background thread does this by itself; exposed for tests with a fake clock).
   void fire_due_timers();
 
-  // For GET /readyz: draining after shutdown(), or the room log cannot be reached. May block
-  // for a storage round trip; never holds the hub's lock while it does.
+  // For GET /readyz: draining after shutdown(), or the room log cannot be reached (as its own
+  // threads last found: never a round trip).
   Readiness readiness() const;
 
   // What the constructor rebuilt from the room log.
   const HubRestore& restored() const;
 
+  // Waits until no command, storage operation or completion is in progress (tests, shutdown).
+  // False if that did not happen within `limit`.
+  bool wait_idle(std::chrono::milliseconds limit = std::chrono::seconds(5)) const;
+
 private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;
 };
 
 } // namespace colloquy

@@ -48,6 +48,8 @@ enum class ErrorCode {
   already_answered,
   unknown_card,
   deck_empty,
+  busy,
+  outcome_unknown,
   internal,
 };
 
@@ -96,6 +98,8 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::already_answered: return "already_answered";
   case ErrorCode::unknown_card: return "unknown_card";
   case ErrorCode::deck_empty: return "deck_empty";
+  case ErrorCode::busy: return "busy";
+  case ErrorCode::outcome_unknown: return "outcome_unknown";
   case ErrorCode::internal: return "internal";
   }
   return "internal";

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <unordered_map>
 #include <sstream>
 
 namespace colloquy {
@@ -105,16 +106,20 @@ JournalRoomLog::JournalRoomLog(JournalOptions options) : options_(std::move(opti
     ::close(lock_fd_);
     throw;
   }
-  if (options_.fsync == FsyncPolicy::everysec) flusher_ = std::thread([this] { flush_loop(); });
+  last_sync_ = std::chrono::steady_clock::now();
+  writer_ = std::thread([this] { writer_loop(); });
+  compactor_ = std::thread([this] { compactor_loop(); });
 }
 
 JournalRoomLog::~JournalRoomLog() {
   {
-    std::lock_guard lock(write_mutex_);
+    std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  flush_wake_.notify_all();
-  if (flusher_.joinable()) flusher_.join();
+  writer_wake_.notify_all();
+  compactor_wake_.notify_all();
+  if (writer_.joinable()) writer_.join(); // completes what was queued first
+  if (compactor_.joinable()) compactor_.join();
   if (journal_fd_ >= 0) {
     ::fdatasync(journal_fd_);
     ::close(journal_fd_);
@@ -126,16 +131,27 @@ fs::path JournalRoomLog::journal_path(std::uint64_t generation) const {
   return options_.dir / ("journal-" + std::to_string(generation) + ".log");
 }
 
+namespace {
+// "journal-<N>.log" -> N, or 0.
+std::uint64_t journal_generation(const std::string& name) {
+  if (!name.starts_with("journal-") || !name.ends_with(".log")) return 0;
+  const std::string digits = name.substr(8, name.size() - 12);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 18) return 0;
+  return std::stoull(digits);
+}
+} // namespace
+
 void JournalRoomLog::recover() {
   const fs::path snapshot = options_.dir / "snapshot.json";
   std::error_code ec;
+  std::uint64_t first = 1;
   if (fs::exists(snapshot, ec)) {
     const json doc = json::parse(read_file(snapshot), nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("generation") || !doc["generation"].is_number_unsigned() ||
         !doc.contains("rooms") || !doc["rooms"].is_array()) {
       throw JournalError(snapshot.string() + " is damaged; move the data directory aside to start empty");
     }
-    generation_ = doc["generation"].get<std::uint64_t>();
+    first = doc["generation"].get<std::uint64_t>();
     for (const auto& entry : doc["rooms"]) {
       auto base = entry.is_object() && entry.contains("base") ? storage::room_from_json(entry["base"]) : std::nullopt;
       if (!base || !entry.contains("events") || !entry["events"].is_array()) {
@@ -154,14 +170,31 @@ void JournalRoomLog::recover() {
     }
   }
 
-  // Replay the journal of this generation.
-  const fs::path path = journal_path(generation_);
-  std::string data;
-  if (fs::exists(path, ec)) data = read_file(path);
+  // Replay every journal the snapshot does not cover, oldest first; older ones are leftovers.
+  std::vector<std::uint64_t> generations;
+  for (const auto& entry : fs::directory_iterator(options_.dir, ec)) {
+    const std::uint64_t g = journal_generation(entry.path().filename().string());
+    if (g == 0) continue;
+    if (g < first) {
+      fs::remove(entry.path(), ec);
+    } else {
+      generations.push_back(g);
+    }
+  }
+  std::sort(generations.begin(), generations.end());
+  for (std::size_t i = 0; i < generations.size(); ++i) replay(journal_path(generations[i]), i + 1 == generations.size());
+  fs::remove(options_.dir / "snapshot.json.tmp", ec);
+
+  open_journal(generations.empty() ? first : generations.back());
+  recovery_.rooms = memory_.room_ids().size();
+}
+
+void JournalRoomLog::replay(const fs::path& path, bool newest) {
+  const std::string data = read_file(path);
   std::size_t offset = 0;
   while (offset < data.size()) {
     const auto newline = data.find('\n', offset);
-    const bool last = newline == std::string::npos || newline + 1 == data.size();
+    const bool last = newest && (newline == std::string::npos || newline + 1 == data.size());
     const std::string_view line(data.data() + offset, (newline == std::string::npos ? data.size() : newline) - offset);
     bool ok = newline != std::string::npos && line.size() > 9 && line[8] == ' ';
     json record;
@@ -199,104 +232,221 @@ void JournalRoomLog::recover() {
                          "; move the data directory aside to start empty");
     }
     const std::string room_id = record["room"].get<std::string>();
-    if (!memory_.append(room_id, events.front().seq - 1, events)) {
-      throw JournalError("journal " + path.string() + " is out of order at byte " + std::to_string(offset) + " (room " +
-                         room_id + ")");
+    const std::uint64_t have = memory_.last_seq(room_id);
+    // The snapshot was taken room by room while this journal grew: what it holds already is skipped.
+    std::erase_if(events, [&](const Event& e) { return e.seq <= have; });
+    if (!events.empty()) {
+      const std::size_t n = events.size();
+      const std::uint64_t expected = events.front().seq - 1;
+      if (!memory_.store(room_id, expected, std::move(events))) {
+        throw JournalError("journal " + path.string() + " is out of order at byte " + std::to_string(offset) + " (room " +
+                           room_id + ")");
+      }
+      recovery_.events_replayed += n;
     }
-    recovery_.events_replayed += events.size();
     offset = newline + 1;
   }
-
-  // Leftovers of an interrupted compaction belong to other generations.
-  for (const auto& entry : fs::directory_iterator(options_.dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with("journal-") && name.ends_with(".log") && entry.path() != path) fs::remove(entry.path(), ec);
-  }
-  fs::remove(options_.dir / "snapshot.json.tmp", ec);
-
-  open_journal(generation_, /*truncate=*/false);
-  recovery_.rooms = memory_.room_ids().size();
 }
 
-void JournalRoomLog::open_journal(std::uint64_t generation, bool truncate) {
+void JournalRoomLog::open_journal(std::uint64_t generation) {
   const fs::path path = journal_path(generation);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) throw JournalError("cannot open " + path.string() + ": " + errno_text());
   struct stat st {};
   ::fstat(fd, &st);
   sync_dir(options_.dir);
-  if (journal_fd_ >= 0) ::close(journal_fd_);
+  if (journal_fd_ >= 0) {
+    ::fdatasync(journal_fd_);
+    ::close(journal_fd_);
+  }
   journal_fd_ = fd;
   generation_ = generation;
   journal_bytes_ = static_cast<std::uint64_t>(st.st_size);
 }
 
-bool JournalRoomLog::append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) {
-  std::lock_guard lock(write_mutex_);
-  if (memory_.last_seq(room_id) != expected_seq) return false;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    if (events[i].seq != expected_seq + 1 + i) return false;
-  }
-  if (events.empty()) return true;
-  const std::string line = encode_line(room_id, events);
-  try {
-    write_all(journal_fd_, line, journal_path(generation_));
-    if (options_.fsync == FsyncPolicy::always) sync_fd(journal_fd_, journal_path(generation_));
-  } catch (const JournalError&) {
-    // Leave no partial line behind, so the next append and the next start see a clean file.
-    if (::ftruncate(journal_fd_, static_cast<off_t>(journal_bytes_)) != 0) {
-      logger::error("cannot undo a failed journal write: " + errno_text());
+void JournalRoomLog::append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
+                                  AppendDone done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(Request{std::string(room_id), expected_seq, std::move(events), std::move(done)});
+      writer_wake_.notify_one();
+      return;
     }
-    throw;
   }
-  journal_bytes_ += line.size();
-  dirty_ = true;
-  const bool stored = memory_.append(room_id, expected_seq, events);
-  if (stored && journal_bytes_ > std::max<std::uint64_t>(options_.compact_bytes, snapshot_bytes_)) {
+  done(AppendResult{AppendStatus::failed, "the server is stopping"});
+}
+
+// Takes everything queued, writes and syncs it as one, completes it; syncs each second with
+// everysec; rotates to a new generation when the journal has grown past its limit.
+void JournalRoomLog::writer_loop() {
+  std::vector<Request> batch;
+  for (;;) {
+    bool stop = false;
+    bool rotate_now = false;
+    {
+      std::unique_lock lock(mutex_);
+      const auto wait = options_.fsync == FsyncPolicy::everysec && dirty_ ? std::chrono::milliseconds(200)
+                                                                          : std::chrono::milliseconds(1000);
+      writer_wake_.wait_for(lock, wait, [&] { return !queue_.empty() || stopping_ || compact_requested_; });
+      batch.swap(queue_);
+      stop = stopping_;
+      rotate_now = compact_requested_ && !compacting_;
+      if (rotate_now) compact_requested_ = false;
+    }
+    if (!batch.empty()) write_batch(batch);
+    batch.clear();
+    if (dirty_ && (stop || std::chrono::steady_clock::now() - last_sync_ >= std::chrono::seconds(1))) {
+      if (::fdatasync(journal_fd_) != 0) logger::error("journal sync failed: " + errno_text());
+      dirty_ = false;
+      last_sync_ = std::chrono::steady_clock::now();
+      std::lock_guard lock(mutex_);
+      ++stats_.syncs;
+    }
+    bool grown = false;
+    {
+      std::lock_guard lock(mutex_);
+      grown = !compacting_ && journal_bytes_ > std::max<std::uint64_t>(options_.compact_bytes, snapshot_bytes_);
+    }
+    if ((rotate_now || grown) && !stop) {
+      try {
+        rotate();
+      } catch (const std::exception& e) {
+        logger::warn(std::string("journal compaction could not start (the journal keeps growing): ") + e.what());
+        std::lock_guard lock(mutex_);
+        compaction_error_ = e.what();
+        ++compactions_done_;
+        compaction_done_.notify_all();
+      }
+    }
+    if (stop) {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
+void JournalRoomLog::write_batch(std::vector<Request>& batch) {
+  std::vector<AppendResult> results(batch.size());
+  std::unordered_map<std::string_view, std::uint64_t> last; // rooms' last seq as this batch extends them
+  std::string buffer;
+  std::vector<std::size_t> accepted;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Request& r = batch[i];
+    auto it = last.find(r.room);
+    const std::uint64_t current = it != last.end() ? it->second : memory_.last_seq(r.room);
+    bool numbered = current == r.expected_seq;
+    for (std::size_t k = 0; numbered && k < r.events.size(); ++k) numbered = r.events[k].seq == r.expected_seq + 1 + k;
+    if (!numbered) {
+      results[i] = AppendResult{AppendStatus::conflict, {}};
+      continue;
+    }
+    if (r.events.empty()) continue;
+    buffer += encode_line(r.room, r.events);
+    last[r.room] = r.expected_seq + r.events.size();
+    accepted.push_back(i);
+  }
+  if (!buffer.empty()) {
     try {
-      compact_locked();
+      write_all(journal_fd_, buffer, journal_path(generation_));
+      if (options_.fsync == FsyncPolicy::always) {
+        sync_fd(journal_fd_, journal_path(generation_));
+        last_sync_ = std::chrono::steady_clock::now();
+      } else {
+        dirty_ = true;
+      }
+    } catch (const JournalError& e) {
+      // Leave no partial line behind, so the next append and the next start see a clean file.
+      if (::ftruncate(journal_fd_, static_cast<off_t>(journal_bytes_)) != 0) {
+        logger::error("cannot undo a failed journal write: " + errno_text());
+      }
+      logger::error(std::string("storing ") + std::to_string(accepted.size()) + " changes failed: " + e.what());
+      for (std::size_t i : accepted) results[i] = AppendResult{AppendStatus::failed, e.what()};
+      accepted.clear();
+    }
+    if (!accepted.empty()) {
+      journal_bytes_ += buffer.size();
+      for (std::size_t i : accepted) (void)memory_.store(batch[i].room, batch[i].expected_seq, std::move(batch[i].events));
+    }
+    std::lock_guard lock(mutex_);
+    if (!accepted.empty()) {
+      ++stats_.writes;
+      if (options_.fsync == FsyncPolicy::always) ++stats_.syncs;
+      stats_.appends += accepted.size();
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+}
+
+// The commit point of a compaction is the snapshot's rename (in the compactor); this only opens
+// the next journal so that appends go on while the snapshot is written.
+void JournalRoomLog::rotate() {
+  const std::uint64_t next = generation_ + 1;
+  open_journal(next);
+  std::lock_guard lock(mutex_);
+  compacting_ = true;
+  compaction_generation_ = next;
+  compactor_wake_.notify_one();
+}
+
+void JournalRoomLog::compactor_loop() {
+  for (;;) {
+    std::uint64_t generation = 0;
+    {
+      std::unique_lock lock(mutex_);
+      compactor_wake_.wait(lock, [&] { return compaction_generation_ != 0 || stopping_; });
+      if (compaction_generation_ == 0) return;
+      generation = compaction_generation_;
+    }
+    std::string error;
+    try {
+      write_snapshot(generation);
     } catch (const std::exception& e) {
+      error = e.what();
       logger::warn(std::string("journal compaction failed (the journal keeps growing): ") + e.what());
     }
+    std::lock_guard lock(mutex_);
+    compaction_generation_ = 0;
+    compacting_ = false;
+    compaction_error_ = error;
+    ++compactions_done_;
+    if (error.empty()) ++stats_.compactions;
+    compaction_done_.notify_all();
   }
-  return stored;
 }
 
-void JournalRoomLog::compact() {
-  std::lock_guard lock(write_mutex_);
-  compact_locked();
-}
-
-// Snapshot every room, then switch to an empty journal of the next generation. The snapshot's
-// rename is the commit point: before it the old snapshot and journal are whole, after it the new.
-void JournalRoomLog::compact_locked() {
-  const std::uint64_t next = generation_ + 1;
-  const fs::path next_journal = journal_path(next);
-  {
-    const int fd = ::open(next_journal.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw JournalError("cannot create " + next_journal.string() + ": " + errno_text());
-    ::close(fd);
-  }
-  json rooms = json::array();
-  for (const auto& id : memory_.room_ids()) {
-    auto history = memory_.history(id);
-    if (!history) continue;
-    json events = json::array();
-    for (const auto& e : history->events) events.push_back(storage::event_to_json(e));
-    rooms.push_back({{"base", storage::room_to_json(history->base)}, {"events", std::move(events)}});
-  }
-  const std::string doc = json{{"format", 1}, {"generation", next}, {"rooms", std::move(rooms)}}.dump();
+// Every room, one at a time (each copied under its own lock only), as of some moment after the
+// switch to `generation`; replay from journal-<generation> on skips what a room already holds.
+void JournalRoomLog::write_snapshot(std::uint64_t generation) {
   const fs::path tmp = options_.dir / "snapshot.json.tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) throw JournalError("cannot create " + tmp.string() + ": " + errno_text());
+  std::uint64_t bytes = 0;
   try {
-    write_all(fd, doc, tmp);
+    std::string chunk = R"({"format":1,"generation":)" + std::to_string(generation) + R"(,"rooms":[)";
+    bool first = true;
+    for (const auto& id : memory_.room_ids()) {
+      auto history = memory_.history(id);
+      if (!history) continue;
+      json events = json::array();
+      for (const auto& e : history->events) events.push_back(storage::event_to_json(e));
+      if (!first) chunk += ',';
+      first = false;
+      chunk += json{{"base", storage::room_to_json(history->base)}, {"events", std::move(events)}}.dump();
+      if (chunk.size() > (1u << 20)) {
+        write_all(fd, chunk, tmp);
+        bytes += chunk.size();
+        chunk.clear();
+      }
+    }
+    chunk += "]}";
+    write_all(fd, chunk, tmp);
+    bytes += chunk.size();
     if (::fsync(fd) != 0) throw JournalError("cannot sync " + tmp.string() + ": " + errno_text());
   } catch (...) {
     ::close(fd);
     std::error_code ec;
     fs::remove(tmp, ec);
-    fs::remove(next_journal, ec);
     throw;
   }
   ::close(fd);
@@ -304,24 +454,32 @@ void JournalRoomLog::compact_locked() {
     throw JournalError("cannot replace the snapshot: " + errno_text());
   }
   sync_dir(options_.dir);
-  const fs::path old = journal_path(generation_);
-  open_journal(next, /*truncate=*/false);
   std::error_code ec;
-  fs::remove(old, ec);
-  dirty_ = false;
-  snapshot_bytes_ = doc.size();
-  logger::info("journal compacted into a snapshot; generation " + std::to_string(next));
+  for (const auto& entry : fs::directory_iterator(options_.dir, ec)) {
+    const std::uint64_t g = journal_generation(entry.path().filename().string());
+    if (g != 0 && g < generation) fs::remove(entry.path(), ec);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_bytes_ = bytes;
+  }
+  logger::info("journal compacted into a snapshot; generation " + std::to_string(generation));
 }
 
-void JournalRoomLog::flush_loop() {
-  std::unique_lock lock(write_mutex_);
-  while (!stopping_) {
-    flush_wake_.wait_for(lock, std::chrono::seconds(1));
-    if (dirty_ && journal_fd_ >= 0) {
-      if (::fdatasync(journal_fd_) != 0) logger::error("journal sync failed: " + errno_text());
-      dirty_ = false;
-    }
-  }
+void JournalRoomLog::compact() {
+  std::unique_lock lock(mutex_);
+  // One already running covers appends made before it started, not necessarily ours: wait it out first.
+  compaction_done_.wait(lock, [&] { return !compacting_ || stopping_; });
+  const std::uint64_t target = compactions_done_ + 1;
+  compact_requested_ = true;
+  writer_wake_.notify_one();
+  compaction_done_.wait(lock, [&] { return compactions_done_ >= target || stopping_; });
+  if (!compaction_error_.empty()) throw JournalError(compaction_error_);
+}
+
+JournalRoomLog::Stats JournalRoomLog::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
 }
 
 std::optional<std::vector<Event>> JournalRoomLog::read(std::string_view room_id, std::uint64_t after_seq) const {

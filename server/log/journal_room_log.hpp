@@ -2,14 +2,24 @@
 // The embedded default's durable room log: the in-memory log plus an append-only journal file in
 // a data directory, with snapshots that bound replay at start. A restart restores every room.
 //
+// Appends are group-committed: one writer thread takes every append queued since its last write
+// (from all rooms), writes them with one write() and one fdatasync (--fsync always), and only then
+// completes them, so nothing is acknowledged before it is on disk and one sync serves many rooms.
+// Compaction never stops the world: the writer switches to a new journal generation (O(1)) and a
+// compactor thread writes the snapshot beside it, copying one room at a time.
+//
 // Files in the data directory (see deploy/README.md#data-directory):
 //   LOCK               held with flock while a server uses the directory: one server per directory
-//   snapshot.json      every room as of the snapshot (state + recent events) and the journal generation
-//   journal-<G>.log    one line per append since that snapshot: "<crc32 hex> <json>\n"
-// A line cut short by a crash (the last one) is dropped at start; damage anywhere else stops the
-// server with a message naming the file and byte, rather than starting with silently lost events.
+//   snapshot.json      every room as of the snapshot (state + recent events) and its generation G
+//   journal-<N>.log    one line per append: "<crc32 hex> <json>\n"; replayed for every N >= G, in
+//                      order, skipping events a room's snapshot already holds (the snapshot is
+//                      taken room by room while appends go on into journal-G)
+// A line cut short by a crash (the last one of the newest journal) is dropped at start; damage
+// anywhere else stops the server with a message naming the file and byte, rather than starting
+// with silently lost events.
 #include "log/room_log.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -51,7 +61,8 @@ public:
   JournalRoomLog(const JournalRoomLog&) = delete;
   JournalRoomLog& operator=(const JournalRoomLog&) = delete;
 
-  bool append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) override;
+  void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
+                    AppendDone done) override;
   std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const override;
   std::uint64_t last_seq(std::string_view room_id) const override;
   std::vector<std::string> room_ids() const override;
@@ -61,29 +72,63 @@ public:
   PromptStore& prompts() override { return memory_.prompts(); }
 
   const JournalRecovery& recovery() const { return recovery_; }
-  // Writes a snapshot now and starts a new journal (also done by itself past compact_bytes).
+  // Starts a new journal generation and writes a snapshot now (also done by itself past
+  // compact_bytes); returns when the snapshot is in place. Throws JournalError.
   void compact();
 
+  struct Stats {
+    std::uint64_t writes = 0;     // write() calls carrying appends
+    std::uint64_t syncs = 0;      // fdatasync calls
+    std::uint64_t appends = 0;    // appends stored
+    std::uint64_t compactions = 0;
+  };
+  Stats stats() const;
+
 private:
+  struct Request {
+    std::string room;
+    std::uint64_t expected_seq = 0;
+    std::vector<Event> events;
+    AppendDone done;
+  };
   void recover();
-  void open_journal(std::uint64_t generation, bool truncate);
-  void compact_locked();
-  void flush_loop();
+  void replay(const std::filesystem::path& path, bool newest);
+  void open_journal(std::uint64_t generation);
+  void writer_loop();
+  void write_batch(std::vector<Request>& batch);
+  // Switches to journal generation+1 and hands the snapshot to the compactor. Writer thread.
+  void rotate();
+  void compactor_loop();
+  void write_snapshot(std::uint64_t generation);
   std::filesystem::path journal_path(std::uint64_t generation) const;
 
   JournalOptions options_;
   MemoryRoomLog memory_;
   JournalRecovery recovery_;
-  std::mutex write_mutex_; // orders appends to the file and the memory log
   int lock_fd_ = -1;
+
+  // Owned by the writer thread once it runs.
   int journal_fd_ = -1;
   std::uint64_t generation_ = 1;
   std::uint64_t journal_bytes_ = 0;
-  std::uint64_t snapshot_bytes_ = 0; // the next compaction waits until the journal is at least this big
   bool dirty_ = false; // written since the last fdatasync (everysec)
+  std::chrono::steady_clock::time_point last_sync_;
+
+  mutable std::mutex mutex_; // queue_, stopping_, the compaction hand-off, stats_
+  std::condition_variable writer_wake_;
+  std::condition_variable compactor_wake_;
+  std::condition_variable compaction_done_;
+  std::vector<Request> queue_;
   bool stopping_ = false;
-  std::condition_variable flush_wake_;
-  std::thread flusher_;
+  bool compact_requested_ = false;        // compact(): rotate at the next chance
+  std::uint64_t compaction_generation_ = 0; // to snapshot; 0 = none pending
+  bool compacting_ = false;
+  std::uint64_t snapshot_bytes_ = 0; // the next compaction waits until the journal is at least this big
+  std::uint64_t compactions_done_ = 0;
+  std::string compaction_error_;
+  Stats stats_;
+  std::thread writer_;
+  std::thread compactor_;
 };
 
 } // namespace colloquy

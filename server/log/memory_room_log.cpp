@@ -1,53 +1,84 @@
 #include "log/room_log.hpp"
 
 #include <algorithm>
+#include <future>
 
 namespace colloquy {
 
+bool RoomLog::append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) {
+  std::promise<AppendResult> promise;
+  auto outcome = promise.get_future();
+  append_async(room_id, expected_seq, events, [&promise](AppendResult r) { promise.set_value(std::move(r)); });
+  const AppendResult result = outcome.get();
+  switch (result.status) {
+  case AppendStatus::ok: return true;
+  case AppendStatus::conflict: return false;
+  case AppendStatus::failed:
+  case AppendStatus::unknown: break;
+  }
+  throw RoomLogError(result.error.empty() ? "the room log could not store the events" : result.error);
+}
+
 MemoryRoomLog::MemoryRoomLog(std::size_t keep_events) : keep_events_(keep_events < 1 ? 1 : keep_events) {}
 
-bool MemoryRoomLog::append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) {
-  std::lock_guard lock(mutex_);
+std::shared_ptr<MemoryRoomLog::Room> MemoryRoomLog::find(std::string_view room_id) const {
+  std::shared_lock lock(mutex_);
   auto it = rooms_.find(std::string(room_id));
-  const std::uint64_t last = it == rooms_.end() ? 0 : it->second.last_seq();
-  if (last != expected_seq) return false;
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+void MemoryRoomLog::append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
+                                 AppendDone done) {
+  const bool stored = store(room_id, expected_seq, std::move(events));
+  done(AppendResult{stored ? AppendStatus::ok : AppendStatus::conflict, {}});
+}
+
+bool MemoryRoomLog::store(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events) {
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (events[i].seq != expected_seq + 1 + i) return false;
   }
-  if (it == rooms_.end()) {
-    it = rooms_.emplace(std::string(room_id), Room{}).first;
-    it->second.base.id = std::string(room_id);
+  std::shared_ptr<Room> room = find(room_id);
+  if (!room) {
+    if (expected_seq != 0) return false;
+    std::unique_lock lock(mutex_);
+    auto& slot = rooms_[std::string(room_id)];
+    if (!slot) {
+      slot = std::make_shared<Room>();
+      slot->base.id = std::string(room_id);
+    }
+    room = slot;
   }
-  Room& room = it->second;
-  room.events.insert(room.events.end(), events.begin(), events.end());
+  std::lock_guard lock(room->mutex);
+  if (room->last_seq() != expected_seq) return false;
+  for (auto& e : events) room->events.push_back(std::move(e));
   // Fold the oldest half into the snapshot once twice the kept number have piled up.
-  if (room.events.size() > 2 * keep_events_) {
-    while (room.events.size() > keep_events_) {
-      evolve(room.base, room.events.front());
-      room.events.pop_front();
+  if (room->events.size() > 2 * keep_events_) {
+    while (room->events.size() > keep_events_) {
+      evolve(room->base, room->events.front());
+      room->events.pop_front();
     }
   }
   return true;
 }
 
 std::optional<std::vector<Event>> MemoryRoomLog::read(std::string_view room_id, std::uint64_t after_seq) const {
-  std::lock_guard lock(mutex_);
-  auto it = rooms_.find(std::string(room_id));
-  if (it == rooms_.end()) return std::vector<Event>{};
-  const Room& room = it->second;
-  if (after_seq < room.base.seq) return std::nullopt;
-  if (after_seq >= room.last_seq()) return std::vector<Event>{};
-  return std::vector<Event>(room.events.begin() + static_cast<std::ptrdiff_t>(after_seq - room.base.seq), room.events.end());
+  std::shared_ptr<Room> room = find(room_id);
+  if (!room) return std::vector<Event>{};
+  std::lock_guard lock(room->mutex);
+  if (after_seq < room->base.seq) return std::nullopt;
+  if (after_seq >= room->last_seq()) return std::vector<Event>{};
+  return std::vector<Event>(room->events.begin() + static_cast<std::ptrdiff_t>(after_seq - room->base.seq), room->events.end());
 }
 
 std::uint64_t MemoryRoomLog::last_seq(std::string_view room_id) const {
-  std::lock_guard lock(mutex_);
-  auto it = rooms_.find(std::string(room_id));
-  return it == rooms_.end() ? 0 : it->second.last_seq();
+  std::shared_ptr<Room> room = find(room_id);
+  if (!room) return 0;
+  std::lock_guard lock(room->mutex);
+  return room->last_seq();
 }
 
 std::vector<std::string> MemoryRoomLog::room_ids() const {
-  std::lock_guard lock(mutex_);
+  std::shared_lock lock(mutex_);
   std::vector<std::string> ids;
   ids.reserve(rooms_.size());
   for (const auto& [id, room] : rooms_) ids.push_back(id);
@@ -55,18 +86,18 @@ std::vector<std::string> MemoryRoomLog::room_ids() const {
 }
 
 std::optional<RoomHistory> MemoryRoomLog::history(std::string_view room_id) const {
-  std::lock_guard lock(mutex_);
-  auto it = rooms_.find(std::string(room_id));
-  if (it == rooms_.end()) return std::nullopt;
-  return RoomHistory{it->second.base, {it->second.events.begin(), it->second.events.end()}};
+  std::shared_ptr<Room> room = find(room_id);
+  if (!room) return std::nullopt;
+  std::lock_guard lock(room->mutex);
+  return RoomHistory{room->base, {room->events.begin(), room->events.end()}};
 }
 
 void MemoryRoomLog::restore(const std::string& room_id, RoomHistory history) {
-  std::lock_guard lock(mutex_);
-  Room room;
-  room.base = std::move(history.base);
-  room.base.id = room_id;
-  room.events.assign(std::make_move_iterator(history.events.begin()), std::make_move_iterator(history.events.end()));
+  auto room = std::make_shared<Room>();
+  room->base = std::move(history.base);
+  room->base.id = room_id;
+  room->events.assign(std::make_move_iterator(history.events.begin()), std::make_move_iterator(history.events.end()));
+  std::unique_lock lock(mutex_);
   rooms_[room_id] = std::move(room);
 }
 

@@ -7,17 +7,24 @@
 #include <sys/random.h>
 
 #include <array>
+#include <atomic>
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 namespace colloquy {
 namespace {
 
 using json = nlohmann::json;
 
-// Compare-and-append. KEYS: meta, stream. ARGV: expected seq, epoch, channel, publish payload,
-// then one JSON event per argument. Returns {status, last seq, epoch}; status "ok", "conflict"
-// (the room moved on, or exists already when creating) or "epoch" (the log was lost or reset).
+constexpr std::size_t max_queued_ephemeral = 256; // worker jobs past which ephemeral relays are dropped
+
+// Compare-and-append. KEYS: meta, stream, cancelled. ARGV: expected seq, epoch, channel, publish
+// payload, nonce, then one JSON event per argument. Returns {status, last seq, epoch}; status
+// "ok", "conflict" (the room moved on, or exists already when creating), "epoch" (the log was
+// lost or reset) or "cancelled" (settled as not stored after its connection broke).
 constexpr std::string_view append_script = R"lua(
+if redis.call('SISMEMBER', KEYS[3], ARGV[5]) == 1 then return {'cancelled', 0, ''} end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local expected = tonumber(ARGV[1])
@@ -29,13 +36,32 @@ elseif epoch ~= ARGV[2] then
 elseif seq ~= expected then
   return {'conflict', seq, epoch}
 end
-local n = #ARGV - 4
-for i = 1, n do
-  redis.call('XADD', KEYS[2], (expected + i) .. '-1', 'e', ARGV[4 + i])
+local n = #ARGV - 5
+redis.call('XADD', KEYS[2], (expected + 1) .. '-1', 'e', ARGV[6], 'n', ARGV[5])
+for i = 2, n do
+  redis.call('XADD', KEYS[2], (expected + i) .. '-1', 'e', ARGV[5 + i])
 end
 redis.call('HSET', KEYS[1], 'seq', expected + n)
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return {'ok', expected + n, ARGV[2]}
+)lua";
+
+// Settles an append whose reply was lost. KEYS: meta, stream, cancelled. ARGV: its first entry id,
+// its nonce. 1: it was stored; 0: it was not, and now never will be (cancelled, atomically);
+// 2: cannot tell (the entry was folded into the snapshot already).
+constexpr std::string_view settle_script = R"lua(
+local e = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])
+if #e == 1 then
+  local f = e[1][2]
+  for i = 1, #f, 2 do
+    if f[i] == 'n' and f[i + 1] == ARGV[2] then return 1 end
+  end
+end
+local folded = tonumber(redis.call('HGET', KEYS[1], 'snapshot_seq') or '0')
+if folded >= tonumber((string.gsub(ARGV[1], '-1$', ''))) then return 2 end
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('EXPIRE', KEYS[3], 3600)
+return 0
 )lua";
 
 // Snapshot-and-trim. KEYS: meta, stream. ARGV: epoch, snapshot seq, snapshot JSON. Keeps the
@@ -67,9 +93,11 @@ std::vector<Event> parse_entries(const redisReply* entries, std::uint64_t first_
   for (std::size_t i = 0; i < entries->elements; ++i) {
     const redisReply* entry = entries->element[i];
     const redisReply* value = nullptr;
-    if (entry->type == REDIS_REPLY_ARRAY && entry->elements == 2 && entry->element[1]->type == REDIS_REPLY_ARRAY &&
-        entry->element[1]->elements == 2) {
-      value = entry->element[1]->element[1];
+    if (entry->type == REDIS_REPLY_ARRAY && entry->elements == 2 && entry->element[1]->type == REDIS_REPLY_ARRAY) {
+      const redisReply* fields = entry->element[1];
+      for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
+        if (std::string_view(fields->element[f]->str, fields->element[f]->len) == "e") value = fields->element[f + 1];
+      }
     }
     auto event = value ? storage::event_from_json(json::parse(std::string_view(value->str, value->len), nullptr, false))
                        : std::nullopt;
@@ -146,6 +174,7 @@ std::vector<PendingPrompt> pending_pairs(const redisReply* r) {
 }
 
 std::string meta_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:meta"; }
+std::string cancelled_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:cancelled"; }
 std::string log_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:log"; }
 
 std::string random_epoch() {
@@ -235,18 +264,51 @@ struct RedisRoomLog::Reply {
   std::string_view str() const { return {ptr->str, ptr->len}; }
 };
 
+struct RedisRoomLog::AppendRequest {
+  std::string room;
+  std::uint64_t expected_seq = 0;
+  std::vector<Event> events;
+  AppendDone done;
+  std::string nonce;
+  std::string epoch;
+  std::vector<std::string> args; // the EVALSHA, once prepared
+  bool finished = false;
+  bool resent = false;    // sent once more after being settled as not stored
+  bool not_stored = false; // settled as not stored: may be sent again
+  void finish(AppendStatus status, std::string error = {}) {
+    if (finished) return;
+    finished = true;
+    done(AppendResult{status, std::move(error)});
+  }
+};
+
 struct RedisRoomLog::Shard {
   RedisEndpoint endpoint;
   std::size_t index = 0;
-  std::mutex mutex;
-  redisContext* context = nullptr;
+  std::mutex mutex;               // the worker's connection (command_once)
+  redisContext* context = nullptr; // the worker's
+  redisContext* append_context = nullptr; // the appender's; its thread only
+  std::string append_sha;          // the append script's SHA1 on the appender's connection
+
+  std::mutex queue_mutex;
+  std::condition_variable appender_wake;
+  std::condition_variable worker_wake;
+  std::deque<AppendRequest> appends;
+  std::deque<std::function<void()>> jobs;
+  bool stopping = false;
+  std::atomic<bool> up{true};
+  std::thread appender;
+  std::thread worker;
+
   ~Shard() {
     if (context) redisFree(context);
+    if (append_context) redisFree(append_context);
   }
 };
 
 RedisRoomLog::RedisRoomLog(std::vector<RedisEndpoint> shards, std::shared_ptr<PubSub> pubsub, RedisLogOptions options)
-    : prompts_(std::make_unique<Prompts>(*this)), pubsub_(std::move(pubsub)), options_(options) {
+    : prompts_(std::make_unique<Prompts>(*this)), pubsub_(std::move(pubsub)), options_(options),
+      instance_id_(random_epoch()) {
   for (std::size_t i = 0; i < shards.size(); ++i) {
     auto s = std::make_unique<Shard>();
     s->endpoint = std::move(shards[i]);
@@ -265,9 +327,99 @@ RedisRoomLog::RedisRoomLog(std::vector<RedisEndpoint> shards, std::shared_ptr<Pu
           if (observer_) observer_->on_watch_confirmed(room);
         });
   }
+  for (auto& s : shards_) s->up = probe(*s);
+  for (auto& s : shards_) {
+    Shard* shard = s.get();
+    s->appender = std::thread([this, shard] { appender_loop(*shard); });
+    s->worker = std::thread([this, shard] { worker_loop(*shard); });
+  }
+  prober_ = std::thread([this] { prober_loop(); });
 }
 
-RedisRoomLog::~RedisRoomLog() = default;
+RedisRoomLog::~RedisRoomLog() {
+  {
+    std::lock_guard lock(prober_mutex_);
+    stopping_ = true;
+  }
+  prober_wake_.notify_all();
+  if (prober_.joinable()) prober_.join();
+  for (auto& s : shards_) {
+    {
+      std::lock_guard lock(s->queue_mutex);
+      s->stopping = true;
+    }
+    s->appender_wake.notify_all();
+    s->worker_wake.notify_all();
+  }
+  for (auto& s : shards_) {
+    if (s->appender.joinable()) s->appender.join();
+    if (s->worker.joinable()) s->worker.join();
+  }
+}
+
+void RedisRoomLog::run(std::string_view room_id, std::function<void()> op) {
+  Shard& s = shard(room_id);
+  {
+    std::lock_guard lock(s.queue_mutex);
+    if (!s.stopping) {
+      s.jobs.push_back(std::move(op));
+      s.worker_wake.notify_one();
+      return;
+    }
+  }
+  // Stopping: run it here rather than drop it (its continuation expects to be called).
+  op();
+}
+
+void RedisRoomLog::worker_loop(Shard& s) {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(s.queue_mutex);
+      s.worker_wake.wait(lock, [&] { return !s.jobs.empty() || s.stopping; });
+      if (s.jobs.empty()) return;
+      job = std::move(s.jobs.front());
+      s.jobs.pop_front();
+    }
+    try {
+      job();
+    } catch (const std::exception& e) {
+      logger::error(std::string("a Redis job failed: ") + e.what());
+    }
+  }
+}
+
+bool RedisRoomLog::probe(Shard& s) const {
+  const timeval timeout{0, 500 * 1000};
+  redisContext* c = redisConnectWithTimeout(s.endpoint.host.c_str(), s.endpoint.port, timeout);
+  bool ok = c && !c->err && redisSetTimeout(c, timeout) == REDIS_OK;
+  if (ok) {
+    auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
+    ok = reply && reply->type == REDIS_REPLY_STATUS;
+    if (reply) freeReplyObject(reply);
+  }
+  if (c) redisFree(c);
+  return ok;
+}
+
+void RedisRoomLog::prober_loop() {
+  std::unique_lock lock(prober_mutex_);
+  while (!stopping_) {
+    prober_wake_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    lock.unlock();
+    for (auto& s : shards_) s->up = probe(*s);
+    lock.lock();
+  }
+}
+
+// A probe result at most a second old; never a round trip of its own (readiness must not block).
+bool RedisRoomLog::healthy() const {
+  for (const auto& s : shards_) {
+    if (!s->up) return false;
+  }
+  return true;
+}
 
 void RedisRoomLog::set_observer(RoomLogObserver* observer) {
   std::lock_guard lock(observer_mutex_);
@@ -352,62 +504,259 @@ std::string RedisRoomLog::epoch_of(std::string_view room_id) const {
   return epoch;
 }
 
-bool RedisRoomLog::append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) {
+void RedisRoomLog::append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
+                                AppendDone done) {
   for (std::size_t i = 0; i < events.size(); ++i) {
-    if (events[i].seq != expected_seq + 1 + i) return false;
+    if (events[i].seq != expected_seq + 1 + i) return done(AppendResult{AppendStatus::conflict, {}});
   }
-  if (events.empty()) return true;
-  std::string epoch = expected_seq == 0 ? random_epoch() : epoch_of(room_id);
-  if (epoch.empty()) throw RoomLogError("the log of room " + std::string(room_id) + " is gone from Redis");
-
-  json published = json::array();
-  std::vector<std::string> args{"EVAL", std::string(append_script), "2", meta_key(room_id), log_key(room_id),
-                                std::to_string(expected_seq), epoch, channel_of(room_id), ""};
-  for (const auto& e : events) {
-    json stored = storage::event_to_json(e);
-    args.push_back(stored.dump());
-    published.push_back(std::move(stored));
+  if (events.empty()) return done(AppendResult{AppendStatus::ok, {}});
+  Shard& s = shard(room_id);
+  {
+    std::lock_guard lock(s.queue_mutex);
+    if (!s.stopping) {
+      AppendRequest r;
+      r.room = std::string(room_id);
+      r.expected_seq = expected_seq;
+      r.events = std::move(events);
+      r.done = std::move(done);
+      s.appends.push_back(std::move(r));
+      s.appender_wake.notify_one();
+      return;
+    }
   }
-  args[8] = json{{"room", room_id}, {"epoch", epoch}, {"events", std::move(published)}}.dump();
+  done(AppendResult{AppendStatus::failed, "the server is stopping"});
+}
 
-  Reply r;
-  try {
-    r = command(shard(room_id), args, /*retry=*/false);
-  } catch (const RedisIoError&) {
-    // Did it land before the connection broke? The entry at expected+1 tells: ours, or not.
-    Reply check = command(shard(room_id), {"XRANGE", log_key(room_id), std::to_string(expected_seq + 1) + "-1",
-                                           std::to_string(expected_seq + 1) + "-1"});
-    if (check->type == REDIS_REPLY_ARRAY && check->elements == 1 && check->element[0]->elements == 2 &&
-        check->element[0]->element[1]->elements == 2) {
-      const redisReply* value = check->element[0]->element[1]->element[1];
-      if (std::string_view(value->str, value->len) == args[9]) {
-        remember_epoch(room_id, epoch);
-        return true;
+void RedisRoomLog::appender_loop(Shard& s) {
+  std::vector<AppendRequest> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(s.queue_mutex);
+      s.appender_wake.wait(lock, [&] { return !s.appends.empty() || s.stopping; });
+      if (s.appends.empty()) return;
+      while (!s.appends.empty() && batch.size() < options_.max_pipeline) {
+        batch.push_back(std::move(s.appends.front()));
+        s.appends.pop_front();
       }
     }
-    r = command(shard(room_id), args, /*retry=*/false);
+    send_appends(s, batch);
+    for (auto& r : batch) r.finish(AppendStatus::failed, "not stored"); // none left unanswered
+    batch.clear();
   }
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING) {
-    throw RoomLogError("unexpected reply from the append script");
+}
+
+namespace {
+
+timeval timeval_of(int ms) { return timeval{ms / 1000, (ms % 1000) * 1000}; }
+
+// Connects (if needed) the appender's connection and loads the append script on it.
+bool connect_appender(redisContext*& c, std::string& sha, const RedisEndpoint& endpoint, int timeout_ms, std::string& why) {
+  if (c && !c->err) return true;
+  if (c) redisFree(c);
+  c = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, timeval_of(timeout_ms));
+  if (!c || c->err) {
+    why = c ? c->errstr : "out of memory";
+    if (c) redisFree(c);
+    c = nullptr;
+    return false;
   }
-  const std::string_view status(r->element[0]->str, r->element[0]->len);
-  if (status == "epoch") {
-    std::lock_guard lock(mutex_);
-    epochs_.erase(std::string(room_id));
-    throw RoomLogError("the log of room " + std::string(room_id) +
-                       " was lost or reset in Redis (epoch changed); it is not replayed as if whole");
+  redisSetTimeout(c, timeval_of(timeout_ms));
+  auto* reply = static_cast<redisReply*>(redisCommand(c, "SCRIPT LOAD %b", append_script.data(), append_script.size()));
+  const bool ok = reply && reply->type == REDIS_REPLY_STRING;
+  if (ok) sha.assign(reply->str, reply->len);
+  if (!ok) why = reply ? std::string(reply->str ? reply->str : "unexpected reply", reply->str ? reply->len : 16) : c->errstr;
+  if (reply) freeReplyObject(reply);
+  if (!ok) {
+    redisFree(c);
+    c = nullptr;
   }
-  if (status != "ok") return false;
-  remember_epoch(room_id, epoch);
-  const std::uint64_t last = expected_seq + events.size();
-  if (last >= 2 * options_.keep_events && last / options_.keep_events != expected_seq / options_.keep_events) {
+  return ok;
+}
+
+void append_argv(redisContext* c, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lengths.data());
+}
+
+} // namespace
+
+// Sends the whole batch in one go, then reads every reply. Replies lost to a broken or frozen
+// connection are settled, not guessed.
+void RedisRoomLog::send_appends(Shard& s, std::vector<AppendRequest>& batch) {
+  std::string why;
+  if (!connect_appender(s.append_context, s.append_sha, s.endpoint, options_.command_timeout_ms, why)) {
+    s.up = false;
+    for (auto& r : batch) r.finish(AppendStatus::failed, "cannot reach Redis at " + s.endpoint.text() + ": " + why);
+    return;
+  }
+  std::vector<AppendRequest*> sent;
+  for (auto& r : batch) {
     try {
-      compact(room_id);
+      r.epoch = r.expected_seq == 0 ? random_epoch() : epoch_of(r.room);
     } catch (const std::exception& e) {
-      logger::warn("room log compaction of " + std::string(room_id) + " failed: " + e.what());
+      r.finish(AppendStatus::failed, e.what());
+      continue;
+    }
+    if (r.epoch.empty()) {
+      r.finish(AppendStatus::failed, "the log of room " + r.room + " is gone from Redis");
+      continue;
+    }
+    r.nonce = random_epoch();
+    json published = json::array();
+    r.args = {"EVALSHA", s.append_sha, "3", meta_key(r.room), log_key(r.room), cancelled_key(r.room),
+              std::to_string(r.expected_seq), r.epoch, channel_of(r.room), "", r.nonce};
+    for (const auto& e : r.events) {
+      json stored = storage::event_to_json(e);
+      r.args.push_back(stored.dump());
+      published.push_back(std::move(stored));
+    }
+    r.args[9] = json{{"room", r.room}, {"epoch", r.epoch}, {"events", std::move(published)}}.dump();
+    append_argv(s.append_context, r.args);
+    sent.push_back(&r);
+  }
+  std::vector<AppendRequest*> unsettled;
+  std::vector<AppendRequest*> reload; // NOSCRIPT: the script cache was flushed
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    AppendRequest& r = *sent[i];
+    void* raw = nullptr;
+    if (redisGetReply(s.append_context, &raw) != REDIS_OK || !raw) {
+      logger::warn("Redis at " + s.endpoint.text() + " did not answer " + std::to_string(sent.size() - i) +
+                   " appends: " + (s.append_context->errstr[0] ? s.append_context->errstr : "no reply"));
+      unsettled.assign(sent.begin() + static_cast<std::ptrdiff_t>(i), sent.end());
+      redisFree(s.append_context);
+      s.append_context = nullptr;
+      s.up = false;
+      break;
+    }
+    Reply reply;
+    reply.ptr.reset(static_cast<redisReply*>(raw));
+    if (reply->type == REDIS_REPLY_ERROR) {
+      if (reply.str().starts_with("NOSCRIPT")) {
+        reload.push_back(&r);
+      } else {
+        r.finish(AppendStatus::failed, "Redis error: " + std::string(reply.str()));
+      }
+      continue;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 || reply->element[0]->type != REDIS_REPLY_STRING) {
+      r.finish(AppendStatus::failed, "unexpected reply from the append script");
+      continue;
+    }
+    s.up = true;
+    const std::string_view status(reply->element[0]->str, reply->element[0]->len);
+    if (status == "ok") {
+      remember_epoch(r.room, r.epoch);
+      const std::uint64_t last = r.expected_seq + r.events.size();
+      if (last >= 2 * options_.keep_events && last / options_.keep_events != r.expected_seq / options_.keep_events) {
+        run(r.room, [this, room = r.room] {
+          try {
+            compact(room);
+          } catch (const std::exception& e) {
+            logger::warn("room log compaction of " + room + " failed: " + e.what());
+          }
+        });
+      }
+      r.finish(AppendStatus::ok);
+    } else if (status == "epoch") {
+      {
+        std::lock_guard lock(mutex_);
+        epochs_.erase(r.room);
+      }
+      r.finish(AppendStatus::failed,
+               "the log of room " + r.room + " was lost or reset in Redis (epoch changed); it is not replayed as if whole");
+    } else if (status == "conflict") {
+      r.finish(AppendStatus::conflict);
+    } else {
+      r.finish(AppendStatus::failed, "the append was cancelled");
     }
   }
-  return true;
+  if (!unsettled.empty()) {
+    settle(s, unsettled);
+    // Certainly not stored (and never will be, under that nonce): typically a connection that
+    // broke while idle (Redis restarted). Sent once more with a fresh nonce.
+    std::vector<AppendRequest> again;
+    for (AppendRequest* r : unsettled) {
+      if (r->finished || !r->not_stored) continue;
+      if (r->resent) {
+        r->finish(AppendStatus::failed, "Redis did not answer in time; the change was not stored");
+        continue;
+      }
+      AppendRequest copy = std::move(*r);
+      r->finished = true;
+      copy.not_stored = false;
+      copy.resent = true;
+      again.push_back(std::move(copy));
+    }
+    if (!again.empty()) {
+      send_appends(s, again);
+      for (auto& r : again) r.finish(AppendStatus::failed, "not stored");
+    }
+  }
+  if (!reload.empty()) {
+    // Sent again once on a fresh script load; rare (SCRIPT FLUSH), so one by one.
+    std::vector<AppendRequest> again;
+    for (AppendRequest* r : reload) {
+      again.push_back(std::move(*r));
+      r->finished = true;
+    }
+    if (s.append_context) {
+      redisFree(s.append_context);
+      s.append_context = nullptr;
+    }
+    send_appends(s, again);
+    for (auto& r : again) r.finish(AppendStatus::failed, "not stored");
+  }
+}
+
+// For each append whose reply was lost: stored (its nonce is at its entry), or not (and then
+// cancelled in the same step, so a copy still queued in Redis cannot land later). Tries on a fresh
+// connection until a deadline; what is still unknown then is answered as unknown.
+void RedisRoomLog::settle(Shard& s, std::vector<AppendRequest*>& unsettled) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(std::max(10'000, 3 * options_.command_timeout_ms));
+  std::size_t next = 0;
+  while (next < unsettled.size()) {
+    AppendRequest& r = *unsettled[next];
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::string why;
+    if (!connect_appender(s.append_context, s.append_sha, s.endpoint, options_.command_timeout_ms, why)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    const std::string first = std::to_string(r.expected_seq + 1) + "-1";
+    const std::vector<std::string> args{"EVAL", std::string(settle_script), "3", meta_key(r.room), log_key(r.room),
+                                        cancelled_key(r.room), first, r.nonce};
+    append_argv(s.append_context, args);
+    void* raw = nullptr;
+    if (redisGetReply(s.append_context, &raw) != REDIS_OK || !raw) {
+      redisFree(s.append_context);
+      s.append_context = nullptr;
+      continue;
+    }
+    Reply reply;
+    reply.ptr.reset(static_cast<redisReply*>(raw));
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+      remember_epoch(r.room, r.epoch);
+      r.finish(AppendStatus::ok);
+    } else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
+      r.not_stored = true; // the caller sends it once more, on the fresh connection
+    } else {
+      r.finish(AppendStatus::unknown, "the change may or may not have been stored");
+    }
+    s.up = true;
+    ++next;
+  }
+  for (; next < unsettled.size(); ++next) {
+    unsettled[next]->finish(AppendStatus::unknown, "Redis at " + s.endpoint.text() +
+                                                       " could not be asked whether the change was stored");
+  }
 }
 
 std::optional<RoomHistory> RedisRoomLog::history(std::string_view room_id) const {
@@ -455,24 +804,6 @@ void RedisRoomLog::compact(std::string_view room_id) const {
   for (std::size_t i = 0; i < fold; ++i) evolve(base, history->events[i]);
   command(shard(room_id), {"EVAL", std::string(snapshot_script), "2", meta_key(room_id), log_key(room_id),
                            epoch_of(room_id), std::to_string(base.seq), storage::room_to_json(base).dump()});
-}
-
-// A probe on its own short-lived connection with a short timeout, so a frozen Redis makes
-// /readyz answer 503 quickly instead of waiting out the command timeout.
-bool RedisRoomLog::healthy() const {
-  const timeval timeout{0, 500 * 1000};
-  for (const auto& s : shards_) {
-    redisContext* c = redisConnectWithTimeout(s->endpoint.host.c_str(), s->endpoint.port, timeout);
-    bool ok = c && !c->err && redisSetTimeout(c, timeout) == REDIS_OK;
-    if (ok) {
-      auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
-      ok = reply && reply->type == REDIS_REPLY_STATUS;
-      if (reply) freeReplyObject(reply);
-    }
-    if (c) redisFree(c);
-    if (!ok) return false;
-  }
-  return true;
 }
 
 class RedisRoomLog::Prompts final : public PromptStore {
@@ -563,8 +894,40 @@ private:
 
 PromptStore& RedisRoomLog::prompts() { return *prompts_; }
 
+void RedisRoomLog::publish_ephemeral(std::string_view room_id, std::string frame) {
+  Shard& s = shard(room_id);
+  {
+    std::lock_guard lock(s.queue_mutex);
+    // Ephemeral traffic is the first to go when the shard is behind.
+    if (s.stopping || s.jobs.size() >= max_queued_ephemeral) return;
+  }
+  run(room_id, [this, room = std::string(room_id), frame = std::move(frame)] {
+    try {
+      // Wrapped with this process's id, so its own subscription can skip what it delivered itself.
+      const json wrapped{{"ephemeral", frame}, {"room", room}, {"origin", instance_id_}};
+      command(shard(room), {"PUBLISH", channel_of(room), wrapped.dump()}, /*retry=*/false);
+    } catch (const std::exception&) {
+      // Dropped: ephemeral updates are never retried.
+    }
+  });
+}
+
 void RedisRoomLog::on_message(std::string_view /*channel*/, std::string_view payload) {
   const json message = json::parse(payload, nullptr, false);
+  if (!message.is_discarded() && message.is_object() && message.contains("ephemeral")) {
+    if (!message["ephemeral"].is_string() || !message.contains("room") || !message["room"].is_string() ||
+        message.value("origin", "") == instance_id_) {
+      return;
+    }
+    const json frame = json::parse(message["ephemeral"].get<std::string>(), nullptr, false);
+    if (frame.is_discarded() || !frame.is_object() || !frame.contains("from") || !frame["from"].is_string()) return;
+    std::lock_guard lock(observer_mutex_);
+    if (observer_) {
+      observer_->on_ephemeral(message["room"].get<std::string>(), frame["from"].get<std::string>(),
+                              message["ephemeral"].get<std::string>());
+    }
+    return;
+  }
   if (!message.is_discarded() && message.is_object() && message.contains("pending_changed") && message.contains("room") &&
       message["room"].is_string()) {
     std::lock_guard lock(observer_mutex_);

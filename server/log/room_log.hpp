@@ -6,7 +6,10 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -105,6 +108,10 @@ public:
   virtual void on_watch_confirmed(const std::string& room_id) = 0;
   // The room's pending prompts changed (another instance added, released, held or discarded).
   virtual void on_pending_changed(const std::string& room_id) { (void)room_id; }
+  // Another instance relayed an ephemeral push (`frame`, ready to send) from member `from`.
+  virtual void on_ephemeral(const std::string& room_id, const std::string& from, std::string frame) {
+    (void)room_id, (void)from, (void)frame;
+  }
 };
 
 // The room log failed in a way a retry will not fix by itself: storage unreachable, or a room's
@@ -114,25 +121,55 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+// How an asynchronous append ended.
+enum class AppendStatus {
+  ok,       // stored: the events are the room's next ones
+  conflict, // the room's last sequence was not expected_seq (another writer was first); nothing stored
+  failed,   // nothing was stored (storage unreachable, disk full): safe to try again
+  unknown,  // the connection broke with the append on it and storage could not be asked since:
+            // the events may or may not have been stored (a later read of the room tells)
+};
+struct AppendResult {
+  AppendStatus status = AppendStatus::ok;
+  std::string error; // for the log, with failed and unknown
+};
+// Called once per append, on a storage thread (or inline, for the in-memory log). Must be quick.
+using AppendDone = std::function<void(AppendResult)>;
+
 class RoomLog {
 public:
   virtual ~RoomLog() = default;
   // True when other processes append to the same rooms (Redis): replicas are loaded on demand,
   // followed while watched, and never assumed current.
   virtual bool shared() const { return false; }
+  // True when the blocking operations below (read, history, last_seq, prompts()) may wait on the
+  // network: then call them only inside run(), never on a thread that serves sockets. False: they
+  // are quick in-memory operations, safe anywhere.
+  virtual bool remote() const { return false; }
+  // Runs `op` where this log's blocking operations may be called: on the room's storage thread
+  // for a remote log (in order with the room's other operations), inline otherwise.
+  virtual void run(std::string_view /*room_id*/, std::function<void()> op) { op(); }
   virtual void set_observer(RoomLogObserver* /*observer*/) {}
   // Start / stop receiving on_remote_events for a room.
   virtual void watch(std::string_view /*room_id*/) {}
   virtual void unwatch(std::string_view /*room_id*/) {}
-  // Readiness: false when the storage cannot be reached now.
+  // Relays an ephemeral push to the other instances serving the room (shared logs only): never
+  // stored, and dropped rather than queued when the storage is behind.
+  virtual void publish_ephemeral(std::string_view /*room_id*/, std::string /*frame*/) {}
+  // Readiness: false when the storage cannot be reached now. Never blocks: it reads what the
+  // storage's own threads last found.
   virtual bool healthy() const { return true; }
 
   // Pending anonymous prompts and votes (outside the ordered log; never linked to their authors).
   virtual PromptStore& prompts() = 0;
   // Appends the events (numbered expected_seq+1, +2, …) only if the room's last sequence is
-  // expected_seq; returns false and appends nothing otherwise, so two writers never both win.
-  // Throws std::runtime_error if the log cannot store them (disk full); nothing is appended then.
-  virtual bool append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) = 0;
+  // expected_seq, so two writers never both win. Returns at once; `done` tells how it ended.
+  // Appends of one room complete in the order they were made.
+  virtual void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
+                            AppendDone done) = 0;
+  // The same, waiting for the outcome (start-up, tests; never on a thread that serves sockets):
+  // true if stored, false on a conflict; throws RoomLogError when nothing or maybe something was stored.
+  bool append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events);
   // Every event of the room with seq > after_seq, in order; nothing when some of them are no
   // longer kept one by one (folded into a snapshot): the caller sends a snapshot instead.
   virtual std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const = 0;
@@ -144,12 +181,16 @@ public:
 
 // The in-process log. Keeps the last `keep_events` events of each room one by one (so clients
 // that fell behind by fewer can catch up event by event) and folds older ones into a snapshot,
-// which bounds its memory.
+// which bounds its memory. Each room has its own lock: copying one room (a snapshot) never holds
+// up another. append_async completes inline.
 class MemoryRoomLog final : public RoomLog {
 public:
   explicit MemoryRoomLog(std::size_t keep_events = 1024);
 
-  bool append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events) override;
+  void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
+                    AppendDone done) override;
+  // Stores the events if the room is at expected_seq (the journal's writer, after its write).
+  bool store(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events);
   std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const override;
   std::uint64_t last_seq(std::string_view room_id) const override;
   std::vector<std::string> room_ids() const override;
@@ -162,13 +203,15 @@ public:
 
 private:
   struct Room {
+    mutable std::mutex mutex;
     RoomState base;
     std::deque<Event> events;
     std::uint64_t last_seq() const { return events.empty() ? base.seq : events.back().seq; }
   };
+  std::shared_ptr<Room> find(std::string_view room_id) const;
   std::size_t keep_events_;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, Room> rooms_;
+  mutable std::shared_mutex mutex_; // the map only; each room's content has its own lock
+  std::unordered_map<std::string, std::shared_ptr<Room>> rooms_;
   MemoryPromptStore prompts_;
 };
 

@@ -87,27 +87,38 @@ private:
       const auto value = request[f];
       return std::string_view{value.data(), value.size()};
     };
-    const HttpResponse out = handle_api(context_->hub, HttpRequest{
-                                                            {request.method_string().data(), request.method_string().size()},
-                                                            {request.target().data(), request.target().size()},
-                                                            field(http::field::content_type),
-                                                            field(http::field::host),
-                                                            field("X-Forwarded-Proto"),
-                                                            request.body(),
-                                                        });
-    http::response<http::string_body> response{static_cast<http::status>(out.status), request.version()};
-    set_common_headers(response.base(), *context_);
-    response.set(http::field::content_type, out.content_type);
-    response.set(http::field::cache_control, "no-store");
-    if (out.status == 405) {
-      const auto path = path_of({request.target().data(), request.target().size()});
-      response.set(http::field::allow, path == "/api/rooms" ? "POST" : "GET, HEAD");
-    }
-    response.keep_alive(request.keep_alive());
-    response.body() = request.method() == http::verb::head ? std::string() : out.body;
-    response.prepare_payload();
-    if (request.method() == http::verb::head) response.content_length(out.body.size());
-    write(http::message_generator(std::move(response)));
+    struct Shape {
+      unsigned version;
+      bool keep_alive;
+      bool head;
+      bool rooms_path;
+    };
+    const Shape shape{request.version(), request.keep_alive(), request.method() == http::verb::head,
+                      path_of({request.target().data(), request.target().size()}) == "/api/rooms"};
+    // Creating a room answers once storage has: continue on this session's strand then.
+    handle_api(context_->hub,
+               HttpRequest{
+                   {request.method_string().data(), request.method_string().size()},
+                   {request.target().data(), request.target().size()},
+                   field(http::field::content_type),
+                   field(http::field::host),
+                   field("X-Forwarded-Proto"),
+                   request.body(),
+               },
+               [self = shared_from_this(), shape](HttpResponse out) {
+                 asio::dispatch(self->stream_.get_executor(), [self, shape, out = std::move(out)] {
+                   http::response<http::string_body> response{static_cast<http::status>(out.status), shape.version};
+                   set_common_headers(response.base(), *self->context_);
+                   response.set(http::field::content_type, out.content_type);
+                   response.set(http::field::cache_control, "no-store");
+                   if (out.status == 405) response.set(http::field::allow, shape.rooms_path ? "POST" : "GET, HEAD");
+                   response.keep_alive(shape.keep_alive);
+                   response.body() = shape.head ? std::string() : out.body;
+                   response.prepare_payload();
+                   if (shape.head) response.content_length(out.body.size());
+                   self->write(http::message_generator(std::move(response)));
+                 });
+               });
   }
 
   void send_static(const Request& request) {

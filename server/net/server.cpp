@@ -36,7 +36,11 @@ struct Server::Impl {
         acceptor(io),
         signals(io, SIGINT, SIGTERM),
         accept_retry(io),
-        drain_timer(io) {}
+        drain_timer(io) {
+    // Storage completions continue on the I/O threads.
+    hub.set_executor([this](std::function<void()> task) { asio::post(io, std::move(task)); });
+  }
+  ~Impl() { context->hub.set_executor(nullptr); }
 
   std::shared_ptr<const SessionContext> context;
   asio::io_context io;

@@ -3,6 +3,7 @@
 #include "core/text.hpp"
 
 #include <array>
+#include <cmath>
 
 namespace colloquy::protocol {
 namespace {
@@ -371,6 +372,36 @@ Decoded decode_live(const std::string& type, const Fields& f, const std::string&
 
 } // namespace
 
+namespace {
+// An ephemeral update (1.4): kind "cursor" with data {x, y}, finite numbers of at most 1e6.
+Decoded decode_ephemeral(const Fields& f, const std::string& id) {
+  if (auto e = f.only({"kind", "data"})) return *e;
+  auto kind = f.string("kind", 32);
+  if (auto* e = std::get_if<DecodeError>(&kind)) return *e;
+  if (std::get<std::string>(kind) != "cursor") return fail(ErrorCode::invalid_field, id, "field 'kind' must be cursor");
+  const json* data = f.find("data");
+  if (!data) return fail(ErrorCode::missing_field, id, "missing field 'data'");
+  if (!data->is_object()) return fail(ErrorCode::invalid_field, id, "field 'data' must be an object {x, y}");
+  for (auto it = data->begin(); it != data->end(); ++it) {
+    if (it.key() != "x" && it.key() != "y") return fail(ErrorCode::unknown_field, id, "unknown field 'data." + it.key() + "'");
+  }
+  EphemeralCommand out{"cursor", json::object()};
+  for (const char* axis : {"x", "y"}) {
+    auto it = data->find(axis);
+    if (it == data->end()) return fail(ErrorCode::missing_field, id, std::string("missing field 'data.") + axis + "'");
+    if (!it->is_number() || !(std::abs(it->get<double>()) <= max_ephemeral_coordinate)) {
+      return fail(ErrorCode::invalid_field, id, std::string("field 'data.") + axis + "' must be a number from -1e6 to 1e6");
+    }
+    out.data[axis] = it->get<double>();
+  }
+  return DecodedCommand{id, std::move(out)};
+}
+} // namespace
+
+std::string encode_ephemeral(std::string_view room_id, std::string_view from, std::string_view kind, const json& data) {
+  return json{{"type", "ephemeral"}, {"room", room_id}, {"from", from}, {"kind", kind}, {"data", data}}.dump();
+}
+
 Command to_core(RoomCommand command, std::string actor, std::uint64_t seed) {
   std::visit([&](auto& cmd) { cmd.actor = actor; }, command);
   if (auto* start = std::get_if<StartRound>(&command)) start->shuffle_seed = seed;
@@ -401,6 +432,7 @@ std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame)
     if (type == "leave") return DecodedCommand{*id, LeaveCommand{}};
     return DecodedCommand{*id, PingCommand{}};
   }
+  if (type == "ephemeral") return decode_ephemeral(fields, *id);
   return decode_live(type, fields, *id);
 }
 
@@ -409,6 +441,7 @@ std::string_view command_name(const ClientCommand& command) {
     std::string_view operator()(const JoinCommand&) const { return "join"; }
     std::string_view operator()(const LeaveCommand&) const { return "leave"; }
     std::string_view operator()(const PingCommand&) const { return "ping"; }
+    std::string_view operator()(const EphemeralCommand&) const { return "ephemeral"; }
     std::string_view operator()(const RoomCommand& c) const {
       struct Inner {
         std::string_view operator()(const SetRole&) const { return "set_role"; }

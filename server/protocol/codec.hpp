@@ -56,7 +56,15 @@ struct AuditCommand {
   std::string comment; // cleaned; empty = none
 };
 
-using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand, AuditCommand>;
+// The ephemeral channel (1.4): never logged; the hub coalesces and relays it.
+inline constexpr double max_ephemeral_coordinate = 1e6;
+struct EphemeralCommand {
+  std::string kind;    // "cursor"
+  nlohmann::json data; // checked: {x, y}
+};
+
+using ClientCommand =
+    std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand, AuditCommand, EphemeralCommand>;
 
 struct DecodedCommand {
   std::string id;
@@ -79,6 +87,10 @@ std::string encode_error(const std::optional<std::string>& id, ErrorCode code, s
 // {"type":"prompts_pending","room":…,"prompts":[{"id","text","held"}]} (1.3).
 struct PendingView { std::string id; std::string text; bool held = false; };
 std::string encode_prompts_pending(std::string_view room_id, const std::vector<PendingView>& prompts);
+
+// {"type":"ephemeral","room","from","kind","data"} (1.4).
+std::string encode_ephemeral(std::string_view room_id, std::string_view from, std::string_view kind,
+                             const nlohmann::json& data);
 
 std::string encode_welcome(std::string_view server, std::int64_t server_time_ms, std::size_t max_frame_bytes);
 

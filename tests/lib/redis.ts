@@ -16,6 +16,8 @@ export interface RunningRedis {
   stop(): Promise<void>;
   /** Starts again on the same port and directory (AOF restores the data). */
   restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP) for ms, then lets it go on (SIGCONT): a Redis that hangs. */
+  freeze(ms: number): Promise<void>;
 }
 
 const running = new Set<RunningRedis>();
@@ -57,7 +59,7 @@ export async function startRedis(): Promise<RunningRedis> {
     child = spawn(
       'redis-server',
       ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
-        '--save', '', '--daemonize', 'no', '--loglevel', 'warning'],
+        '--save', '', '--daemonize', 'no', '--loglevel', 'warning', '--enable-debug-command', 'local'],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     await waitForPing(port, Date.now() + 10_000);
@@ -95,6 +97,14 @@ export async function startRedis(): Promise<RunningRedis> {
     restart: async () => {
       await stopChild();
       await launch();
+    },
+    freeze: async (ms) => {
+      child.kill('SIGSTOP');
+      try {
+        await new Promise((r) => setTimeout(r, ms));
+      } finally {
+        child.kill('SIGCONT');
+      }
     },
   };
   running.add(redis);

@@ -1,10 +1,14 @@
 // The hub without a network: commands in, frames out to fake connections.
 #include "app/room_hub.hpp"
+#include "log/room_log.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
 
 namespace colloquy {
 namespace {
@@ -15,7 +19,8 @@ using json = nlohmann::json;
 class RecordingConnection : public Connection {
 public:
   void send(Frame frame) override { frames.push_back(json::parse(*frame)); raw.push_back(frame); }
-  void send_ephemeral(Frame frame) override { send(std::move(frame)); }
+  void send_ephemeral(Frame frame) override { ephemeral.push_back(json::parse(*frame)); }
+  std::vector<json> ephemeral;
   void close(std::uint16_t code, std::string reason) override { closed = code; close_reason = std::move(reason); }
 
   std::vector<json> frames;
@@ -105,7 +110,7 @@ TEST_F(RoomHubTest, GroupGathersAndEveryoneSeesEveryone) {
   auto ada = connect();
   auto lin = connect();
   json g = join(grace, "Grace", true);
-  EXPECT_EQ(g["type"], "reply");
+  EXPECT_EQ(g["type"], "reply") << g.dump();
   EXPECT_EQ(g["result"]["member"]["role"], "facilitator");
   EXPECT_EQ(g["result"]["snapshot"]["seq"], 2);
   json a = join(ada, "Ada");
@@ -298,6 +303,189 @@ TEST_F(RoomHubTest, StatsCountRoomsAndConnections) {
   EXPECT_EQ(hub.stats().connections, 2u);
   hub.on_close(a);
   EXPECT_EQ(hub.stats().connections, 1u);
+}
+
+// ---- the engine: rooms side by side, storage off the lock, the ephemeral channel
+
+// The in-memory log, except that appends of "held" rooms wait until released: storage that is
+// slow for some rooms only (a frozen Redis shard, a slow disk), in a unit test.
+class HeldLog final : public RoomLog {
+public:
+  void hold(const std::string& room) {
+    std::lock_guard lock(mutex_);
+    held_.insert(room);
+  }
+  // Completes the held appends of the room, in order, as the storage would.
+  void release(const std::string& room) {
+    std::vector<std::function<void()>> pending;
+    {
+      std::lock_guard lock(mutex_);
+      held_.erase(room);
+      pending.swap(waiting_[room]);
+    }
+    for (auto& p : pending) p();
+  }
+  std::size_t waiting(const std::string& room) {
+    std::lock_guard lock(mutex_);
+    return waiting_[room].size();
+  }
+  void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events, AppendDone done) override {
+    std::unique_lock lock(mutex_);
+    const std::string room(room_id);
+    if (held_.contains(room)) {
+      waiting_[room].push_back([this, room, expected_seq, events = std::move(events), done = std::move(done)]() mutable {
+        memory_.append_async(room, expected_seq, std::move(events), std::move(done));
+      });
+      return;
+    }
+    lock.unlock();
+    memory_.append_async(room_id, expected_seq, std::move(events), std::move(done));
+  }
+  std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const override {
+    return memory_.read(room_id, after_seq);
+  }
+  std::uint64_t last_seq(std::string_view room_id) const override { return memory_.last_seq(room_id); }
+  std::vector<std::string> room_ids() const override { return memory_.room_ids(); }
+  std::optional<RoomHistory> history(std::string_view room_id) const override { return memory_.history(room_id); }
+  PromptStore& prompts() override { return memory_.prompts(); }
+
+private:
+  MemoryRoomLog memory_;
+  std::mutex mutex_;
+  std::set<std::string> held_;
+  std::map<std::string, std::vector<std::function<void()>>> waiting_;
+};
+
+class EngineTest : public ::testing::Test {
+protected:
+  EngineTest() : log(std::make_shared<HeldLog>()), hub(options()) {
+    a = std::get<CreatedRoom>(hub.create_room("Room A"));
+    b = std::get<CreatedRoom>(hub.create_room("Room B"));
+  }
+  HubOptions options() {
+    HubOptions o;
+    o.log = log;
+    o.max_waiting_commands = 3;
+    o.run_timers = false;
+    o.now_ms = [this] { return now; };
+    return o;
+  }
+  std::shared_ptr<RecordingConnection> joined(const CreatedRoom& room, const std::string& name, bool facilitator = false) {
+    auto c = std::make_shared<RecordingConnection>();
+    hub.on_open(c);
+    json command{{"type", "join"}, {"id", "j"}, {"room", room.room_id}, {"name", name}};
+    command[facilitator ? "key" : "code"] = facilitator ? room.facilitator_key : room.join_code;
+    hub.on_text(c, command.dump());
+    EXPECT_EQ(answers(*c).back()["type"], "reply") << c->last().dump();
+    return c;
+  }
+  static std::vector<json> answers(const RecordingConnection& c) {
+    std::vector<json> out;
+    for (const auto& f : c.frames) {
+      if (f["type"] == "reply" || f["type"] == "error") out.push_back(f);
+    }
+    return out;
+  }
+  std::int64_t now = 1'700'000'000'000;
+  std::shared_ptr<HeldLog> log;
+  RoomHub hub;
+  CreatedRoom a;
+  CreatedRoom b;
+};
+
+TEST_F(EngineTest, ARoomWaitingForStorageNeverHoldsUpAnother) {
+  auto ada = joined(a, "Ada");
+  auto bo = joined(b, "Bo");
+  log->hold(a.room_id);
+  hub.on_text(ada, json{{"type", "hand_raise"}, {"id", "a1"}}.dump());
+  EXPECT_EQ(answers(*ada).size(), 1u) << "no answer before room A's append is stored";
+  EXPECT_EQ(log->waiting(a.room_id), 1u);
+
+  hub.on_text(bo, json{{"type", "hand_raise"}, {"id", "b1"}}.dump());
+  ASSERT_EQ(bo->last()["type"], "reply") << "room B goes on while room A waits";
+  EXPECT_EQ(bo->pushes().back()["event"]["kind"], "hand_raised");
+
+  // Room A's next command waits behind the first and is decided afterwards, in order.
+  hub.on_text(ada, json{{"type", "hand_raise"}, {"id", "a2"}}.dump());
+  EXPECT_EQ(answers(*ada).size(), 1u);
+  log->release(a.room_id);
+  const auto replies = answers(*ada);
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[1]["id"], "a1");
+  EXPECT_EQ(replies[1]["type"], "reply");
+  EXPECT_EQ(replies[2]["id"], "a2");
+  EXPECT_EQ(replies[2]["code"], "hand_already_raised") << "decided against the room as stored after a1";
+  EXPECT_EQ(ada->pushes().back()["event"]["kind"], "hand_raised");
+}
+
+TEST_F(EngineTest, PingAnswersWhileTheRoomWaitsForStorage) {
+  auto ada = joined(a, "Ada");
+  log->hold(a.room_id);
+  hub.on_text(ada, json{{"type", "hand_raise"}, {"id", "a1"}}.dump());
+  hub.on_text(ada, json{{"type", "ping"}, {"id", "p"}}.dump());
+  EXPECT_EQ(ada->last()["id"], "p");
+  EXPECT_EQ(ada->last()["type"], "reply");
+  EXPECT_EQ(hub.stats().rooms, 2u) << "stats never wait for a room";
+  log->release(a.room_id);
+}
+
+TEST_F(EngineTest, CommandsPastTheWaitingCapAreRefusedAsBusyAndChangeNothing) {
+  auto grace = joined(a, "Grace", true);
+  log->hold(a.room_id);
+  // One in flight, three waiting (the cap), the fifth refused.
+  for (int i = 0; i < 5; ++i) {
+    hub.on_text(grace, json{{"type", "timer"}, {"id", "t" + std::to_string(i)}, {"timer", "phase"}, {"action", "start"},
+                            {"seconds", 60 + i}}.dump());
+  }
+  auto early = answers(*grace);
+  ASSERT_EQ(early.size(), 2u);
+  EXPECT_EQ(early[1]["id"], "t4");
+  EXPECT_EQ(early[1]["code"], "busy");
+  log->release(a.room_id);
+  const auto all = answers(*grace);
+  ASSERT_EQ(all.size(), 6u);
+  for (int i = 2; i < 6; ++i) EXPECT_EQ(all[i]["type"], "reply") << all[i].dump();
+  EXPECT_EQ(grace->pushes().back()["event"]["state"]["duration_ms"], 63'000) << "the busy command changed nothing";
+}
+
+TEST_F(EngineTest, EphemeralUpdatesAreCoalescedRelayedToOthersAndNeverLogged) {
+  auto ada = joined(a, "Ada");
+  auto bo = joined(a, "Bo");
+  auto other_room = joined(b, "Cy");
+  const auto seq = log->last_seq(a.room_id);
+  for (int i = 1; i <= 5; ++i) {
+    hub.on_text(ada, json{{"type", "ephemeral"}, {"id", "e" + std::to_string(i)}, {"kind", "cursor"},
+                          {"data", {{"x", i * 10}, {"y", 1.5}}}}.dump());
+  }
+  EXPECT_TRUE(bo->ephemeral.empty()) << "relayed at the next flush, not one by one";
+  now += 50;
+  hub.fire_due_timers();
+  ASSERT_EQ(bo->ephemeral.size(), 1u) << "five updates within one flush become one";
+  EXPECT_EQ(bo->ephemeral[0], (json{{"type", "ephemeral"}, {"room", a.room_id}, {"from", "m1"}, {"kind", "cursor"},
+                                    {"data", {{"x", 50.0}, {"y", 1.5}}}}));
+  EXPECT_TRUE(ada->ephemeral.empty()) << "not echoed to the sender";
+  EXPECT_TRUE(other_room->ephemeral.empty());
+  EXPECT_EQ(log->last_seq(a.room_id), seq) << "never in the room log";
+  EXPECT_EQ(answers(*ada).size(), 1u) << "no reply on success (only the join's)";
+
+  hub.on_text(ada, json{{"type", "ephemeral"}, {"id", "bad"}, {"kind", "cursor"}, {"data", {{"x", 1e7}, {"y", 0}}}}.dump());
+  EXPECT_EQ(ada->last()["code"], "invalid_field");
+  hub.on_text(ada, json{{"type", "ephemeral"}, {"id", "bad2"}, {"kind", "typing"}, {"data", json::object()}}.dump());
+  EXPECT_EQ(ada->last()["code"], "invalid_field");
+}
+
+TEST_F(EngineTest, EphemeralFloodIsRateLimitedPerConnection) {
+  auto ada = joined(a, "Ada");
+  int limited = 0;
+  for (int i = 0; i < 100; ++i) {
+    hub.on_text(ada, json{{"type", "ephemeral"}, {"id", "e"}, {"kind", "cursor"}, {"data", {{"x", i}, {"y", 0}}}}.dump());
+    if (ada->last()["type"] == "error") limited += ada->last()["code"] == "rate_limited";
+  }
+  EXPECT_EQ(limited, 40) << "60 a second (a burst of 60) pass, the rest are refused";
+  now += 1000;
+  const auto before = ada->frames.size();
+  hub.on_text(ada, json{{"type", "ephemeral"}, {"id", "e"}, {"kind", "cursor"}, {"data", {{"x", 1}, {"y", 0}}}}.dump());
+  EXPECT_EQ(ada->frames.size(), before) << "a second later updates pass again";
 }
 
 } // namespace
