@@ -430,8 +430,12 @@ struct RoomHub::Impl final : RoomLogObserver {
   // ---- start-up
 
   // Rebuilds every room from the log. Nobody is connected to a fresh process, so members who
-  // were online are recorded as away (they come back with their resume token).
+  // were online are recorded as away (they come back with their resume token): one append per
+  // room, all submitted together so that they share the journal's syncs.
   void restore() {
+    std::mutex mutex;
+    std::condition_variable all_stored;
+    std::size_t outstanding = 0;
     for (const auto& id : log.room_ids()) {
       auto history = log.history(id);
       if (!history) continue;
@@ -445,18 +449,42 @@ struct RoomHub::Impl final : RoomLogObserver {
       for (const auto& m : room->state.members) {
         if (m.presence == Presence::online) online.push_back(m.id);
       }
+      RoomState next = online.empty() ? RoomState{} : room->state;
+      std::vector<Event> events;
+      std::size_t away = 0;
       for (const auto& member_id : online) {
-        auto result = decide(room->state, LoseConnection{member_id}, options.now_ms(), limits());
+        auto result = decide(next, LoseConnection{member_id}, options.now_ms(), limits());
         auto* decision = std::get_if<Decision>(&result);
         if (!decision || decision->events.empty()) continue;
-        if (!log.append(id, room->state.seq, decision->events)) continue;
-        for (const auto& event : decision->events) evolve(room->state, event);
-        ++restore_stats.members_marked_away;
+        for (auto& event : decision->events) {
+          evolve(next, event);
+          events.push_back(std::move(event));
+        }
+        ++away;
       }
-      schedule(*room);
+      if (!events.empty()) {
+        {
+          std::lock_guard lock(mutex);
+          ++outstanding;
+        }
+        const std::uint64_t expected = room->state.seq;
+        log.append_async(id, expected, std::move(events), [&, room, next, away](AppendResult result) {
+          std::lock_guard lock(mutex);
+          if (result.status == AppendStatus::ok) {
+            room->state = next;
+            restore_stats.members_marked_away += away;
+          } else {
+            logger::error("room " + room->id + ": marking members away at start failed: " + result.error);
+          }
+          if (--outstanding == 0) all_stored.notify_all();
+        });
+      }
       rooms.insert(id, room);
       room_count.fetch_add(1);
     }
+    std::unique_lock lock(mutex);
+    all_stored.wait(lock, [&] { return outstanding == 0; });
+    rooms.for_each([&](const RoomPtr& room) { schedule(*room); });
   }
 
   // ---- randomness
