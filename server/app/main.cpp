@@ -67,6 +67,7 @@ int serve(const colloquy::Config& config) {
   hub_options.max_members_per_room = config.max_members_per_room;
   hub_options.max_rooms = config.max_rooms;
   hub_options.max_frame_bytes = config.max_frame_bytes;
+  hub_options.max_commands_per_second = config.max_commands_per_second;
   hub_options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
   RoomHub hub(std::move(hub_options));
   if (journal) {

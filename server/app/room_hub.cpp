@@ -161,7 +161,18 @@ struct ConnectionInfo {
   bool joining = false;
   double ephemeral_tokens = 0;
   std::int64_t ephemeral_at_ms = 0;
+  double command_tokens = 0;
+  std::int64_t command_at_ms = 0;
 };
+
+// A token bucket: `rate` a second, up to `burst` at once. True if one token was taken.
+bool take_token(double& tokens, std::int64_t& at_ms, std::int64_t now_ms, double rate, double burst) {
+  tokens = std::min(burst, tokens + static_cast<double>(std::max<std::int64_t>(0, now_ms - at_ms)) * rate / 1000.0);
+  at_ms = now_ms;
+  if (tokens < 1) return false;
+  tokens -= 1;
+  return true;
+}
 using InfoPtr = std::shared_ptr<ConnectionInfo>;
 
 struct RoomHub::Impl final : RoomLogObserver {
@@ -817,19 +828,30 @@ struct RoomHub::Impl final : RoomLogObserver {
     }
     room.attached[member_id] = c;
 
+    // The missed events this member may see, unless they would not fit: then a snapshot.
+    std::vector<Frame> replay;
+    if (missed) {
+      std::size_t bytes = 0;
+      for (const auto& event : *missed) {
+        if (!visible_to(room, event.audience, member_id)) continue;
+        replay.push_back(make_frame(protocol::encode_event_push(room.id, event)));
+        bytes += replay.back()->size();
+        if (bytes > options.max_replay_bytes) {
+          missed.reset();
+          replay.clear();
+          break;
+        }
+      }
+    }
     const Member* member = room.state.find_member(member_id);
     json result_json{{"member", protocol::member_to_wire(*member, false)}, {"resume_token", token}};
     if (missed) {
-      result_json["replay"] = {{"after", *after}, {"events", missed->size()}};
+      result_json["replay"] = {{"after", *after}, {"events", replay.size()}};
     } else {
       result_json["snapshot"] = protocol::snapshot_to_wire(room.state);
     }
     c->send(make_frame(protocol::encode_reply(id, result_json)));
-    if (missed) {
-      for (const auto& event : *missed) {
-        if (visible_to(room, event.audience, member_id)) c->send(make_frame(protocol::encode_event_push(room.id, event)));
-      }
-    }
+    for (auto& frame : replay) c->send(std::move(frame));
     if (leads(member->role)) push_pending(room, c);
     logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.id);
   }
@@ -1089,15 +1111,10 @@ struct RoomHub::Impl final : RoomLogObserver {
     {
       std::lock_guard lock(info->mutex);
       if (!info->room) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
-      const std::int64_t now = options.now_ms();
-      const double burst = options.max_ephemeral_per_second;
-      info->ephemeral_tokens = std::min(burst, info->ephemeral_tokens + static_cast<double>(now - info->ephemeral_at_ms) *
-                                                                            options.max_ephemeral_per_second / 1000.0);
-      info->ephemeral_at_ms = now;
-      if (info->ephemeral_tokens < 1) {
+      if (!take_token(info->ephemeral_tokens, info->ephemeral_at_ms, options.now_ms(), options.max_ephemeral_per_second,
+                      options.max_ephemeral_per_second)) {
         return send_error(*c, id, ErrorCode::rate_limited, "too many ephemeral updates; some were not relayed");
       }
-      info->ephemeral_tokens -= 1;
       room = info->room;
       member_id = info->member_id;
     }
@@ -1311,6 +1328,8 @@ void RoomHub::on_open(const std::shared_ptr<Connection>& connection) {
   info->connection = connection;
   info->ephemeral_tokens = impl_->options.max_ephemeral_per_second;
   info->ephemeral_at_ms = impl_->options.now_ms();
+  info->command_tokens = 2 * impl_->options.max_commands_per_second;
+  info->command_at_ms = info->ephemeral_at_ms;
   impl_->connections.insert(connection.get(), info);
   connection->send(make_frame(protocol::encode_welcome(impl_->options.server_name, impl_->options.now_ms(),
                                                        impl_->options.max_frame_bytes)));
@@ -1327,7 +1346,16 @@ void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string
     connection->send(make_frame(protocol::encode_reply(id, {{"server_time", impl_->options.now_ms()}})));
     return;
   }
-  if (!impl_->connections.find(connection.get())) return; // replaced or closing
+  InfoPtr info = impl_->connections.find(connection.get());
+  if (!info) return; // replaced or closing
+  if (!std::holds_alternative<protocol::EphemeralCommand>(command)) {
+    std::lock_guard lock(info->mutex);
+    const double rate = impl_->options.max_commands_per_second;
+    if (!take_token(info->command_tokens, info->command_at_ms, impl_->options.now_ms(), rate, 2 * rate)) {
+      return Impl::send_error(*connection, id, ErrorCode::rate_limited,
+                              "too many commands from this connection; nothing was changed, try again in a second");
+    }
+  }
   if (auto* join = std::get_if<protocol::JoinCommand>(&command)) return impl_->handle_join(connection, id, std::move(*join));
   if (auto* room_command = std::get_if<protocol::RoomCommand>(&command)) {
     return impl_->handle_room_command(connection, id, std::move(*room_command));

@@ -25,6 +25,13 @@ struct HubOptions {
   std::size_t max_frame_bytes = 64 * 1024;
   // Commands of one room waiting for its storage at most; past it a command gets `busy`.
   std::size_t max_waiting_commands = 256;
+  // Commands one connection may send a second (token bucket; a burst of twice that); past it a
+  // command gets rate_limited and changes nothing. Pings do not count; ephemeral updates have
+  // their own limit.
+  double max_commands_per_second = 20;
+  // A resume whose missed events would take more than this many bytes gets a snapshot instead,
+  // so a member who was away for long can always come back (it fits the send queue).
+  std::size_t max_replay_bytes = 256 * 1024;
   // Ephemeral updates are relayed in batches this far apart (latest per member and kind).
   std::int64_t ephemeral_flush_ms = 50;
   // Ephemeral updates one connection may send a second; more get rate_limited.

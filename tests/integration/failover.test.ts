@@ -14,7 +14,8 @@ let proxy: RunningProxy;
 
 beforeAll(async () => {
   redis = await startRedis();
-  const start = () => startServer({ args: ['--redis', redis.url] });
+  // These tests change rooms as fast as they can on purpose: no per-connection rate limit here.
+  const start = () => startServer({ args: ['--redis', redis.url, '--max-commands-per-second', '100000'] });
   servers = await Promise.all([start(), start(), start()]);
   proxy = await startProxy(servers.map((s) => s.port));
 });

@@ -193,6 +193,53 @@ TEST_F(RoomHubTest, ResumeWithAfterReplaysExactlyTheMissedEvents) {
   EXPECT_EQ(grace->last()["seq"], ada2->frames.back()["seq"]);
 }
 
+// A member away during many changes can always come back: a replay that would not fit the
+// budget is a snapshot instead (so a resume is never closed for being too big, again and again).
+TEST(RoomHubResume, AReplayOverTheBudgetIsASnapshotInstead) {
+  HubOptions o;
+  o.max_replay_bytes = 4096;
+  o.max_commands_per_second = 1000;
+  o.run_timers = false;
+  RoomHub hub(std::move(o));
+  const auto room = std::get<CreatedRoom>(hub.create_room("Long absence"));
+  auto connect = [&] {
+    auto c = std::make_shared<RecordingConnection>();
+    hub.on_open(c);
+    return c;
+  };
+  auto grace = connect();
+  hub.on_text(grace, json{{"type", "join"}, {"id", "g"}, {"room", room.room_id}, {"key", room.facilitator_key}, {"name", "Grace"}}.dump());
+  auto ada = connect();
+  hub.on_text(ada, json{{"type", "join"}, {"id", "a"}, {"room", room.room_id}, {"code", room.join_code}, {"name", "Ada"}}.dump());
+  const json joined = ada->frames[1];
+  const std::uint64_t ada_seq = joined["result"]["snapshot"]["seq"];
+  hub.on_close(ada);
+  auto resume = [&] {
+    auto again = connect();
+    hub.on_text(again, json{{"type", "join"}, {"id", "r"}, {"room", room.room_id},
+                            {"resume", joined["result"]["resume_token"]}, {"after", ada_seq}}.dump());
+    const json reply = again->frames[1];
+    hub.on_close(again);
+    return reply;
+  };
+  auto raise_and_lower = [&](int times) {
+    for (int i = 0; i < times; ++i) {
+      hub.on_text(grace, json{{"type", "hand_raise"}, {"id", "h"}}.dump());
+      hub.on_text(grace, json{{"type", "hand_lower"}, {"id", "l"}}.dump());
+    }
+  };
+  raise_and_lower(4); // lost, 8 changes
+  const json few = resume();
+  ASSERT_EQ(few["type"], "reply") << few.dump();
+  EXPECT_TRUE(few["result"].contains("replay")) << "a short absence is caught up event by event";
+
+  raise_and_lower(40); // back and lost again, 80 changes
+  const json many = resume();
+  ASSERT_EQ(many["type"], "reply") << many.dump();
+  EXPECT_FALSE(many["result"].contains("replay"));
+  EXPECT_EQ(many["result"]["snapshot"]["seq"], ada_seq + 1 + 8 + 2 + 80 + 1) << "the room as it is now";
+}
+
 TEST_F(RoomHubTest, ResumeWithAnAfterBeyondTheRoomGetsASnapshot) {
   auto ada = connect();
   json a = join(ada, "Ada");
