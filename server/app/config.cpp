@@ -24,6 +24,11 @@ Options (each also read from the environment variable shown; a flag wins):
                            (COLLOQUY_MAX_SEND_QUEUE_BYTES, default 1048576)
   --max-members N          members per room, 2-1000 (COLLOQUY_MAX_MEMBERS, default 50)
   --max-rooms N            rooms per server (COLLOQUY_MAX_ROOMS, default 10000)
+  --room-unjoined-seconds N
+                           a room nobody joined this long after its creation is removed
+                           (COLLOQUY_ROOM_UNJOINED_SECONDS, 1-31536000, default 86400: a day)
+  --room-idle-seconds N    a room without a change this long is removed, with everything in it
+                           (COLLOQUY_ROOM_IDLE_SECONDS, 1-315360000, default 7776000: 90 days)
   --max-commands-per-second N
                            commands one connection may send a second, with bursts of twice
                            that; more get rate_limited (COLLOQUY_MAX_COMMANDS_PER_SECOND,
@@ -76,6 +81,10 @@ const std::vector<Setting>& settings() {
       {"--max-send-queue-bytes", "COLLOQUY_MAX_SEND_QUEUE_BYTES", number(&Config::max_send_queue_bytes, 64 * 1024, 1u << 30), "a number 65536-1073741824"},
       {"--max-members", "COLLOQUY_MAX_MEMBERS", number(&Config::max_members_per_room, 2, 1000), "a number 2-1000"},
       {"--max-rooms", "COLLOQUY_MAX_ROOMS", number(&Config::max_rooms, 1, 10'000'000), "a number 1-10000000"},
+      {"--room-unjoined-seconds", "COLLOQUY_ROOM_UNJOINED_SECONDS", number(&Config::room_unjoined_seconds, 1, 31'536'000),
+       "a number of seconds 1-31536000"},
+      {"--room-idle-seconds", "COLLOQUY_ROOM_IDLE_SECONDS", number(&Config::room_idle_seconds, 1, 315'360'000),
+       "a number of seconds 1-315360000"},
       {"--max-commands-per-second", "COLLOQUY_MAX_COMMANDS_PER_SECOND", number(&Config::max_commands_per_second, 1, 100'000),
        "a number 1-100000"},
       {"--data-dir", "COLLOQUY_DATA_DIR", [](Config& c, std::string_view v) { c.data_dir = v; return !v.empty(); }, "a directory"},

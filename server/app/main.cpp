@@ -46,7 +46,10 @@ int serve(const colloquy::Config& config) {
   std::string storage;
   if (!config.redis.empty()) {
     auto endpoints = std::get<std::vector<RedisEndpoint>>(parse_redis_urls(config.redis));
-    auto redis = std::make_shared<RedisRoomLog>(endpoints, net::make_redis_pubsub(endpoints));
+    RedisLogOptions redis_options;
+    redis_options.idle_room_seconds = config.room_idle_seconds;
+    redis_options.unjoined_room_seconds = config.room_unjoined_seconds;
+    auto redis = std::make_shared<RedisRoomLog>(endpoints, net::make_redis_pubsub(endpoints), redis_options);
     storage = "Redis (" + std::to_string(endpoints.size()) + " shard" + (endpoints.size() == 1 ? "" : "s") + ")";
     if (!redis->healthy()) logger::warn("Redis is not reachable yet; /readyz reports redis_unavailable until it is");
     log = std::move(redis);
@@ -68,6 +71,8 @@ int serve(const colloquy::Config& config) {
   hub_options.max_rooms = config.max_rooms;
   hub_options.max_frame_bytes = config.max_frame_bytes;
   hub_options.max_commands_per_second = config.max_commands_per_second;
+  hub_options.unjoined_room_ms = config.room_unjoined_seconds * 1000;
+  hub_options.idle_room_ms = config.room_idle_seconds * 1000;
   hub_options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
   RoomHub hub(std::move(hub_options));
   if (journal) {

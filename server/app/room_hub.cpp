@@ -150,6 +150,7 @@ struct RoomEntry : std::enable_shared_from_this<RoomEntry> {
   bool released = false; // no longer in the hub's map (a late completion finds it so)
   std::map<std::pair<std::string, std::string>, json> ephemeral; // (member, kind) -> the latest data
   bool ephemeral_due = false;
+  std::int64_t last_change_ms = 0; // the time of its last event, for the idle limit
 };
 
 // What the hub knows of one connection. Guarded by its own mutex.
@@ -389,6 +390,7 @@ struct RoomHub::Impl final : RoomLogObserver {
   void apply(RoomEntry& room, const Event& event) {
     if (event.seq != room.state.seq + 1) return;
     evolve(room.state, event);
+    room.last_change_ms = event.time_ms;
     broadcast(room, event);
     if (std::holds_alternative<TimerSet>(event.body) || std::holds_alternative<TimerExpired>(event.body)) schedule(room);
   }
@@ -454,6 +456,8 @@ struct RoomHub::Impl final : RoomLogObserver {
       room->state = std::move(history->base);
       room->state.id = id;
       for (const auto& event : history->events) evolve(room->state, event);
+      // A data directory from before rooms had an idle clock starts it now.
+      room->last_change_ms = history->last_change_ms != 0 ? history->last_change_ms : options.now_ms();
       room->loaded = true;
       ++restore_stats.rooms;
       std::vector<std::string> online;
@@ -1182,11 +1186,40 @@ struct RoomHub::Impl final : RoomLogObserver {
     ephemeral_due.push_back(room_id);
   }
 
+  // How often rooms are checked against their limits: often enough to be within a quarter of the
+  // shorter one, at most every minute.
+  std::int64_t sweep_every_ms() const {
+    return std::clamp<std::int64_t>(std::min(options.unjoined_room_ms, options.idle_room_ms) / 4, 100, 60'000);
+  }
+  std::int64_t next_sweep_at = 0;
+
+  // Removes the rooms past their limits (the embedded log; Redis keys expire by themselves).
+  void sweep() {
+    if (log.shared()) return;
+    const std::int64_t now = options.now_ms();
+    std::vector<RoomPtr> all;
+    rooms.for_each([&](const RoomPtr& room) { all.push_back(room); });
+    for (const auto& room : all) {
+      std::lock_guard lock(room->mutex);
+      if (room->released || !room->attached.empty() || room->appending || room->busy > 0 || !room->waiting.empty()) continue;
+      const bool never_joined = room->state.members.empty() && room->state.created_at_ms + options.unjoined_room_ms <= now;
+      const bool idle = room->last_change_ms + options.idle_room_ms <= now;
+      if (!never_joined && !idle) continue;
+      logger::info("room " + room->id + (never_joined ? " removed: nobody joined it" : " removed: idle past its limit"));
+      remove(*room, "");
+      log.remove_async(room->id, [id = room->id](std::string error) {
+        if (!error.empty()) logger::error("room " + id + ": removing it from storage failed: " + error);
+      });
+    }
+  }
+
   void ticker_loop() {
     std::unique_lock lock(ticker_mutex);
+    next_sweep_at = options.now_ms() + sweep_every_ms();
     while (!ticker_stopping) {
       std::int64_t earliest = deadline_order.empty() ? INT64_MAX : deadline_order.begin()->first;
       if (!ephemeral_due.empty()) earliest = std::min(earliest, ephemeral_at);
+      earliest = std::min(earliest, next_sweep_at);
       const std::int64_t now = options.now_ms();
       if (earliest > now) {
         const auto wait = std::chrono::milliseconds(std::min<std::int64_t>(earliest - now, 1000));
@@ -1204,6 +1237,7 @@ struct RoomHub::Impl final : RoomLogObserver {
   void fire_due() {
     std::vector<std::string> due;
     std::vector<std::string> flush;
+    bool sweep_now = false;
     {
       std::lock_guard lock(ticker_mutex);
       const std::int64_t now = options.now_ms();
@@ -1214,7 +1248,10 @@ struct RoomHub::Impl final : RoomLogObserver {
         deadlines.erase(room_id);
       }
       if (!ephemeral_due.empty() && ephemeral_at <= now) flush.swap(ephemeral_due);
+      sweep_now = next_sweep_at <= now;
+      if (sweep_now) next_sweep_at = now + sweep_every_ms();
     }
+    if (sweep_now) sweep();
     for (const auto& room_id : flush) {
       if (RoomPtr room = rooms.find(room_id)) {
         std::lock_guard lock(room->mutex);
@@ -1294,6 +1331,7 @@ void RoomHub::create_room(std::string_view title, std::function<void(CreateResul
   }
   auto room = std::make_shared<RoomEntry>(created.room_id);
   room->loaded = true;
+  room->last_change_ms = impl.options.now_ms();
   const bool shared = impl.log.shared();
   // Shared log: not in the map; whichever instance the members reach loads it from the log.
   if (!shared) {

@@ -32,6 +32,11 @@ struct HubOptions {
   // A resume whose missed events would take more than this many bytes gets a snapshot instead,
   // so a member who was away for long can always come back (it fits the send queue).
   std::size_t max_replay_bytes = 256 * 1024;
+  // Rooms end: one nobody joined within unjoined_room_ms of its creation, and one without a
+  // change for idle_room_ms, is removed with everything it holds (not while a member is
+  // connected). The embedded log is swept; Redis keys expire by themselves (TTL).
+  std::int64_t unjoined_room_ms = 24LL * 3600 * 1000;
+  std::int64_t idle_room_ms = 90LL * 24 * 3600 * 1000;
   // Ephemeral updates are relayed in batches this far apart (latest per member and kind).
   std::int64_t ephemeral_flush_ms = 50;
   // Ephemeral updates one connection may send a second; more get rate_limited.

@@ -84,6 +84,12 @@ std::string encode_line(std::string_view room_id, const std::vector<Event>& even
   return hex8(crc32(body)) + " " + body + "\n";
 }
 
+// The record of a room removed for good.
+std::string encode_removal(std::string_view room_id) {
+  const std::string body = json{{"room", room_id}, {"removed", true}}.dump();
+  return hex8(crc32(body)) + " " + body + "\n";
+}
+
 } // namespace
 
 JournalRoomLog::JournalRoomLog(JournalOptions options) : options_(std::move(options)), memory_(options_.keep_events) {
@@ -157,7 +163,10 @@ void JournalRoomLog::recover() {
       if (!base || !entry.contains("events") || !entry["events"].is_array()) {
         throw JournalError(snapshot.string() + " has a damaged room; move the data directory aside to start empty");
       }
-      RoomHistory history{std::move(*base), {}};
+      RoomHistory history{std::move(*base), {}, 0};
+      if (entry.contains("last_change") && entry["last_change"].is_number_integer()) {
+        history.last_change_ms = entry["last_change"].get<std::int64_t>();
+      }
       for (const auto& e : entry["events"]) {
         auto event = storage::event_from_json(e);
         if (!event || event->seq != history.base.seq + history.events.size() + 1) {
@@ -204,8 +213,14 @@ void JournalRoomLog::replay(const fs::path& path, bool newest) {
       if (ok) {
         record = json::parse(body, nullptr, false);
         ok = !record.is_discarded() && record.is_object() && record.contains("room") && record["room"].is_string() &&
-             record.contains("events") && record["events"].is_array() && !record["events"].empty();
+             ((record.contains("events") && record["events"].is_array() && !record["events"].empty()) ||
+              record.value("removed", false));
       }
+    }
+    if (ok && record.value("removed", false)) {
+      memory_.erase(record["room"].get<std::string>());
+      offset = newline + 1;
+      continue;
     }
     std::vector<Event> events;
     if (ok) {
@@ -269,12 +284,27 @@ void JournalRoomLog::append_async(std::string_view room_id, std::uint64_t expect
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      queue_.push_back(Request{std::string(room_id), expected_seq, std::move(events), std::move(done)});
+      queue_.push_back(Request{std::string(room_id), expected_seq, std::move(events), std::move(done), {}});
       writer_wake_.notify_one();
       return;
     }
   }
   done(AppendResult{AppendStatus::failed, "the server is stopping"});
+}
+
+void JournalRoomLog::remove_async(std::string_view room_id, std::function<void(std::string)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      Request r;
+      r.room = std::string(room_id);
+      r.removed = std::move(done);
+      queue_.push_back(std::move(r));
+      writer_wake_.notify_one();
+      return;
+    }
+  }
+  done("the server is stopping");
 }
 
 // Takes everything queued, writes and syncs it as one, completes it; syncs each second with
@@ -333,6 +363,11 @@ void JournalRoomLog::write_batch(std::vector<Request>& batch) {
   std::vector<std::size_t> accepted;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Request& r = batch[i];
+    if (r.removed) {
+      buffer += encode_removal(r.room);
+      accepted.push_back(i);
+      continue;
+    }
     auto it = last.find(r.room);
     const std::uint64_t current = it != last.end() ? it->second : memory_.last_seq(r.room);
     bool numbered = current == r.expected_seq;
@@ -362,11 +397,21 @@ void JournalRoomLog::write_batch(std::vector<Request>& batch) {
       }
       logger::error(std::string("storing ") + std::to_string(accepted.size()) + " changes failed: " + e.what());
       for (std::size_t i : accepted) results[i] = AppendResult{AppendStatus::failed, e.what()};
+      for (std::size_t i : accepted) {
+        if (batch[i].removed) batch[i].removed(e.what());
+      }
       accepted.clear();
     }
     if (!accepted.empty()) {
       journal_bytes_ += buffer.size();
-      for (std::size_t i : accepted) (void)memory_.store(batch[i].room, batch[i].expected_seq, std::move(batch[i].events));
+      for (std::size_t i : accepted) {
+        if (batch[i].removed) {
+          memory_.erase(batch[i].room);
+          memory_.prompts().forget_room(batch[i].room);
+        } else {
+          (void)memory_.store(batch[i].room, batch[i].expected_seq, std::move(batch[i].events));
+        }
+      }
     }
     std::lock_guard lock(mutex_);
     if (!accepted.empty()) {
@@ -375,7 +420,13 @@ void JournalRoomLog::write_batch(std::vector<Request>& batch) {
       stats_.appends += accepted.size();
     }
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].removed) {
+      if (results[i].status == AppendStatus::ok) batch[i].removed({});
+    } else {
+      batch[i].done(std::move(results[i]));
+    }
+  }
 }
 
 // The commit point of a compaction is the snapshot's rename (in the compactor); this only opens
@@ -432,7 +483,8 @@ void JournalRoomLog::write_snapshot(std::uint64_t generation) {
       for (const auto& e : history->events) events.push_back(storage::event_to_json(e));
       if (!first) chunk += ',';
       first = false;
-      chunk += json{{"base", storage::room_to_json(history->base)}, {"events", std::move(events)}}.dump();
+      chunk += json{{"base", storage::room_to_json(history->base)}, {"events", std::move(events)},
+                    {"last_change", history->last_change_ms}}.dump();
       if (chunk.size() > (1u << 20)) {
         write_all(fd, chunk, tmp);
         bytes += chunk.size();

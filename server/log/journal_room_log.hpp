@@ -11,7 +11,7 @@
 // Files in the data directory (see deploy/README.md#data-directory):
 //   LOCK               held with flock while a server uses the directory: one server per directory
 //   snapshot.json      every room as of the snapshot (state + recent events) and its generation G
-//   journal-<N>.log    one line per append: "<crc32 hex> <json>\n"; replayed for every N >= G, in
+//   journal-<N>.log    one line per append (or room removal): "<crc32 hex> <json>\n"; replayed for every N >= G, in
 //                      order, skipping events a room's snapshot already holds (the snapshot is
 //                      taken room by room while appends go on into journal-G)
 // A line cut short by a crash (the last one of the newest journal) is dropped at start; damage
@@ -63,6 +63,8 @@ public:
 
   void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
                     AppendDone done) override;
+  // A removal is a record of its own ("removed"), synced like an append; compaction drops the room.
+  void remove_async(std::string_view room_id, std::function<void(std::string error)> done) override;
   std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const override;
   std::uint64_t last_seq(std::string_view room_id) const override;
   std::vector<std::string> room_ids() const override;
@@ -90,6 +92,7 @@ private:
     std::uint64_t expected_seq = 0;
     std::vector<Event> events;
     AppendDone done;
+    std::function<void(std::string)> removed; // set: a removal, not an append
   };
   void recover();
   void replay(const std::filesystem::path& path, bool newest);

@@ -50,6 +50,7 @@ bool MemoryRoomLog::store(std::string_view room_id, std::uint64_t expected_seq, 
   }
   std::lock_guard lock(room->mutex);
   if (room->last_seq() != expected_seq) return false;
+  if (!events.empty()) room->last_change_ms = events.back().time_ms;
   for (auto& e : events) room->events.push_back(std::move(e));
   // Fold the oldest half into the snapshot once twice the kept number have piled up.
   if (room->events.size() > 2 * keep_events_) {
@@ -89,7 +90,18 @@ std::optional<RoomHistory> MemoryRoomLog::history(std::string_view room_id) cons
   std::shared_ptr<Room> room = find(room_id);
   if (!room) return std::nullopt;
   std::lock_guard lock(room->mutex);
-  return RoomHistory{room->base, {room->events.begin(), room->events.end()}};
+  return RoomHistory{room->base, {room->events.begin(), room->events.end()}, room->last_change_ms};
+}
+
+void MemoryRoomLog::erase(std::string_view room_id) {
+  std::unique_lock lock(mutex_);
+  rooms_.erase(std::string(room_id));
+}
+
+void MemoryRoomLog::remove_async(std::string_view room_id, std::function<void(std::string)> done) {
+  erase(room_id);
+  prompts_.forget_room(room_id);
+  done({});
 }
 
 void MemoryRoomLog::restore(const std::string& room_id, RoomHistory history) {
@@ -97,6 +109,8 @@ void MemoryRoomLog::restore(const std::string& room_id, RoomHistory history) {
   room->base = std::move(history.base);
   room->base.id = room_id;
   room->events.assign(std::make_move_iterator(history.events.begin()), std::make_move_iterator(history.events.end()));
+  room->last_change_ms = history.last_change_ms;
+  if (!room->events.empty()) room->last_change_ms = std::max(room->last_change_ms, room->events.back().time_ms);
   std::unique_lock lock(mutex_);
   rooms_[room_id] = std::move(room);
 }
@@ -191,6 +205,14 @@ AuditTally MemoryPromptStore::audit_tally(std::string_view room_id, std::string_
   AuditTally tally = it == audits_.end() ? AuditTally{} : it->second.tally;
   tally.counts.resize(items);
   return tally;
+}
+
+void MemoryPromptStore::forget_room(std::string_view room_id) {
+  std::lock_guard lock(mutex_);
+  const std::string prefix = std::string(room_id) + "\n";
+  pending_.erase(std::string(room_id));
+  std::erase_if(votes_, [&](const auto& entry) { return entry.first.starts_with(prefix); });
+  std::erase_if(audits_, [&](const auto& entry) { return entry.first.starts_with(prefix); });
 }
 
 void MemoryPromptStore::forget_audit(std::string_view room_id, std::string_view audit_id) {

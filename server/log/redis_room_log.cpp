@@ -20,9 +20,10 @@ using json = nlohmann::json;
 constexpr std::size_t max_queued_ephemeral = 256; // worker jobs past which ephemeral relays are dropped
 
 // Compare-and-append. KEYS: meta, stream, cancelled. ARGV: expected seq, epoch, channel, publish
-// payload, nonce, then one JSON event per argument. Returns {status, last seq, epoch}; status
-// "ok", "conflict" (the room moved on, or exists already when creating), "epoch" (the log was
-// lost or reset) or "cancelled" (settled as not stored after its connection broke).
+// payload, nonce, seconds the room lives on without changes, then one JSON event per argument.
+// Returns {status, last seq, epoch}; status "ok", "conflict" (the room moved on, or exists already
+// when creating), "epoch" (the log was lost or reset) or "cancelled" (settled as not stored after
+// its connection broke).
 constexpr std::string_view append_script = R"lua(
 if redis.call('SISMEMBER', KEYS[3], ARGV[5]) == 1 then return {'cancelled', 0, ''} end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
@@ -36,12 +37,14 @@ elseif epoch ~= ARGV[2] then
 elseif seq ~= expected then
   return {'conflict', seq, epoch}
 end
-local n = #ARGV - 5
-redis.call('XADD', KEYS[2], (expected + 1) .. '-1', 'e', ARGV[6], 'n', ARGV[5])
+local n = #ARGV - 6
+redis.call('XADD', KEYS[2], (expected + 1) .. '-1', 'e', ARGV[7], 'n', ARGV[5])
 for i = 2, n do
-  redis.call('XADD', KEYS[2], (expected + i) .. '-1', 'e', ARGV[5 + i])
+  redis.call('XADD', KEYS[2], (expected + i) .. '-1', 'e', ARGV[6 + i])
 end
 redis.call('HSET', KEYS[1], 'seq', expected + n)
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return {'ok', expected + n, ARGV[2]}
 )lua";
@@ -610,8 +613,10 @@ void RedisRoomLog::send_appends(Shard& s, std::vector<AppendRequest>& batch) {
     }
     r.nonce = random_epoch();
     json published = json::array();
+    // A room nobody joined yet lives a day; one in use lives on for the idle limit after each change.
+    const std::int64_t ttl = r.expected_seq == 0 ? options_.unjoined_room_seconds : options_.idle_room_seconds;
     r.args = {"EVALSHA", s.append_sha, "3", meta_key(r.room), log_key(r.room), cancelled_key(r.room),
-              std::to_string(r.expected_seq), r.epoch, channel_of(r.room), "", r.nonce};
+              std::to_string(r.expected_seq), r.epoch, channel_of(r.room), "", r.nonce, std::to_string(ttl)};
     for (const auto& e : r.events) {
       json stored = storage::event_to_json(e);
       r.args.push_back(stored.dump());
@@ -812,6 +817,7 @@ public:
 
   void add(std::string_view room_id, PendingPrompt prompt) override {
     run(room_id, {"HSET", pending_key(room_id), prompt.id, pending_json(prompt)});
+    expire(room_id, pending_key(room_id));
   }
   std::vector<PendingPrompt> pending(std::string_view room_id) const override {
     return pending_pairs(run(room_id, {"HGETALL", pending_key(room_id)}).ptr.get());
@@ -837,7 +843,9 @@ public:
     return one(run(room_id, {"HDEL", pending_key(room_id), std::string(prompt_id)}));
   }
   bool add_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override {
-    return one(run(room_id, {"SADD", votes_key(room_id, prompt_id), std::string(member_id)}));
+    const bool added = one(run(room_id, {"SADD", votes_key(room_id, prompt_id), std::string(member_id)}));
+    expire(room_id, votes_key(room_id, prompt_id));
+    return added;
   }
   void remove_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override {
     run(room_id, {"SREM", votes_key(room_id, prompt_id), std::string(member_id)});
@@ -853,7 +861,9 @@ public:
                                   // A random prefix keeps equal comments apart in the set (stripped when tallied).
                                   comment.empty() ? std::string() : random_epoch() + ":" + comment};
     for (auto v : values) args.push_back(std::to_string(v));
-    return one(log_.command(log_.shard(room_id), args, /*retry=*/false));
+    const bool added = one(log_.command(log_.shard(room_id), args, /*retry=*/false));
+    for (const char* what : {"answered", "counts", "comments"}) expire(room_id, audit_key(room_id, audit_id, what));
+    return added;
   }
   AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const override {
     AuditTally tally;
@@ -888,11 +898,28 @@ private:
   Reply run(std::string_view room_id, const std::vector<std::string>& args) const {
     return log_.command(log_.shard(room_id), args);
   }
+  // Side keys live no longer than their room.
+  void expire(std::string_view room_id, const std::string& key) const {
+    run(room_id, {"EXPIRE", key, std::to_string(log_.options_.idle_room_seconds)});
+  }
   static bool one(const Reply& r) { return r->type == REDIS_REPLY_INTEGER && r->integer == 1; }
   RedisRoomLog& log_;
 };
 
 PromptStore& RedisRoomLog::prompts() { return *prompts_; }
+
+void RedisRoomLog::remove_async(std::string_view room_id, std::function<void(std::string)> done) {
+  run(room_id, [this, room = std::string(room_id), done = std::move(done)] {
+    try {
+      command(shard(room), {"DEL", meta_key(room), log_key(room), cancelled_key(room), pending_key(room)});
+      std::lock_guard lock(mutex_);
+      epochs_.erase(room);
+    } catch (const std::exception& e) {
+      return done(e.what());
+    }
+    done({});
+  });
+}
 
 void RedisRoomLog::publish_ephemeral(std::string_view room_id, std::string frame) {
   Shard& s = shard(room_id);

@@ -20,6 +20,8 @@
 //                                state as JSON), snapshot_seq
 //   colloquy:room:{R}:log        stream; entry id "<seq>-1", field "e" = the event as JSON (the
 //                                first entry of an append also "n" = the append's nonce)
+//   (meta and log expire after the room's idle limit, refreshed by every append; a day after its
+//   creation until a first change after it; pending prompts, votes and audit answers likewise)
 //   colloquy:room:{R}:cancelled  set of nonces of appends settled as not stored (expires after 1 h)
 //   colloquy:room:{R}            channel; message = {"room","epoch","events":[...]} per append
 #include "log/room_log.hpp"
@@ -71,6 +73,10 @@ struct RedisLogOptions {
   int command_timeout_ms = 2000;
   std::size_t keep_events = 1024; // per room in the stream; older ones are folded into the snapshot
   std::size_t max_pipeline = 512; // appends sent together at most
+  // A room's keys expire this long after its last change (TTL refreshed by every append); a room
+  // nobody joined after its creation.
+  std::int64_t idle_room_seconds = 90 * 24 * 3600;
+  std::int64_t unjoined_room_seconds = 24 * 3600;
 };
 
 class RedisRoomLog final : public RoomLog {
@@ -89,6 +95,7 @@ public:
   void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
                     AppendDone done) override;
   void publish_ephemeral(std::string_view room_id, std::string frame) override;
+  void remove_async(std::string_view room_id, std::function<void(std::string error)> done) override;
   // Blocking: call inside run().
   std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const override;
   std::uint64_t last_seq(std::string_view room_id) const override;

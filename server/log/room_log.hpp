@@ -23,6 +23,7 @@ namespace colloquy {
 struct RoomHistory {
   RoomState base;            // the room as of base.seq; base.seq == 0: from the very beginning
   std::vector<Event> events; // base.seq + 1, + 2, … in order
+  std::int64_t last_change_ms = 0; // the time of the room's last event (0: not known)
 };
 
 // A pending anonymous prompt: its random id and text, nothing else (no author, no time).
@@ -66,6 +67,8 @@ public:
   virtual AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const = 0;
   // Deletes everything of an audit (done when it closes).
   virtual void forget_audit(std::string_view room_id, std::string_view audit_id) = 0;
+  // Deletes everything of a room (it was removed).
+  virtual void forget_room(std::string_view room_id) { (void)room_id; }
 };
 
 // The in-process prompt store (embedded default): memory only, so a restart forgets prompts not
@@ -84,6 +87,7 @@ public:
                         const std::vector<std::int64_t>& values, const std::string& comment) override;
   AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const override;
   void forget_audit(std::string_view room_id, std::string_view audit_id) override;
+  void forget_room(std::string_view room_id) override;
 
 private:
   struct AuditAnswers {
@@ -167,6 +171,9 @@ public:
   // Appends of one room complete in the order they were made.
   virtual void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
                             AppendDone done) = 0;
+  // Removes the room for good (its events, snapshot and side stores); `done(error)` with an empty
+  // error once that is stored. A removed room is gone after a restart too.
+  virtual void remove_async(std::string_view room_id, std::function<void(std::string error)> done) = 0;
   // The same, waiting for the outcome (start-up, tests; never on a thread that serves sockets):
   // true if stored, false on a conflict; throws RoomLogError when nothing or maybe something was stored.
   bool append(std::string_view room_id, std::uint64_t expected_seq, const std::vector<Event>& events);
@@ -189,8 +196,10 @@ public:
 
   void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
                     AppendDone done) override;
+  void remove_async(std::string_view room_id, std::function<void(std::string error)> done) override;
   // Stores the events if the room is at expected_seq (the journal's writer, after its write).
   bool store(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events);
+  void erase(std::string_view room_id);
   std::optional<std::vector<Event>> read(std::string_view room_id, std::uint64_t after_seq) const override;
   std::uint64_t last_seq(std::string_view room_id) const override;
   std::vector<std::string> room_ids() const override;
@@ -206,6 +215,7 @@ private:
     mutable std::mutex mutex;
     RoomState base;
     std::deque<Event> events;
+    std::int64_t last_change_ms = 0;
     std::uint64_t last_seq() const { return events.empty() ? base.seq : events.back().seq; }
   };
   std::shared_ptr<Room> find(std::string_view room_id) const;

@@ -1,7 +1,12 @@
 // Limits a client cannot talk its way past (protocol/README.md#limits): each holds at its cap, gives
 // its documented error, changes nothing beyond the cap, and never slows down anyone else.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoom } from '../lib/api.js';
+import { createRoom, getJson } from '../lib/api.js';
+import { startRedis } from '../lib/redis.js';
+import { TestClient } from '../lib/ws-client.js';
 import { joinFacilitator, joinParticipant, sleep } from '../lib/room.js';
 import { startServer, type RunningServer } from '../lib/server.js';
 
@@ -53,5 +58,50 @@ describe('commands a second, per connection', () => {
     expect((await flooder.client.send({ type: 'ping' })).type).toBe('reply');
     const again = await flooder.client.send({ type: 'hand_raise' });
     expect(again.type === 'reply' || again.code === 'hand_already_raised').toBe(true);
+  });
+});
+
+describe('room lifetime', () => {
+  it('a room nobody joined is removed after --room-unjoined-seconds, also from the data directory', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'colloquy-lifetime-'));
+    try {
+      const short = await startServer({ args: ['--room-unjoined-seconds', '1'], dataDir });
+      const nobody = await createRoom(short.baseUrl, 'Nobody came');
+      const used = await createRoom(short.baseUrl, 'In use');
+      const member = await joinParticipant(short.wsUrl, used, 'Ada');
+      await sleep(1600);
+      const late = await TestClient.connectWelcomed(short.wsUrl, 'late');
+      expect(await late.send({ type: 'join', room: nobody.room, code: nobody.join_code, name: 'Late' })).toMatchObject({
+        type: 'error', code: 'room_not_found',
+      });
+      expect((await getJson(short.baseUrl, '/healthz')).json.rooms).toBe(1);
+      expect(short.stderr()).toContain(`room ${nobody.room} removed: nobody joined it`);
+      member.client.terminate();
+      await short.stop();
+      // Removed for good: a restart on the same data directory does not bring it back.
+      const again = await startServer({ dataDir });
+      expect((await getJson(again.baseUrl, '/healthz')).json.rooms).toBe(1);
+      await again.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('in scale-out a room lives in Redis a day until someone joins, then --room-idle-seconds after each change', async () => {
+    const redis = await startRedis();
+    const scaled = await startServer({ args: ['--redis', redis.url, '--room-idle-seconds', '3600'] });
+    try {
+      const room = await createRoom(scaled.baseUrl, 'Expiring');
+      const ttl = async () => Number(await redis.cli('TTL', `colloquy:room:{${room.room}}:meta`));
+      expect(await ttl()).toBeGreaterThan(86_000);
+      expect(await ttl()).toBeLessThanOrEqual(86_400);
+      await joinParticipant(scaled.wsUrl, room, 'Ada');
+      expect(await ttl()).toBeGreaterThan(3500);
+      expect(await ttl()).toBeLessThanOrEqual(3600);
+      expect(Number(await redis.cli('TTL', `colloquy:room:{${room.room}}:log`))).toBeLessThanOrEqual(3600);
+    } finally {
+      await scaled.stop();
+      await redis.stop();
+    }
   });
 });

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <fstream>
@@ -268,6 +269,28 @@ TEST_F(JournalTest, EveryJournalTheSnapshotDoesNotCoverIsReplayedInOrder) {
   EXPECT_EQ(log->last_seq("r1"), 3u);
   EXPECT_EQ(rebuild(*log, "r1").members.size(), 2u);
   ASSERT_TRUE(log->append("r1", 3, {joined(4, "m3", "C")})) << "appends go on in the newest journal";
+}
+
+// A removed room stays removed across a restart and a compaction, and its records go with it.
+TEST_F(JournalTest, ARemovedRoomIsGoneAfterARestartAndCompaction) {
+  {
+    auto log = open();
+    ASSERT_TRUE(log->append("gone", 0, {created("Gone")}));
+    ASSERT_TRUE(log->append("kept", 0, {created("Kept")}));
+    std::promise<std::string> removed;
+    log->remove_async("gone", [&](std::string error) { removed.set_value(std::move(error)); });
+    EXPECT_EQ(removed.get_future().get(), "");
+    EXPECT_EQ(log->last_seq("gone"), 0u);
+  }
+  {
+    auto log = open();
+    EXPECT_EQ(log->last_seq("gone"), 0u) << "the removal was recorded";
+    EXPECT_EQ(log->last_seq("kept"), 1u);
+    log->compact();
+  }
+  EXPECT_EQ(all_files(dir).find("Gone"), std::string::npos) << "compaction drops what a removed room had";
+  auto log = open();
+  EXPECT_EQ(log->room_ids(), std::vector<std::string>{"kept"});
 }
 
 TEST_F(JournalTest, OneServerPerDataDirectory) {

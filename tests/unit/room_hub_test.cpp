@@ -352,6 +352,50 @@ TEST_F(RoomHubTest, StatsCountRoomsAndConnections) {
   EXPECT_EQ(hub.stats().connections, 1u);
 }
 
+// Rooms end: nobody joined within a day, or no change for 90 days; never while someone is there.
+TEST(RoomLifecycle, UnjoinedAndIdleRoomsAreRemovedButNotWhileAMemberIsConnected) {
+  std::int64_t now = 1'700'000'000'000;
+  auto log = std::make_shared<MemoryRoomLog>();
+  HubOptions o;
+  o.log = log;
+  o.run_timers = false;
+  o.now_ms = [&] { return now; };
+  RoomHub hub(std::move(o));
+  const auto unjoined = std::get<CreatedRoom>(hub.create_room("Nobody came"));
+  const auto left = std::get<CreatedRoom>(hub.create_room("Everyone left"));
+  const auto present = std::get<CreatedRoom>(hub.create_room("Someone stays"));
+  auto join = [&](const CreatedRoom& room, const std::string& name) {
+    auto c = std::make_shared<RecordingConnection>();
+    hub.on_open(c);
+    hub.on_text(c, json{{"type", "join"}, {"id", "j"}, {"room", room.room_id}, {"code", room.join_code}, {"name", name}}.dump());
+    return c;
+  };
+  auto ada = join(left, "Ada");
+  hub.on_close(ada);
+  auto bo = join(present, "Bo");
+
+  now += 24LL * 3600 * 1000 - 1;
+  hub.fire_due_timers();
+  EXPECT_EQ(hub.stats().rooms, 3u) << "a day is not over yet";
+  now += 60'000; // rooms are checked every minute
+  hub.fire_due_timers();
+  EXPECT_EQ(hub.stats().rooms, 2u);
+  EXPECT_EQ(log->last_seq(unjoined.room_id), 0u) << "gone from the log too";
+  auto late = join(unjoined, "Late");
+  EXPECT_EQ(late->last()["code"], "room_not_found");
+
+  now += 90LL * 24 * 3600 * 1000;
+  hub.fire_due_timers();
+  EXPECT_EQ(hub.stats().rooms, 1u) << "idle for 90 days: removed; a connected member keeps a room";
+  auto back = std::make_shared<RecordingConnection>();
+  hub.on_open(back);
+  hub.on_text(back, json{{"type", "join"}, {"id", "r"}, {"room", left.room_id}, {"code", left.join_code}, {"name", "Ada"}}.dump());
+  EXPECT_EQ(back->last()["code"], "room_not_found");
+  hub.on_text(bo, json{{"type", "hand_raise"}, {"id", "h"}}.dump());
+  EXPECT_EQ(bo->last()["type"], "reply");
+  EXPECT_EQ(bo->pushes().back()["event"]["kind"], "hand_raised") << "the room in use goes on";
+}
+
 // ---- the engine: rooms side by side, storage off the lock, the ephemeral channel
 
 // The in-memory log, except that appends of "held" rooms wait until released: storage that is
@@ -395,6 +439,9 @@ public:
   std::vector<std::string> room_ids() const override { return memory_.room_ids(); }
   std::optional<RoomHistory> history(std::string_view room_id) const override { return memory_.history(room_id); }
   PromptStore& prompts() override { return memory_.prompts(); }
+  void remove_async(std::string_view room_id, std::function<void(std::string)> done) override {
+    memory_.remove_async(room_id, std::move(done));
+  }
 
 private:
   MemoryRoomLog memory_;
