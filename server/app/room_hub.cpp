@@ -1,13 +1,12 @@
 #include "app/room_hub.hpp"
 
 #include "app/logger.hpp"
+#include "core/random.hpp"
 #include "core/room.hpp"
 #include "core/secret.hpp"
 #include "core/text.hpp"
 #include "log/room_log.hpp"
 #include "protocol/codec.hpp"
-
-#include <sys/random.h>
 
 #include <array>
 #include <atomic>
@@ -28,14 +27,7 @@ std::int64_t system_now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-void system_random_bytes(std::span<std::uint8_t> out) {
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::getrandom(out.data() + done, out.size() - done, 0);
-    if (n < 0) throw std::runtime_error("getrandom failed");
-    done += static_cast<std::size_t>(n);
-  }
-}
+void system_random_bytes(std::span<std::uint8_t> out) { random_bytes(out); }
 
 Frame make_frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
@@ -403,13 +395,13 @@ struct RoomHub::Impl final : RoomLogObserver {
 
   template <typename T>
   void shuffle(std::vector<T>& items) {
-    for (std::size_t i = items.size(); i > 1; --i) {
-      std::array<std::uint8_t, 4> bytes{};
-      options.random_bytes(bytes);
-      const std::uint32_t r = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
-                              (std::uint32_t{bytes[2]} << 8) | bytes[3];
-      std::swap(items[i - 1], items[r % i]);
-    }
+    // One draw of 64 random bits seeds an unbiased Fisher–Yates (tests inject the bytes).
+    std::array<std::uint8_t, 8> bytes{};
+    options.random_bytes(bytes);
+    std::uint64_t seed = 0;
+    for (auto b : bytes) seed = (seed << 8) | b;
+    SeededRandom random(seed);
+    colloquy::shuffle(items, random);
   }
 
   // Sends the pending list, in random order, to the room's facilitators here (or to one connection).

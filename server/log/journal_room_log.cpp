@@ -1,12 +1,14 @@
 #include "log/journal_room_log.hpp"
 
 #include "app/logger.hpp"
+#include "core/secret.hpp"
 #include "log/storage_codec.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -21,26 +23,15 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+// CRC-32 (ISO-HDLC, as zlib and gzip): journals written before zlib did it still verify.
 std::uint32_t crc32(std::string_view data) {
-  static const auto table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char byte : data) crc = table[(crc ^ byte) & 0xFFu] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
+  return static_cast<std::uint32_t>(::crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
 }
 
 std::string hex8(std::uint32_t v) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(8, '0');
-  for (int i = 7; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = digits[v & 0xF];
-  return out;
+  const std::array<std::uint8_t, 4> big_endian = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                                                  static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+  return to_hex(big_endian);
 }
 
 std::string errno_text() { return std::strerror(errno); }

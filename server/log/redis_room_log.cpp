@@ -1,10 +1,10 @@
 #include "log/redis_room_log.hpp"
 
 #include "app/logger.hpp"
+#include "core/secret.hpp"
 #include "log/storage_codec.hpp"
 
 #include <hiredis/hiredis.h>
-#include <sys/random.h>
 
 #include <array>
 #include <charconv>
@@ -148,22 +148,7 @@ std::vector<PendingPrompt> pending_pairs(const redisReply* r) {
 std::string meta_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:meta"; }
 std::string log_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:log"; }
 
-std::string random_epoch() {
-  std::array<std::uint8_t, 12> bytes{};
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::getrandom(bytes.data() + done, bytes.size() - done, 0);
-    if (n <= 0) throw RoomLogError("getrandom failed");
-    done += static_cast<std::size_t>(n);
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0xF]);
-  }
-  return out;
-}
+std::string random_epoch() { return random_hex(12); }
 
 // The connection failed while a command was on it: it may or may not have run.
 class RedisIoError : public RoomLogError {
