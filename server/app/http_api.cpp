@@ -129,7 +129,7 @@ HttpResponse handle_api(RoomHub& hub, const HttpRequest& request) {
     }
     return error_response(404, ErrorCode::not_found, "no such API path");
   } catch (const std::exception& e) {
-    logger::error(std::string("API request failed: ") + e.what());
+    logger::error("API request failed: {}", e.what());
     return error_response(500, ErrorCode::internal, "the server failed; nothing was changed");
   }
 }
