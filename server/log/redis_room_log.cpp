@@ -165,39 +165,6 @@ std::uint64_t to_u64(std::string_view text) {
 
 } // namespace
 
-std::variant<std::vector<RedisEndpoint>, std::string> parse_redis_urls(std::string_view text) {
-  std::vector<RedisEndpoint> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.starts_with("redis://")) return "'" + std::string(item) + "' is not a redis://HOST:PORT URL";
-    item.remove_prefix(8);
-    if (!item.empty() && item.back() == '/') item.remove_suffix(1);
-    RedisEndpoint ep;
-    const auto colon = item.rfind(':');
-    if (colon == std::string_view::npos) {
-      ep.host = std::string(item);
-    } else {
-      ep.host = std::string(item.substr(0, colon));
-      const auto port = to_u64(item.substr(colon + 1));
-      if (port == 0 || port > 65535) return "'" + std::string(item) + "' has no valid port";
-      ep.port = static_cast<std::uint16_t>(port);
-    }
-    if (ep.host.size() > 2 && ep.host.front() == '[' && ep.host.back() == ']') ep.host = ep.host.substr(1, ep.host.size() - 2);
-    if (ep.host.empty() || ep.host.find_first_of("/@?[]") != std::string::npos) {
-      return "'" + std::string(item) + "' has no valid host (user, password and database are not supported)";
-    }
-    out.push_back(std::move(ep));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  if (out.empty()) return std::string("no Redis URL given");
-  return out;
-}
-
 std::size_t shard_for(std::string_view room_id, std::size_t shards) {
   if (shards <= 1) return 0;
   std::uint64_t key = 14695981039346656037ull; // FNV-1a

@@ -10,6 +10,7 @@
 //                            state as JSON), snapshot_seq
 //   colloquy:room:{R}:log    stream; entry id "<seq>-1", field "e" = the event as JSON
 //   colloquy:room:{R}        channel; message = {"room","epoch","events":[...]} per append
+#include "log/redis_url.hpp"
 #include "log/room_log.hpp"
 
 #include <cstdint>
@@ -25,15 +26,6 @@
 struct redisContext;
 
 namespace colloquy {
-
-struct RedisEndpoint {
-  std::string host;
-  std::uint16_t port = 6379;
-  std::string text() const { return "redis://" + host + ":" + std::to_string(port); }
-};
-
-// "redis://host:port,redis://host2:port" -> endpoints, or a message saying what is wrong.
-std::variant<std::vector<RedisEndpoint>, std::string> parse_redis_urls(std::string_view text);
 
 // Which shard holds a room: jump consistent hash of the room id's FNV-1a hash, so adding a
 // shard moves only about 1/n of the rooms.
