@@ -7,7 +7,8 @@ set -euo pipefail
 mode=${1:-run}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-run_packages=(g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev libhiredis-dev)
+run_packages=(g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev libhiredis-dev
+  libsodium-dev zlib1g-dev libspdlog-dev libfmt-dev libboost-url1.81-dev libcli11-dev)
 test_packages=(libgtest-dev redis-server chromium clang libclang-rt-14-dev haproxy curl shellcheck yamllint)
 
 packages=("${run_packages[@]}")

@@ -135,7 +135,7 @@ void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(Htt
     }
     return done(error_response(404, ErrorCode::not_found, "no such API path"));
   } catch (const std::exception& e) {
-    logger::error(std::string("API request failed: ") + e.what());
+    logger::error("API request failed: {}", e.what());
     return done(error_response(500, ErrorCode::internal, "the server failed; nothing was changed"));
   }
 }

@@ -37,7 +37,7 @@ int serve(const colloquy::Config& config) {
   logger::set_level(level);
 
   if (!std::filesystem::is_regular_file(std::filesystem::path(config.static_dir) / "index.html")) {
-    logger::warn("no built web client in '" + config.static_dir + "' (run npm run build in client-web); serving the API only");
+    logger::warn("no built web client in '{}' (run npm run build in client-web); serving the API only", config.static_dir);
   }
 
   // The room log: Redis when configured (scale-out), else the journal in the data directory.
@@ -77,11 +77,10 @@ int serve(const colloquy::Config& config) {
   RoomHub hub(std::move(hub_options));
   if (journal) {
     const auto& recovered = journal->recovery();
-    logger::info(storage + ": " + std::to_string(hub.restored().rooms) + " rooms restored (" +
-                 std::to_string(recovered.events_replayed) + " journal events replayed, " +
-                 std::to_string(hub.restored().members_marked_away) + " members marked away), fsync " + config.fsync);
+    logger::info("{}: {} rooms restored ({} journal events replayed, {} members marked away), fsync {}", storage,
+                 hub.restored().rooms, recovered.events_replayed, hub.restored().members_marked_away, config.fsync);
   } else {
-    logger::info("rooms are kept in " + storage + " and shared with every instance using it");
+    logger::info("rooms are kept in {} and shared with every instance using it", storage);
   }
 
   net::ServerOptions options;
@@ -105,7 +104,7 @@ int serve(const colloquy::Config& config) {
   const std::string url = "http://" + (v6 ? "[" + config.bind + "]" : config.bind) + ":" + std::to_string(port);
   // Scripts and tests read the port from this line; keep its shape.
   std::cout << "colloquy listening on " << url << std::endl;
-  logger::info("serving " + url + " (web client from '" + config.static_dir + "')");
+  logger::info("serving {} (web client from '{}')", url, config.static_dir);
 
   server.run();
   logger::info("stopped");
@@ -133,7 +132,7 @@ int main(int argc, char** argv) {
   try {
     return serve(std::get<colloquy::Config>(result));
   } catch (const std::exception& e) {
-    colloquy::logger::error(std::string("fatal: ") + e.what());
+    colloquy::logger::error("fatal: {}", e.what());
     return 1;
   }
 }

@@ -1,13 +1,12 @@
 #include "app/room_hub.hpp"
 
 #include "app/logger.hpp"
+#include "core/random.hpp"
 #include "core/room.hpp"
 #include "core/secret.hpp"
 #include "core/text.hpp"
 #include "log/room_log.hpp"
 #include "protocol/codec.hpp"
-
-#include <sys/random.h>
 
 #include <array>
 #include <atomic>
@@ -33,14 +32,7 @@ std::int64_t system_now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-void system_random_bytes(std::span<std::uint8_t> out) {
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::getrandom(out.data() + done, out.size() - done, 0);
-    if (n < 0) throw std::runtime_error("getrandom failed");
-    done += static_cast<std::size_t>(n);
-  }
-}
+void system_random_bytes(std::span<std::uint8_t> out) { random_bytes(out); }
 
 Frame make_frame(std::string text) { return std::make_shared<const std::string>(std::move(text)); }
 
@@ -322,7 +314,7 @@ struct RoomHub::Impl final : RoomLogObserver {
                 r.watched = true;
                 schedule(r);
               } else if (!out.error.empty()) {
-                logger::warn("room " + r.id + ": loading failed: " + out.error);
+                logger::warn("room {}: loading failed: {}", r.id, out.error);
               }
               auto waiting = std::move(r.on_loaded);
               r.on_loaded.clear();
@@ -361,7 +353,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     storage(self_room, [this, id = room.id, from] { return log.read(id, from); },
             [this, then = std::move(then)](RoomEntry& r, StoreResult<std::optional<std::vector<Event>>> out) {
               if (!out.value) {
-                logger::warn("room " + r.id + ": catching up failed: " + out.error);
+                logger::warn("room {}: catching up failed: {}", r.id, out.error);
                 return then(r, false);
               }
               if (!*out.value) return rebuild(r, then); // folded into a snapshot already
@@ -489,7 +481,7 @@ struct RoomHub::Impl final : RoomLogObserver {
             room->state = next;
             restore_stats.members_marked_away += away;
           } else {
-            logger::error("room " + room->id + ": marking members away at start failed: " + result.error);
+            logger::error("room {}: marking members away at start failed: {}", room->id, result.error);
           }
           if (--outstanding == 0) all_stored.notify_all();
         });
@@ -532,13 +524,13 @@ struct RoomHub::Impl final : RoomLogObserver {
 
   template <typename T>
   void shuffle(std::vector<T>& items) {
-    for (std::size_t i = items.size(); i > 1; --i) {
-      std::array<std::uint8_t, 4> bytes{};
-      options.random_bytes(bytes);
-      const std::uint32_t r = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
-                              (std::uint32_t{bytes[2]} << 8) | bytes[3];
-      std::swap(items[i - 1], items[r % i]);
-    }
+    // One draw of 64 random bits seeds an unbiased Fisher–Yates (tests inject the bytes).
+    std::array<std::uint8_t, 8> bytes{};
+    options.random_bytes(bytes);
+    std::uint64_t seed = 0;
+    for (auto b : bytes) seed = (seed << 8) | b;
+    SeededRandom random(seed);
+    colloquy::shuffle(items, random);
   }
 
   Limits limits() const { return Limits{options.max_members_per_room}; }
@@ -638,11 +630,11 @@ struct RoomHub::Impl final : RoomLogObserver {
       call->then(room, Error{ErrorCode::unavailable, "the room is changing too fast right now; nothing was changed, try again"});
       break;
     case AppendStatus::failed:
-      logger::error("room " + room.id + ": storing a change failed: " + call->result.error);
+      logger::error("room {}: storing a change failed: {}", room.id, call->result.error);
       call->then(room, Error{ErrorCode::unavailable, storage_unreachable});
       break;
     case AppendStatus::unknown:
-      logger::error("room " + room.id + ": a change may or may not have been stored: " + call->result.error);
+      logger::error("room {}: a change may or may not have been stored: {}", room.id, call->result.error);
       call->then(room, Error{ErrorCode::outcome_unknown,
                              "the room's storage did not confirm the change; it may have been made: the room's "
                              "next events will show it"});
@@ -800,7 +792,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       try {
         missed = log.read(room.id, *after);
       } catch (const std::exception& e) {
-        logger::warn(std::string("room log read failed; sending a snapshot: ") + e.what());
+        logger::warn("room log read failed; sending a snapshot: {}", e.what());
       }
     }
     finish_join(room, c, id, member_id, token, after, std::move(missed), info, resuming);
@@ -857,7 +849,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     c->send(make_frame(protocol::encode_reply(id, result_json)));
     for (auto& frame : replay) c->send(std::move(frame));
     if (leads(member->role)) push_pending(room, c);
-    logger::debug("member " + member_id + (resuming ? " resumed in room " : " joined room ") + room.id);
+    logger::debug("member {} {} room {}", member_id, resuming ? "resumed in" : "joined", room.id);
   }
 
   // Records that a member's connection is gone (it closed while joining).
@@ -930,7 +922,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     RoomPtr self_room = room.shared_from_this();
     storage(self_room, [this, rid = room.id] { return log.prompts().pending(rid); },
             [this, only](RoomEntry& r, StoreResult<std::vector<PendingPrompt>> out) {
-              if (!out.value) return logger::warn("room " + r.id + ": reading pending prompts failed: " + out.error);
+              if (!out.value) return logger::warn("room {}: reading pending prompts failed: {}", r.id, out.error);
               auto list = std::move(*out.value);
               shuffle(list);
               std::vector<protocol::PendingView> view;
@@ -954,7 +946,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       return true;
     }, [this](RoomEntry& r, StoreResult<bool> out) {
       if (out.value) return;
-      logger::warn("room " + r.id + ": announcing pending prompts failed: " + out.error);
+      logger::warn("room {}: announcing pending prompts failed: {}", r.id, out.error);
       push_pending(r);
     });
   }
@@ -985,8 +977,7 @@ struct RoomHub::Impl final : RoomLogObserver {
                              return true;
                            }, [n = taken.size()](RoomEntry& r3, StoreResult<bool> restored) {
                              if (!restored.value) {
-                               logger::error("room " + r3.id + ": " + std::to_string(n) +
-                                             " pending prompts could not be put back: " + restored.error);
+                               logger::error("room {}: {} pending prompts could not be put back: {}", r3.id, n, restored.error);
                              }
                            });
                          }
@@ -1205,10 +1196,10 @@ struct RoomHub::Impl final : RoomLogObserver {
       const bool never_joined = room->state.members.empty() && room->state.created_at_ms + options.unjoined_room_ms <= now;
       const bool idle = room->last_change_ms + options.idle_room_ms <= now;
       if (!never_joined && !idle) continue;
-      logger::info("room " + room->id + (never_joined ? " removed: nobody joined it" : " removed: idle past its limit"));
+      logger::info("room {} removed: {}", room->id, never_joined ? "nobody joined it" : "idle past its limit");
       remove(*room, "");
       log.remove_async(room->id, [id = room->id](std::string error) {
-        if (!error.empty()) logger::error("room " + id + ": removing it from storage failed: " + error);
+        if (!error.empty()) logger::error("room {}: removing it from storage failed: {}", id, error);
       });
     }
   }
@@ -1349,7 +1340,7 @@ void RoomHub::create_room(std::string_view title, std::function<void(CreateResul
                   }
                   return done(HubError{error->code, std::string(error->message)});
                 }
-                logger::info("room " + created.room_id + " created");
+                logger::info("room {} created", created.room_id);
                 done(created);
               });
 }

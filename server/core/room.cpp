@@ -1,5 +1,6 @@
 #include "core/room.hpp"
 
+#include "core/random.hpp"
 #include "core/secret.hpp"
 
 #include <algorithm>
@@ -342,14 +343,6 @@ Error forbidden(std::string_view what) { return Error{ErrorCode::forbidden, what
 
 bool valid_duration(std::int64_t seconds) { return seconds >= 1 && seconds <= max_duration_seconds; }
 
-// A small deterministic generator for the shuffle (splitmix64); the seed comes from the server.
-std::uint64_t next_random(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 struct Decider {
   const RoomState& state;
   std::int64_t now_ms;
@@ -514,10 +507,8 @@ struct Decider {
         if (m.presence == Presence::online && m.role != Role::observer) order.push_back(m.id);
       }
       if (c.kind == OrderKind::shuffle) {
-        std::uint64_t seed = c.shuffle_seed;
-        for (std::size_t i = order.size(); i > 1; --i) {
-          std::swap(order[i - 1], order[next_random(seed) % i]);
-        }
+        SeededRandom random(c.shuffle_seed);
+        shuffle(order, random);
       }
     }
     if (order.empty()) return Error{ErrorCode::invalid_field, "nobody is here to take part"};
@@ -759,8 +750,8 @@ struct Decider {
     if (fresh.empty()) {
       for (const auto& card : cards) fresh.push_back(&card); // all drawn: start over
     }
-    std::uint64_t seed = c.seed;
-    return one(DeckCardDrawn{*fresh[next_random(seed) % fresh.size()]});
+    SeededRandom random(c.seed);
+    return one(DeckCardDrawn{*fresh[random.below(fresh.size())]});
   }
 
   // ---- climate-for-learning audit

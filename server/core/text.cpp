@@ -68,4 +68,32 @@ std::optional<std::string> clean_prompt_text(std::string_view text, std::size_t 
   return clean(text, max_chars, true);
 }
 
+std::string escape_control_characters(std::string_view text) {
+  static constexpr char digits[] = "0123456789abcdef";
+  const auto hex = [](std::string& out, unsigned value) {
+    out += "\\x";
+    out.push_back(digits[(value >> 4) & 0xF]);
+    out.push_back(digits[value & 0xF]);
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t start = i;
+    const auto cp = next_code_point(text, i);
+    if (!cp) {
+      hex(out, static_cast<std::uint8_t>(text[start]));
+      i = start + 1;
+    } else if (*cp == '\n') {
+      out += "\\n";
+    } else if (*cp == 0x2028 || *cp == 0x2029) {
+      out += *cp == 0x2028 ? "\\u2028" : "\\u2029";
+    } else if (is_control(*cp)) {
+      hex(out, static_cast<unsigned>(*cp));
+    } else {
+      out.append(text.substr(start, i - start));
+    }
+  }
+  return out;
+}
+
 } // namespace colloquy

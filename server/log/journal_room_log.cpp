@@ -1,12 +1,14 @@
 #include "log/journal_room_log.hpp"
 
 #include "app/logger.hpp"
+#include "core/secret.hpp"
 #include "log/storage_codec.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -22,26 +24,15 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
+// CRC-32 (ISO-HDLC, as zlib and gzip): journals written before zlib did it still verify.
 std::uint32_t crc32(std::string_view data) {
-  static const auto table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char byte : data) crc = table[(crc ^ byte) & 0xFFu] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
+  return static_cast<std::uint32_t>(::crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
 }
 
 std::string hex8(std::uint32_t v) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(8, '0');
-  for (int i = 7; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = digits[v & 0xF];
-  return out;
+  const std::array<std::uint8_t, 4> big_endian = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                                                  static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+  return to_hex(big_endian);
 }
 
 std::string errno_text() { return std::strerror(errno); }
@@ -236,8 +227,7 @@ void JournalRoomLog::replay(const fs::path& path, bool newest) {
     if (!ok) {
       if (last) { // a crash in the middle of the final write: the append was never acknowledged
         recovery_.torn_bytes = data.size() - offset;
-        logger::warn("journal " + path.string() + ": dropping an unfinished last record of " +
-                     std::to_string(recovery_.torn_bytes) + " bytes");
+        logger::warn("journal {}: dropping an unfinished last record of {} bytes", path.string(), recovery_.torn_bytes);
         if (::truncate(path.c_str(), static_cast<off_t>(offset)) != 0) {
           throw JournalError("cannot truncate " + path.string() + ": " + errno_text());
         }
@@ -327,7 +317,7 @@ void JournalRoomLog::writer_loop() {
     if (!batch.empty()) write_batch(batch);
     batch.clear();
     if (dirty_ && (stop || std::chrono::steady_clock::now() - last_sync_ >= std::chrono::seconds(1))) {
-      if (::fdatasync(journal_fd_) != 0) logger::error("journal sync failed: " + errno_text());
+      if (::fdatasync(journal_fd_) != 0) logger::error("journal sync failed: {}", errno_text());
       dirty_ = false;
       last_sync_ = std::chrono::steady_clock::now();
       std::lock_guard lock(mutex_);
@@ -342,7 +332,7 @@ void JournalRoomLog::writer_loop() {
       try {
         rotate();
       } catch (const std::exception& e) {
-        logger::warn(std::string("journal compaction could not start (the journal keeps growing): ") + e.what());
+        logger::warn("journal compaction could not start (the journal keeps growing): {}", e.what());
         std::lock_guard lock(mutex_);
         compaction_error_ = e.what();
         ++compactions_done_;
@@ -393,9 +383,9 @@ void JournalRoomLog::write_batch(std::vector<Request>& batch) {
     } catch (const JournalError& e) {
       // Leave no partial line behind, so the next append and the next start see a clean file.
       if (::ftruncate(journal_fd_, static_cast<off_t>(journal_bytes_)) != 0) {
-        logger::error("cannot undo a failed journal write: " + errno_text());
+        logger::error("cannot undo a failed journal write: {}", errno_text());
       }
-      logger::error(std::string("storing ") + std::to_string(accepted.size()) + " changes failed: " + e.what());
+      logger::error("storing {} changes failed: {}", accepted.size(), e.what());
       for (std::size_t i : accepted) results[i] = AppendResult{AppendStatus::failed, e.what()};
       for (std::size_t i : accepted) {
         if (batch[i].removed) batch[i].removed(e.what());
@@ -454,7 +444,7 @@ void JournalRoomLog::compactor_loop() {
       write_snapshot(generation);
     } catch (const std::exception& e) {
       error = e.what();
-      logger::warn(std::string("journal compaction failed (the journal keeps growing): ") + e.what());
+      logger::warn("journal compaction failed (the journal keeps growing): {}", e.what());
     }
     std::lock_guard lock(mutex_);
     compaction_generation_ = 0;
@@ -515,7 +505,7 @@ void JournalRoomLog::write_snapshot(std::uint64_t generation) {
     std::lock_guard lock(mutex_);
     snapshot_bytes_ = bytes;
   }
-  logger::info("journal compacted into a snapshot; generation " + std::to_string(generation));
+  logger::info("journal compacted into a snapshot; generation {}", generation);
 }
 
 void JournalRoomLog::compact() {

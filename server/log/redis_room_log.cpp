@@ -1,10 +1,10 @@
 #include "log/redis_room_log.hpp"
 
 #include "app/logger.hpp"
+#include "core/secret.hpp"
 #include "log/storage_codec.hpp"
 
 #include <hiredis/hiredis.h>
-#include <sys/random.h>
 
 #include <array>
 #include <atomic>
@@ -180,22 +180,7 @@ std::string meta_key(std::string_view room) { return "colloquy:room:{" + std::st
 std::string cancelled_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:cancelled"; }
 std::string log_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:log"; }
 
-std::string random_epoch() {
-  std::array<std::uint8_t, 12> bytes{};
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::getrandom(bytes.data() + done, bytes.size() - done, 0);
-    if (n <= 0) throw RoomLogError("getrandom failed");
-    done += static_cast<std::size_t>(n);
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0xF]);
-  }
-  return out;
-}
+std::string random_epoch() { return random_hex(12); }
 
 // The connection failed while a command was on it: it may or may not have run.
 class RedisIoError : public RoomLogError {
@@ -211,39 +196,6 @@ std::uint64_t to_u64(std::string_view text) {
 }
 
 } // namespace
-
-std::variant<std::vector<RedisEndpoint>, std::string> parse_redis_urls(std::string_view text) {
-  std::vector<RedisEndpoint> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.starts_with("redis://")) return "'" + std::string(item) + "' is not a redis://HOST:PORT URL";
-    item.remove_prefix(8);
-    if (!item.empty() && item.back() == '/') item.remove_suffix(1);
-    RedisEndpoint ep;
-    const auto colon = item.rfind(':');
-    if (colon == std::string_view::npos) {
-      ep.host = std::string(item);
-    } else {
-      ep.host = std::string(item.substr(0, colon));
-      const auto port = to_u64(item.substr(colon + 1));
-      if (port == 0 || port > 65535) return "'" + std::string(item) + "' has no valid port";
-      ep.port = static_cast<std::uint16_t>(port);
-    }
-    if (ep.host.size() > 2 && ep.host.front() == '[' && ep.host.back() == ']') ep.host = ep.host.substr(1, ep.host.size() - 2);
-    if (ep.host.empty() || ep.host.find_first_of("/@?[]") != std::string::npos) {
-      return "'" + std::string(item) + "' has no valid host (user, password and database are not supported)";
-    }
-    out.push_back(std::move(ep));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  if (out.empty()) return std::string("no Redis URL given");
-  return out;
-}
 
 std::size_t shard_for(std::string_view room_id, std::size_t shards) {
   if (shards <= 1) return 0;
@@ -387,7 +339,7 @@ void RedisRoomLog::worker_loop(Shard& s) {
     try {
       job();
     } catch (const std::exception& e) {
-      logger::error(std::string("a Redis job failed: ") + e.what());
+      logger::error("a Redis job failed: {}", e.what());
     }
   }
 }
@@ -632,8 +584,7 @@ void RedisRoomLog::send_appends(Shard& s, std::vector<AppendRequest>& batch) {
     AppendRequest& r = *sent[i];
     void* raw = nullptr;
     if (redisGetReply(s.append_context, &raw) != REDIS_OK || !raw) {
-      logger::warn("Redis at " + s.endpoint.text() + " did not answer " + std::to_string(sent.size() - i) +
-                   " appends: " + (s.append_context->errstr[0] ? s.append_context->errstr : "no reply"));
+      logger::warn("Redis at {} did not answer {} appends: {}", s.endpoint.text(), sent.size() - i, (s.append_context->errstr[0] ? s.append_context->errstr : "no reply"));
       unsettled.assign(sent.begin() + static_cast<std::ptrdiff_t>(i), sent.end());
       redisFree(s.append_context);
       s.append_context = nullptr;
@@ -664,7 +615,7 @@ void RedisRoomLog::send_appends(Shard& s, std::vector<AppendRequest>& batch) {
           try {
             compact(room);
           } catch (const std::exception& e) {
-            logger::warn("room log compaction of " + room + " failed: " + e.what());
+            logger::warn("room log compaction of {} failed: {}", room, e.what());
           }
         });
       }

@@ -24,6 +24,7 @@
 //   creation until a first change after it; pending prompts, votes and audit answers likewise)
 //   colloquy:room:{R}:cancelled  set of nonces of appends settled as not stored (expires after 1 h)
 //   colloquy:room:{R}            channel; message = {"room","epoch","events":[...]} per append
+#include "log/redis_url.hpp"
 #include "log/room_log.hpp"
 
 #include <condition_variable>
@@ -42,15 +43,6 @@
 struct redisContext;
 
 namespace colloquy {
-
-struct RedisEndpoint {
-  std::string host;
-  std::uint16_t port = 6379;
-  std::string text() const { return "redis://" + host + ":" + std::to_string(port); }
-};
-
-// "redis://host:port,redis://host2:port" -> endpoints, or a message saying what is wrong.
-std::variant<std::vector<RedisEndpoint>, std::string> parse_redis_urls(std::string_view text);
 
 // Which shard holds a room: jump consistent hash of the room id's FNV-1a hash, so adding a
 // shard moves only about 1/n of the rooms.

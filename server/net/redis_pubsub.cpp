@@ -162,7 +162,7 @@ private:
     if (stopping_) return;
     redisAsyncContext* ac = redisAsyncConnect(link.endpoint.host.c_str(), link.endpoint.port);
     if (!ac || ac->err) {
-      logger::warn("Redis subscriber: cannot connect to " + link.endpoint.text() + ": " + (ac ? ac->errstr : "out of memory"));
+      logger::warn("Redis subscriber: cannot connect to {}: {}", link.endpoint.text(), (ac ? ac->errstr : "out of memory"));
       if (ac) redisAsyncFree(ac);
       return schedule_reconnect(link);
     }
@@ -182,15 +182,14 @@ private:
 
   void on_connect(Link& link, int status, const char* error) {
     if (status != REDIS_OK) {
-      logger::warn("Redis subscriber: cannot connect to " + link.endpoint.text() + ": " + error);
+      logger::warn("Redis subscriber: cannot connect to {}: {}", link.endpoint.text(), error);
       link.ac = nullptr; // hiredis frees the context after this callback
       return schedule_reconnect(link);
     }
     redisEnableKeepAlive(&link.ac->c);
     link.connected = true;
     link.backoff = backoff_min;
-    logger::info("Redis subscriber connected to " + link.endpoint.text() + "; subscribing " +
-                 std::to_string(link.channels.size()) + " rooms");
+    logger::info("Redis subscriber connected to {}; subscribing {} rooms", link.endpoint.text(), link.channels.size());
     std::vector<std::string> batch;
     for (const auto& channel : link.channels) {
       batch.push_back(channel);
@@ -206,8 +205,7 @@ private:
     link.connected = false;
     link.ac = nullptr; // freed by hiredis after this callback
     if (stopping_) return;
-    logger::warn("Redis subscriber lost " + link.endpoint.text() + (status == REDIS_OK ? std::string() : ": " + std::string(error)) +
-                 "; reconnecting");
+    logger::warn("Redis subscriber lost {}{}; reconnecting", link.endpoint.text(), (status == REDIS_OK ? std::string() : ": " + std::string(error)));
     schedule_reconnect(link);
   }
 

@@ -56,7 +56,7 @@ struct Server::Impl {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
         // Out of file descriptors, typically: back off briefly instead of spinning.
-        logger::warn("accept failed: " + ec.message());
+        logger::warn("accept failed: {}", ec.message());
         accept_retry.expires_after(std::chrono::milliseconds(100));
         accept_retry.async_wait([this](boost::system::error_code e) {
           if (!e) accept();
@@ -72,7 +72,7 @@ struct Server::Impl {
 
   void begin_shutdown(std::string_view why) {
     if (stopping.exchange(true)) return;
-    logger::info(std::string("shutting down (") + std::string(why) + "): closing connections");
+    logger::info("shutting down ({}): closing connections", std::string(why));
     boost::system::error_code ignored;
     acceptor.close(ignored);
     accept_retry.cancel();
@@ -85,7 +85,7 @@ struct Server::Impl {
   void wait_for_drain() {
     const auto open = context->hub.stats().connections;
     if (open == 0 || std::chrono::steady_clock::now() - drain_started > drain_limit) {
-      if (open > 0) logger::warn(std::to_string(open) + " connections did not close in time");
+      if (open > 0) logger::warn("{} connections did not close in time", open);
       io.stop();
       return;
     }

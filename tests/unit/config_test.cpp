@@ -47,6 +47,71 @@ TEST(Config, BadValuesAreRefusedWithTheReason) {
   EXPECT_NE(parse_error({"--port"}).find("needs a value"), std::string::npos);
 }
 
+TEST(Config, MessagesSayWhichSettingAndWhatItExpects) {
+  EXPECT_EQ(parse_error({"--port", "80a"}), "--port 80a is not valid: expected a port number 0-65535");
+  EXPECT_EQ(parse_error({"--fsync=sometimes"}), "--fsync sometimes is not valid: expected always or everysec");
+  EXPECT_EQ(parse_error({}, {{"COLLOQUY_PORT", "x"}}), "COLLOQUY_PORT=x is not valid: expected a port number 0-65535");
+  EXPECT_EQ(parse_error({"--nope"}), "unknown option '--nope' (see --help)");
+  EXPECT_EQ(parse_error({"--port", "1", "2"}), "unknown option '2' (see --help)");
+  EXPECT_EQ(parse_error({"--port"}), "--port needs a value: a port number 0-65535");
+  EXPECT_EQ(parse_error({"--max-rooms", "--threads", "4"}), "--max-rooms needs a value: a number 1-10000000");
+  EXPECT_EQ(parse_error({"--threads", "0", "--port", "x"}), "--threads 0 is not valid: expected a number 1-64")
+      << "the first mistake, in the order given";
+  EXPECT_EQ(parse_error({}, {{"COLLOQUY_THREADS", "0"}, {"COLLOQUY_PORT", "1"}}),
+            "COLLOQUY_THREADS=0 is not valid: expected a number 1-64");
+  EXPECT_EQ(parse_error({"--threads", "4"}, {{"COLLOQUY_THREADS", "0"}}), "COLLOQUY_THREADS=0 is not valid: expected a number 1-64")
+      << "a bad variable is refused even when a flag overrides it";
+}
+
+TEST(Config, AValueWithALineFeedIsQuotedEscaped) {
+  const auto message = parse_error({"--port", "1\n2026-01-01T00:00:00.000Z info forged"});
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_NE(message.find("1\\n2026"), std::string::npos) << message;
+  EXPECT_EQ(parse_error({}, {{"COLLOQUY_LOG_LEVEL", "info\n"}}), "COLLOQUY_LOG_LEVEL=info\\n is not valid: expected debug, info, warn or error");
+}
+
+TEST(Config, EveryFlagAndTheLastOneWins) {
+  Config c = parse_ok({"--bind", "::1", "--port", "1", "--port", "2", "--static-dir=/srv", "--threads", "3",
+                       "--max-frame-bytes", "2048", "--max-send-queue-bytes", "65536", "--max-members", "7",
+                       "--max-rooms", "9", "--data-dir", "/var/lib/c", "--fsync", "everysec", "--redis",
+                       "redis://r:1", "--log-level", "warn"});
+  EXPECT_EQ(c.bind, "::1");
+  EXPECT_EQ(c.port, 2);
+  EXPECT_EQ(c.static_dir, "/srv");
+  EXPECT_EQ(c.threads, 3u);
+  EXPECT_EQ(c.max_frame_bytes, 2048u);
+  EXPECT_EQ(c.max_send_queue_bytes, 65536u);
+  EXPECT_EQ(c.max_members_per_room, 7u);
+  EXPECT_EQ(c.max_rooms, 9u);
+  EXPECT_EQ(c.data_dir, "/var/lib/c");
+  EXPECT_EQ(c.fsync, "everysec");
+  EXPECT_EQ(c.redis, "redis://r:1");
+  EXPECT_EQ(c.log_level, "warn");
+}
+
+TEST(Config, HelpNamesEveryFlagAndVariableWhereverItIsAsked) {
+  const std::vector<std::pair<std::string, std::string>> all = {
+      {"--bind", "COLLOQUY_BIND"}, {"--port", "COLLOQUY_PORT"}, {"--static-dir", "COLLOQUY_STATIC_DIR"},
+      {"--threads", "COLLOQUY_THREADS"}, {"--max-frame-bytes", "COLLOQUY_MAX_FRAME_BYTES"},
+      {"--max-send-queue-bytes", "COLLOQUY_MAX_SEND_QUEUE_BYTES"}, {"--max-members", "COLLOQUY_MAX_MEMBERS"},
+      {"--max-rooms", "COLLOQUY_MAX_ROOMS"}, {"--data-dir", "COLLOQUY_DATA_DIR"}, {"--fsync", "COLLOQUY_FSYNC"},
+      {"--redis", "COLLOQUY_REDIS"}, {"--log-level", "COLLOQUY_LOG_LEVEL"}};
+  auto help = parse_config({"--port", "9000", "--help"}, {});
+  ASSERT_TRUE(std::holds_alternative<ConfigHelp>(help));
+  const std::string& text = std::get<ConfigHelp>(help).text;
+  EXPECT_TRUE(text.starts_with("colloquy: live session server")) << text;
+  for (const auto& [flag, env] : all) {
+    EXPECT_NE(text.find("  " + flag + " "), std::string::npos) << flag;
+    EXPECT_NE(text.find(env), std::string::npos) << env;
+    std::map<std::string, std::string> environment = {{env, ""}};
+    EXPECT_NE(parse_error({}, environment).find(env + "= is not valid"), std::string::npos) << env << " is read";
+  }
+  EXPECT_NE(text.find("--version"), std::string::npos);
+  EXPECT_TRUE(text.ends_with("show the version\n")) << text;
+  EXPECT_TRUE(std::holds_alternative<ConfigHelp>(parse_config({"-h"}, {})));
+  EXPECT_TRUE(std::holds_alternative<ConfigVersion>(parse_config({"--version", "--port", "x"}, {})));
+}
+
 TEST(Config, HelpAndVersion) {
   auto help = parse_config({"--help"}, {});
   ASSERT_TRUE(std::holds_alternative<ConfigHelp>(help));

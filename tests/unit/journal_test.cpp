@@ -148,6 +148,34 @@ TEST_F(JournalTest, DamageBeforeTheEndStopsTheStartWithAClearMessage) {
   }
 }
 
+// A line written by the server before zlib computed the CRC (hand-rolled CRC-32 then): it must
+// still verify, and the same body under any other checksum must not.
+constexpr std::string_view pinned_line =
+    R"(a3f19edd {"events":[{"audience":{"kind":"everyone"},"body":{"code_hash":"56bc3cc73439a9f28c18401e9ecb9dc62573f2a968e995ed49b93acc2fb25db3","key_hash":"42168cf5a133e9500b53c07f57b17d540f53dd0d082ceb75cfe7d4b6f0d4e1c9","kind":"room_created","title":"Pinned cohort"},"seq":1,"time":1796166931725}],"room":"wvkt6445sew5kepm"})"
+    "\n";
+
+TEST_F(JournalTest, AJournalLineFromAnEarlierServerStillVerifies) {
+  fs::create_directories(dir);
+  std::ofstream(dir / "journal-1.log", std::ios::binary) << pinned_line;
+  {
+    auto log = open();
+    EXPECT_EQ(log->recovery().events_replayed, 1u);
+    EXPECT_EQ(log->recovery().torn_bytes, 0u);
+    EXPECT_EQ(log->last_seq("wvkt6445sew5kepm"), 1u);
+    EXPECT_EQ(rebuild(*log, "wvkt6445sew5kepm").title, "Pinned cohort");
+  }
+  // The same line with another checksum, followed by a good one: damage, not a torn end.
+  std::string wrong(pinned_line);
+  wrong[7] = wrong[7] == 'd' ? 'e' : 'd';
+  std::ofstream(dir / "journal-1.log", std::ios::binary | std::ios::trunc) << wrong << pinned_line;
+  try {
+    open();
+    FAIL() << "a line whose checksum does not match must not load";
+  } catch (const JournalError& e) {
+    EXPECT_NE(std::string(e.what()).find("damaged at byte 0"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(JournalTest, CompactionBoundsReplayAndKeepsEveryRoom) {
   RoomState before;
   {

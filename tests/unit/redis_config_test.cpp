@@ -1,6 +1,7 @@
 // Redis URLs and the sharding of rooms over several Redis servers.
 #include "app/config.hpp"
 #include "log/redis_room_log.hpp"
+#include "log/redis_url.hpp"
 
 #include <gtest/gtest.h>
 
@@ -32,6 +33,54 @@ TEST(RedisUrls, BadOnesSayWhatIsWrong) {
     auto result = parse_redis_urls(bad);
     EXPECT_TRUE(std::holds_alternative<std::string>(result)) << bad;
   }
+}
+
+std::string error_of(std::string_view text) {
+  auto result = parse_redis_urls(text);
+  EXPECT_TRUE(std::holds_alternative<std::string>(result)) << text;
+  return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : "";
+}
+
+TEST(RedisUrls, MessagesNameTheUrlAndTheProblem) {
+  EXPECT_EQ(error_of("http://a:1"), "'http://a:1' is not a redis://HOST:PORT URL");
+  EXPECT_EQ(error_of("redis://a:1,"), "'' is not a redis://HOST:PORT URL");
+  EXPECT_EQ(error_of("redis://a:70000"), "'a:70000' has no valid port");
+  EXPECT_EQ(error_of("redis://a:0/"), "'a:0' has no valid port");
+  EXPECT_EQ(error_of("redis://a:"), "'a:' has no valid port");
+  EXPECT_EQ(error_of("redis://user:pw@a:1"), "'user:pw@a:1' has no valid host (user, password and database are not supported)");
+  EXPECT_EQ(error_of("redis://:6379"), "':6379' has no valid host (user, password and database are not supported)");
+}
+
+TEST(RedisUrls, RefusesWhatRedisUrlsMayCarryButWeDoNotUse) {
+  const std::string not_supported = "has no valid host (user, password and database are not supported)";
+  for (const char* bad : {"redis://user@a:1", "redis://:secret@a:1", "redis://a:1/0", "redis://a/2", "redis://a:1//",
+                          "redis://a:1?db=1", "redis://a:1/?password=x", "redis://a:1#frag", "redis://a%2db:1"}) {
+    EXPECT_NE(error_of(bad).find(not_supported), std::string::npos) << bad;
+  }
+}
+
+TEST(RedisUrls, ALineFeedOrOtherControlNeverGetsThroughOrIntoTheMessage) {
+  for (const char* bad : {"redis://a\n:1", "redis://a:1\n", "redis://a\nb:1", "redis://a\r:1", "redis://a b:1", "redis://\x1b[2Ja:1"}) {
+    const auto message = error_of(bad);
+    EXPECT_FALSE(message.empty()) << bad;
+    EXPECT_EQ(message.find_first_of("\n\r\x1b"), std::string::npos) << message;
+  }
+  EXPECT_EQ(error_of("redis://a\n:1"), "'redis://a\\n:1' is not a redis://HOST:PORT URL");
+}
+
+TEST(RedisUrls, HostForms) {
+  auto v6 = parse_redis_urls(" redis://[::1] ,redis://[2001:db8::7]:6380/");
+  ASSERT_TRUE(std::holds_alternative<std::vector<RedisEndpoint>>(v6));
+  EXPECT_EQ(std::get<0>(v6).at(0).host, "::1");
+  EXPECT_EQ(std::get<0>(v6).at(0).port, 6379);
+  EXPECT_EQ(std::get<0>(v6).at(1).host, "2001:db8::7");
+  EXPECT_EQ(std::get<0>(v6).at(1).port, 6380);
+  EXPECT_EQ(std::get<0>(v6).at(1).text(), "redis://[2001:db8::7]:6380");
+  auto names = parse_redis_urls("redis://redis-0.redis.default.svc:6379,redis://10.0.0.7");
+  ASSERT_TRUE(std::holds_alternative<std::vector<RedisEndpoint>>(names));
+  EXPECT_EQ(std::get<0>(names).at(0).host, "redis-0.redis.default.svc");
+  EXPECT_EQ(std::get<0>(names).at(1).host, "10.0.0.7");
+  EXPECT_EQ(std::get<0>(names).at(1).port, 6379);
 }
 
 TEST(RedisUrls, ConfigAcceptsFlagAndEnvironmentAndRefusesBadValues) {

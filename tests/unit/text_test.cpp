@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <span>
+#include <string>
 
 namespace colloquy {
 namespace {
@@ -77,6 +79,39 @@ TEST(Secret, Base64UrlAndBase32UseUrlSafeAlphabets) {
   EXPECT_EQ(base32(five), "mzxw6ytb"); // RFC 4648 test vector, lower case
   const std::array<std::uint8_t, 10> ten{};
   EXPECT_EQ(base32(ten).size(), 16u);
+}
+
+TEST(Secret, HashesStoredByEarlierServersStillVerify) {
+  // From a journal written before libsodium did the hashing (see journal_test's pinned line).
+  EXPECT_EQ(secret_hash("UJG_ArNaFtt5yWV0TlCZYA"), "42168cf5a133e9500b53c07f57b17d540f53dd0d082ceb75cfe7d4b6f0d4e1c9");
+  EXPECT_EQ(secret_hash("WK9do7rUFQCpeftnK3d6uw"), "56bc3cc73439a9f28c18401e9ecb9dc62573f2a968e995ed49b93acc2fb25db3");
+  EXPECT_TRUE(constant_time_equal(secret_hash("UJG_ArNaFtt5yWV0TlCZYA"),
+                                  "42168cf5a133e9500b53c07f57b17d540f53dd0d082ceb75cfe7d4b6f0d4e1c9"));
+}
+
+TEST(Secret, HexAndBase64UrlMatchRfc4648) {
+  const std::array<std::uint8_t, 5> bytes = {0x00, 0x0F, 0xA5, 0xF0, 0xFF};
+  EXPECT_EQ(to_hex(bytes), "000fa5f0ff");
+  EXPECT_EQ(to_hex(std::span<const std::uint8_t>{}), "");
+  const std::string_view text = "foobar";
+  const auto* p = reinterpret_cast<const std::uint8_t*>(text.data());
+  const char* expected[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+  for (std::size_t n = 0; n <= text.size(); ++n) EXPECT_EQ(base64url({p, n}), expected[n]) << n;
+  const std::array<std::uint8_t, 2> high = {0xFF, 0xEF};
+  EXPECT_EQ(base64url(high), "_-8"); // '+' and '/' of plain base64 are '-' and '_'
+}
+
+TEST(Secret, RandomBytesAndHexAreFreshEachTime) {
+  std::array<std::uint8_t, 32> a{}, b{};
+  random_bytes(a);
+  random_bytes(b);
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, (std::array<std::uint8_t, 32>{}));
+  const std::string hex = random_hex(12);
+  EXPECT_EQ(hex.size(), 24u);
+  EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos) << hex;
+  EXPECT_NE(hex, random_hex(12));
+  EXPECT_EQ(random_hex(0), "");
 }
 
 } // namespace
