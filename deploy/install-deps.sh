@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Colloquy needs on Debian 12 and is missing; does nothing when all is present.
-#   deploy/install-deps.sh run    build and serve (compiler, Boost, JSON, the client's npm packages)
+#   deploy/install-deps.sh run    build and serve (compiler, Boost, JSON, hiredis, OpenSSL's libcrypto, the client's npm packages)
 #   deploy/install-deps.sh test   also GoogleTest, redis-server, Chromium, clang (fuzzing) and the test suites' npm packages
 set -euo pipefail
 
@@ -8,7 +8,7 @@ mode=${1:-run}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 run_packages=(g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev libhiredis-dev
-  libsodium-dev zlib1g-dev libspdlog-dev libfmt-dev libboost-url1.81-dev libcli11-dev)
+  libsodium-dev zlib1g-dev libspdlog-dev libfmt-dev libboost-url1.81-dev libcli11-dev libssl-dev)
 test_packages=(libgtest-dev redis-server chromium clang libclang-rt-14-dev haproxy curl shellcheck yamllint)
 
 packages=("${run_packages[@]}")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything, runs every suite, prints a summary.
 # Exits non-zero if any suite fails. Suites: unit (C++), fuzz (libFuzzer + ASan/UBSan on the command
-# decoder, 30 s), deploy (lint the deploy files, run deploy/cluster.sh), client (TypeScript),
-# integration (real server), e2e (real headless Chromium).
+# decoder and the WebSocket frame parser, 30 s in all), deploy (lint the deploy files, run
+# deploy/cluster.sh), client (TypeScript), integration (real server), e2e (real headless Chromium).
 #   ./tests/run.sh                 all suites
 #   ./tests/run.sh unit client     only those
 set -uo pipefail
@@ -72,21 +72,40 @@ for suite in "${suites[@]}"; do
       record unit "$status" "$(( ${total:-0} - ${f:-0} ))" "${f:-0}"
       ;;
     fuzz)
-      step "fuzz (libFuzzer, AddressSanitizer, UBSan: command decoder and room core, ${COLLOQUY_FUZZ_SECONDS:-30} s)"
-      status=0
+      # One time budget for the suite, split between the targets.
+      fuzz_seconds=${COLLOQUY_FUZZ_SECONDS:-30}
+      each=$(( (fuzz_seconds + 1) / 2 ))
+      step "fuzz (libFuzzer, AddressSanitizer, UBSan: command decoder and room core, WebSocket frame parser; ${fuzz_seconds} s)"
+      build_status=0
       CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -G Ninja -DCOLLOQUY_FUZZ=ON -DCOLLOQUY_BUILD_TESTS=OFF >/dev/null &&
-        cmake --build "$root/build-fuzz" --target command_decoder_fuzz || status=1
-      if [ $status -eq 0 ]; then
+        cmake --build "$root/build-fuzz" --target command_decoder_fuzz ws_frame_fuzz || build_status=1
+      p=0
+      f=0
+      if [ $build_status -eq 0 ]; then
         corpus=$(mktemp -d)
-        # Seeds: every frame of the shared conformance vectors.
+        mkdir "$corpus/commands" "$corpus/frames"
+        # Seeds: every frame of the shared conformance vectors (as WebSocket frames for the parser).
         node -e 'const fs=require("fs"); JSON.parse(fs.readFileSync(process.argv[1])).cases.forEach((c,i)=>fs.writeFileSync(process.argv[2]+"/v"+i, c.frame))' \
-          "$root/protocol/vectors/commands.json" "$corpus"
-        (cd "$artifacts" && "$root/build-fuzz/tests/fuzz/command_decoder_fuzz" -max_total_time="${COLLOQUY_FUZZ_SECONDS:-30}" \
-          -max_len=8192 -print_final_stats=1 "$corpus" >"$artifacts/fuzz.txt" 2>&1) || status=1
-        tail -n 15 "$artifacts/fuzz.txt"
+          "$root/protocol/vectors/commands.json" "$corpus/commands"
+        node "$root/tests/fuzz/ws_seeds.mjs" "$root/protocol/vectors/commands.json" "$corpus/frames"
+        for target in command_decoder_fuzz:commands ws_frame_fuzz:frames; do
+          name=${target%%:*}
+          if (cd "$artifacts" && "$root/build-fuzz/tests/fuzz/$name" -max_total_time="$each" \
+            -max_len=8192 -print_final_stats=1 "$corpus/${target##*:}" >"$artifacts/$name.txt" 2>&1); then
+            p=$((p + 1))
+          else
+            f=$((f + 1))
+          fi
+          echo "-- $name"
+          tail -n 15 "$artifacts/$name.txt"
+        done
         rm -rf "$corpus"
+      else
+        f=1
       fi
-      record fuzz "$status" "$((1 - status))" "$status"
+      status=0
+      [ "$f" -gt 0 ] && status=1
+      record fuzz "$status" "$p" "$f"
       ;;
     deploy)
       step "deploy (shellcheck, yamllint, haproxy -c, and deploy/cluster.sh started and stopped for real)"

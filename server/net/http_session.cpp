@@ -8,7 +8,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <chrono>
 #include <optional>
@@ -20,7 +19,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
 
-constexpr auto read_timeout = std::chrono::seconds(30);
+constexpr auto write_timeout = std::chrono::seconds(30);
 constexpr std::size_t max_header_bytes = 16 * 1024;
 
 // The client is built to need nothing else: no inline script or style, same-origin WebSocket.
@@ -44,7 +43,7 @@ private:
     parser_.emplace();
     parser_->header_limit(max_header_bytes);
     parser_->body_limit(max_api_body_bytes);
-    stream_.expires_after(read_timeout);
+    stream_.expires_after(context_->options.request_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
@@ -64,7 +63,7 @@ private:
     const std::string_view target{request.target().data(), request.target().size()};
 
     if (path_of(target) == "/ws") {
-      if (!beast::websocket::is_upgrade(request)) {
+      if (!is_websocket_upgrade(request)) {
         return send_error(error_response(400, ErrorCode::bad_request, "/ws accepts WebSocket upgrades only"),
                           request.keep_alive());
       }
@@ -74,8 +73,13 @@ private:
         return send_error(error_response(403, ErrorCode::forbidden_origin, "WebSocket connections must come from this site"),
                           false);
       }
+      if (const auto refusal = check_websocket_handshake(request)) {
+        return send_error(error_response(static_cast<int>(refusal->status), ErrorCode::bad_request, refusal->message),
+                          false);
+      }
       stream_.expires_never();
-      return start_websocket_session(std::move(stream_), std::move(request), context_);
+      std::string early_bytes = beast::buffers_to_string(buffer_.data());
+      return start_websocket_session(stream_.release_socket(), request, std::move(early_bytes), context_);
     }
 
     if (is_api_path(target)) return send_api(request);
@@ -161,6 +165,7 @@ private:
     response.set(http::field::content_type, out.content_type);
     response.set(http::field::cache_control, "no-store");
     if (!allow.empty()) response.set(http::field::allow, allow);
+    if (out.status == 426) response.set(http::field::sec_websocket_version, "13"); // the one we speak
     response.keep_alive(keep_alive);
     response.body() = std::move(out.body);
     response.prepare_payload();
@@ -169,7 +174,7 @@ private:
 
   void write(http::message_generator message) {
     const bool keep_alive = message.keep_alive();
-    stream_.expires_after(read_timeout);
+    stream_.expires_after(write_timeout);
     beast::async_write(stream_, std::move(message),
                        [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                          if (ec) return self->close();

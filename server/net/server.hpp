@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP and WebSocket server. This header is free of Beast and Asio on purpose: only the files
 // in server/net/ pay their compile time.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +20,13 @@ struct ServerOptions {
   std::filesystem::path static_dir;          // the built web client
   std::size_t max_frame_bytes = 64 * 1024;   // larger WebSocket messages close with 1009
   std::size_t max_send_queue_bytes = 1 << 20; // past it a connection closes with 4001
+  // SO_SNDBUF of each WebSocket: caps what the kernel holds for a peer that stops reading (Linux
+  // reserves twice this, for its bookkeeping), so the 4001 limit above is most of what a slow
+  // consumer can cost. 0 leaves the kernel's autotuning (up to megabytes).
+  std::size_t send_buffer_bytes = 256 * 1024;
+  // A connection must deliver each complete HTTP request (the WebSocket upgrade included) this
+  // long after it connects or after its previous response, or it is closed.
+  std::chrono::seconds request_timeout{10};
   unsigned threads = 2;
   std::string server_name = "colloquy";      // Server header
 };

@@ -3,13 +3,14 @@
 #include "net/server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace colloquy {
 class RoomHub;
@@ -28,8 +29,21 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 // Serves HTTP/1.1 on the socket (keep-alive), and hands WebSocket upgrades of /ws on.
 void start_http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context);
 
-// Completes the WebSocket handshake for `request` and serves the connection to the room hub.
-void start_websocket_session(boost::beast::tcp_stream stream, Request request,
+// Whether the request asks for a WebSocket upgrade (GET, HTTP/1.1, Connection: upgrade,
+// Upgrade: websocket); whether it may have one is check_websocket_handshake's and the Origin's.
+bool is_websocket_upgrade(const Request& request);
+
+// Why an upgrade request's handshake fields (Host, Sec-WebSocket-Key, Sec-WebSocket-Version) are
+// refused (RFC 6455 4.2.1), or nothing when they are fine. 426 asks for version 13.
+struct HandshakeRefusal {
+  unsigned status;
+  std::string_view message;
+};
+std::optional<HandshakeRefusal> check_websocket_handshake(const Request& request);
+
+// Answers a checked upgrade request with 101 and serves the connection to the room hub.
+// `early_bytes`: what the client sent after the request and was read with it.
+void start_websocket_session(boost::asio::ip::tcp::socket socket, const Request& request, std::string early_bytes,
                              std::shared_ptr<const SessionContext> context);
 
 // Headers every response carries (Server, CSP, nosniff, ...).

@@ -2,6 +2,7 @@
 // Clients opened in beforeAll are shared by the file's tests and live until afterAll.
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import { stopAllProxies } from './proxy.js';
+import { destroyRawSockets } from './raw-ws.js';
 import { stopAllRedis } from './redis.js';
 import { stopAllServers } from './server.js';
 import { markSharedClients, terminateAllClients, terminateTestClients } from './ws-client.js';
@@ -13,6 +14,7 @@ beforeEach(() => {
 afterEach(() => {
   // Tests close their own clients; a test that failed half-way may leave some open.
   terminateTestClients();
+  destroyRawSockets();
 });
 
 afterAll(async () => {
