@@ -505,7 +505,7 @@ struct RoomHub::Impl final : RoomLogObserver {
         AuditTally tally = log.prompts().audit_tally(room.state.id, audit.id, audit.items.size());
         shuffle(tally.comments);
         AuditResults results;
-        for (std::size_t i = 0; i < audit.items.size(); ++i) results.items.push_back(AuditResults::Item{audit.items[i].id, tally.counts[i]});
+        for (std::size_t i = 0; i < audit.items.size(); ++i) results.items.push_back(AuditItemResult{audit.items[i].id, tally.counts[i]});
         results.comments = std::move(tally.comments);
         auto result = commit(room, CloseAudit{member_id, tally.responses, std::move(results)});
         if (auto* error = std::get_if<Error>(&result)) return send_error(*c, id, error->code, error->message);

@@ -9,69 +9,6 @@
 
 namespace colloquy {
 
-// ---- names on the wire and in storage
-
-namespace {
-template <typename E, std::size_t N>
-std::optional<E> from_names(std::string_view text, const std::array<std::pair<E, std::string_view>, N>& names) {
-  for (const auto& [value, name] : names) {
-    if (name == text) return value;
-  }
-  return std::nullopt;
-}
-template <typename E, std::size_t N>
-std::string_view to_name(E value, const std::array<std::pair<E, std::string_view>, N>& names) {
-  for (const auto& [v, name] : names) {
-    if (v == value) return name;
-  }
-  return names[0].second;
-}
-
-constexpr std::array<std::pair<Role, std::string_view>, 4> role_names{{
-    {Role::facilitator, "facilitator"}, {Role::co_facilitator, "co_facilitator"},
-    {Role::participant, "participant"}, {Role::observer, "observer"}}};
-constexpr std::array<std::pair<TimerState, std::string_view>, 4> timer_state_names{{
-    {TimerState::idle, "idle"}, {TimerState::running, "running"}, {TimerState::paused, "paused"}, {TimerState::expired, "expired"}}};
-constexpr std::array<std::pair<TimerId, std::string_view>, 2> timer_id_names{{{TimerId::phase, "phase"}, {TimerId::turn, "turn"}}};
-constexpr std::array<std::pair<TimerAction, std::string_view>, 5> timer_action_names{{
-    {TimerAction::start, "start"}, {TimerAction::pause, "pause"}, {TimerAction::resume, "resume"},
-    {TimerAction::extend, "extend"}, {TimerAction::reset, "reset"}}};
-constexpr std::array<std::pair<TurnMode, std::string_view>, 2> turn_mode_names{{{TurnMode::round, "round"}, {TurnMode::floor, "floor"}}};
-constexpr std::array<std::pair<Outcome, std::string_view>, 5> outcome_names{{
-    {Outcome::spoke, "spoke"}, {Outcome::passed, "passed"}, {Outcome::skipped, "skipped"}, {Outcome::moved, "moved"},
-    {Outcome::ended, "ended"}}};
-constexpr std::array<std::pair<RoundEndReason, std::string_view>, 2> round_end_names{{
-    {RoundEndReason::completed, "completed"}, {RoundEndReason::ended, "ended"}}};
-constexpr std::array<std::pair<AirtimeVisibility, std::string_view>, 2> visibility_names{{
-    {AirtimeVisibility::everyone, "everyone"}, {AirtimeVisibility::facilitators, "facilitators"}}};
-} // namespace
-
-std::string_view to_string(Role v) { return to_name(v, role_names); }
-std::string_view to_string(TimerState v) { return to_name(v, timer_state_names); }
-std::string_view to_string(TimerId v) { return to_name(v, timer_id_names); }
-std::string_view to_string(TimerAction v) { return to_name(v, timer_action_names); }
-std::string_view to_string(TurnMode v) { return to_name(v, turn_mode_names); }
-std::string_view to_string(Outcome v) { return to_name(v, outcome_names); }
-std::string_view to_string(RoundEndReason v) { return to_name(v, round_end_names); }
-std::string_view to_string(AirtimeVisibility v) { return to_name(v, visibility_names); }
-std::optional<Role> role_from_string(std::string_view t) { return from_names(t, role_names); }
-std::optional<TimerState> timer_state_from_string(std::string_view t) { return from_names(t, timer_state_names); }
-std::optional<TimerId> timer_id_from_string(std::string_view t) { return from_names(t, timer_id_names); }
-std::optional<TimerAction> timer_action_from_string(std::string_view t) { return from_names(t, timer_action_names); }
-std::optional<TurnMode> turn_mode_from_string(std::string_view t) { return from_names(t, turn_mode_names); }
-std::optional<Outcome> outcome_from_string(std::string_view t) { return from_names(t, outcome_names); }
-std::optional<RoundEndReason> round_end_reason_from_string(std::string_view t) { return from_names(t, round_end_names); }
-std::optional<AirtimeVisibility> airtime_visibility_from_string(std::string_view t) { return from_names(t, visibility_names); }
-
-std::string_view to_string(Presence presence) {
-  switch (presence) {
-  case Presence::online: return "online";
-  case Presence::away: return "away";
-  case Presence::left: return "left";
-  }
-  return "online";
-}
-
 const Member* RoomState::find_member(std::string_view member_id) const {
   auto it = std::find_if(members.begin(), members.end(), [&](const Member& m) { return m.id == member_id; });
   return it == members.end() ? nullptr : &*it;
@@ -134,7 +71,7 @@ struct Evolver {
     state.created_at_ms = time_ms;
   }
   void operator()(const MemberJoined& e) const {
-    Member m{e.member_id, e.name, e.role, Presence::online, e.token_hash};
+    Member m{e.member.id, e.member.name, e.member.role, Presence::online, e.token_hash};
     state.members.push_back(std::move(m));
   }
   void operator()(const MemberLeft& e) const { set_presence(e.member_id, Presence::left); }
@@ -145,8 +82,8 @@ struct Evolver {
   }
   void operator()(const SettingsChanged& e) const { state.airtime_visibility = e.airtime_visibility; }
   void operator()(const RoundStarted& e) const {
-    state.round = Round{e.id, e.order, e.order, e.turn_seconds, e.auto_advance, {}};
-    state.rounds_started = std::max(state.rounds_started, e.id);
+    state.round = Round{e.round.id, e.round.order, e.round.order, e.round.turn_seconds, e.round.auto_advance, {}};
+    state.rounds_started = std::max(state.rounds_started, e.round.id);
   }
   void operator()(const RoundOrderChanged& e) const {
     if (state.round) state.round->remaining = e.remaining;
@@ -207,11 +144,11 @@ struct Evolver {
     state.deck_drawn.push_back(e.card.id);
   }
   void operator()(const AuditOpened& e) const {
-    state.audit = Audit{e.id, e.k, e.items, true, 0, std::nullopt};
+    state.audit = Audit{e.audit.id, e.audit.k, e.audit.items, true, 0, std::nullopt};
     state.audits_started += 1;
   }
   void operator()(const AuditClosed& e) const {
-    if (!state.audit || state.audit->id != e.id) return;
+    if (!state.audit || state.audit->id != e.audit_id) return;
     state.audit->open = false;
     state.audit->responses = e.responses;
     state.audit->results = e.results;
@@ -400,7 +337,7 @@ struct Decider {
     }
     if (state.members.size() >= limits.max_members) return Error{ErrorCode::room_full, "the room is full"};
     std::string id = "m" + std::to_string(state.members.size() + 1);
-    return one(MemberJoined{id, c.name, facilitator ? Role::facilitator : Role::participant, c.new_token_hash}, id);
+    return one(MemberJoined{MemberInfo{id, c.name, facilitator ? Role::facilitator : Role::participant}, c.new_token_hash}, id);
   }
 
   // A member goes (left, or lost their connection): the presence change, then their hand and
@@ -526,7 +463,7 @@ struct Decider {
       b.end_turn(Outcome::ended);
       b.reset_turn_timer();
     }
-    b.emit(RoundStarted{state.rounds_started + 1, std::move(order), c.turn_seconds, c.auto_advance});
+    b.emit(RoundStarted{RoundHeader{state.rounds_started + 1, std::move(order), c.turn_seconds, c.auto_advance}});
     b.advance_round();
     return std::move(b.decision);
   }
@@ -537,16 +474,18 @@ struct Decider {
     return std::nullopt;
   }
 
-  DecideResult operator()(const FinishTurn& c) const {
-    const Member* a = actor(c.actor);
+  DecideResult finish(const std::string& actor_id, Outcome outcome) const {
+    const Member* a = actor(actor_id);
     if (!a || a->role == Role::observer) return forbidden("observers do not speak in rounds");
     if (auto e = need_round_turn()) return *e;
-    if (state.turn->member_id != c.actor) return Error{ErrorCode::not_your_turn, "it is someone else's turn"};
+    if (state.turn->member_id != actor_id) return Error{ErrorCode::not_your_turn, "it is someone else's turn"};
     Builder b = builder();
-    b.end_turn(c.pass ? Outcome::passed : Outcome::spoke);
+    b.end_turn(outcome);
     b.advance_round();
     return std::move(b.decision);
   }
+  DecideResult operator()(const FinishTurn& c) const { return finish(c.actor, Outcome::spoke); }
+  DecideResult operator()(const PassTurn& c) const { return finish(c.actor, Outcome::passed); }
 
   DecideResult operator()(const SkipTurn& c) const {
     if (!lead(c.actor)) return forbidden("only facilitators skip a turn");
@@ -769,7 +708,7 @@ struct Decider {
     if (!lead(c.actor)) return forbidden("only facilitators open an audit");
     if (state.audit && state.audit->open) return Error{ErrorCode::audit_in_progress, "an audit is open; close it first"};
     if (c.k < min_audit_k || c.k > max_audit_k) return Error{ErrorCode::invalid_field, "k is 3 to 50"};
-    return one(AuditOpened{"a" + std::to_string(state.audits_started + 1), c.k, default_audit_items()});
+    return one(AuditOpened{AuditHeader{"a" + std::to_string(state.audits_started + 1), c.k, default_audit_items()}});
   }
 
   DecideResult operator()(const CheckAuditAnswer& c) const {

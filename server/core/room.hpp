@@ -3,6 +3,7 @@
 // and returns events or an error; evolve() applies an event and never fails. No I/O, no clock,
 // no randomness: time and fresh secrets come in as arguments.
 #include "core/error_code.hpp"
+#include "core/generated/messages.hpp"
 #include "core/templates.hpp"
 
 #include <array>
@@ -16,61 +17,15 @@
 
 namespace colloquy {
 
-enum class Role { facilitator, co_facilitator, participant, observer };
-enum class Presence { online, away, left };
-
-std::string_view to_string(Role role);
-std::string_view to_string(Presence presence);
-std::optional<Role> role_from_string(std::string_view text);
 // Facilitators and co-facilitators run rounds, the floor and timers.
 inline bool leads(Role role) { return role == Role::facilitator || role == Role::co_facilitator; }
 
-// ---- Live rounds (protocol 1.2)
-enum class TimerState { idle, running, paused, expired };
-enum class TimerId { phase, turn };
-enum class TimerAction { start, pause, resume, extend, reset };
-enum class TurnMode { round, floor };
-enum class Outcome { spoke, passed, skipped, moved, ended };
-enum class RoundEndReason { completed, ended };
-enum class AirtimeVisibility { everyone, facilitators };
-
-std::string_view to_string(TimerState v);
-std::string_view to_string(TimerId v);
-std::string_view to_string(TimerAction v);
-std::string_view to_string(TurnMode v);
-std::string_view to_string(Outcome v);
-std::string_view to_string(RoundEndReason v);
-std::string_view to_string(AirtimeVisibility v);
-std::optional<TimerState> timer_state_from_string(std::string_view text);
-std::optional<TimerId> timer_id_from_string(std::string_view text);
-std::optional<TimerAction> timer_action_from_string(std::string_view text);
-std::optional<TurnMode> turn_mode_from_string(std::string_view text);
-std::optional<Outcome> outcome_from_string(std::string_view text);
-std::optional<RoundEndReason> round_end_reason_from_string(std::string_view text);
-std::optional<AirtimeVisibility> airtime_visibility_from_string(std::string_view text);
-
-inline constexpr std::int64_t max_duration_seconds = 4 * 60 * 60;
-inline constexpr std::int64_t facilitator_grace_ms = 120'000;
-
-// A deadline in server time while running; what was left while paused.
-struct Timer {
-  TimerState state = TimerState::idle;
-  std::int64_t duration_ms = 0;
-  std::int64_t ends_at_ms = 0;   // running (and expired: when it ended)
-  std::int64_t remaining_ms = 0; // paused
-  bool operator==(const Timer&) const = default;
-};
+inline constexpr std::int64_t facilitator_grace_ms = facilitator_grace_seconds * 1000;
 
 struct Turn {
   std::string member_id;
   TurnMode mode = TurnMode::round;
   std::int64_t started_at_ms = 0;
-};
-
-struct RoundOutcome {
-  std::string member_id;
-  Outcome outcome = Outcome::spoke;
-  std::int64_t ms = 0;
 };
 
 struct Round {
@@ -91,18 +46,6 @@ struct ReleasedPrompt {
   std::optional<std::string> posed_to; // with posed: nothing = to the group
 };
 
-// A climate-for-learning audit (protocol 1.3): who answered what is never part of it.
-struct AuditResults {
-  struct Item {
-    std::string id;
-    std::array<std::int64_t, 5> counts{}; // answers 1..5
-    bool operator==(const Item&) const = default;
-  };
-  std::vector<Item> items;
-  std::vector<std::string> comments; // shuffled
-  bool operator==(const AuditResults&) const = default;
-};
-
 struct Audit {
   std::string id;
   std::int64_t k = 5;
@@ -110,15 +53,6 @@ struct Audit {
   bool open = true;
   std::int64_t responses = 0;          // once closed
   std::optional<AuditResults> results; // once closed, if at least k answered
-};
-
-inline constexpr std::int64_t min_audit_k = 3;
-inline constexpr std::int64_t max_audit_k = 50;
-
-struct PromptText {
-  std::string id;
-  std::string text;
-  bool operator==(const PromptText&) const = default;
 };
 
 struct Floor {
@@ -180,40 +114,8 @@ struct Audience {
   std::string group_id;  // for Kind::group
 };
 
-// ---- Events: what happened. Stored in the room log; hashes never leave the server.
-struct RoomCreated { std::string title; std::string key_hash; std::string code_hash; };
-struct MemberJoined { std::string member_id; std::string name; Role role; std::string token_hash; };
-struct MemberLeft { std::string member_id; };
-struct MemberConnectionLost { std::string member_id; };
-struct MemberBack { std::string member_id; };
-
-struct RoleChanged { std::string member_id; Role role; };
-struct SettingsChanged { AirtimeVisibility airtime_visibility; };
-struct RoundStarted { std::uint64_t id; std::vector<std::string> order; std::int64_t turn_seconds; bool auto_advance; };
-struct RoundOrderChanged { std::vector<std::string> remaining; };
-struct RoundEnded { RoundEndReason reason; };
-struct TurnStarted { std::string member_id; TurnMode mode; };
-struct TurnEnded { std::string member_id; Outcome outcome; std::int64_t ms; };
-struct HandRaised { std::string member_id; };
-struct HandLowered { std::string member_id; };
-struct FloorSettingsChanged { std::optional<std::int64_t> turn_seconds; bool auto_advance; bool quieter_first; };
-struct TimerSet { TimerId timer; TimerAction action; Timer state; };
-struct TimerExpired { TimerId timer; };
-struct PromptsReleased { std::vector<PromptText> prompts; };
-struct PromptUpvoted { std::string prompt_id; std::int64_t votes; };
-struct PromptPosed { std::string prompt_id; std::optional<std::string> member_id; };
-struct AuditOpened { std::string id; std::int64_t k; std::vector<AuditItem> items; };
-struct AuditClosed { std::string id; std::int64_t responses; std::optional<AuditResults> results; };
-// The whole deck after an edit, so replaying the log never depends on the built-in template.
-struct DeckChanged { std::vector<DeckCard> cards; };
-struct DeckCardDrawn { DeckCard card; };
-
-using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, RoleChanged,
-                               SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded,
-                               HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired,
-                               PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged,
-                               DeckCardDrawn>;
-
+// ---- Events: what happened (generated from protocol/messages.json). Stored in the room log;
+// storage-only fields (hashes) never leave the server.
 struct Event {
   std::uint64_t seq = 0;
   std::int64_t time_ms = 0;
@@ -221,9 +123,9 @@ struct Event {
   Audience audience;
 };
 
-// ---- Commands: what someone asks for. Already decoded and shape-checked by the protocol layer.
+// ---- Commands: what someone asks for. Room commands from clients are generated (SetRole, …);
+// these are the hub's own, already decoded and shape-checked.
 struct CreateRoom { std::string title; std::string key_hash; std::string code_hash; };
-enum class Credential { facilitator_key, join_code, resume_token };
 struct Join {
   Credential credential = Credential::join_code;
   std::string secret;         // as presented; only its hash is compared or kept
@@ -233,38 +135,12 @@ struct Join {
 struct Leave { std::string member_id; };
 struct LoseConnection { std::string member_id; };
 
-// Live-round commands carry the sending member (`actor`); the core checks their role.
-struct SetRole { std::string actor; std::string member; Role role; };
-struct HandOver { std::string actor; std::string member; };
-struct ClaimFacilitation { std::string actor; };
-struct ChangeSettings { std::string actor; AirtimeVisibility airtime_visibility; };
-enum class OrderKind { join, shuffle, custom };
-struct StartRound {
-  std::string actor;
-  OrderKind kind = OrderKind::join;
-  std::vector<std::string> order; // custom
-  std::int64_t turn_seconds = 0;
-  bool auto_advance = true;
-  std::uint64_t shuffle_seed = 0; // drawn by the caller; the resulting order is in the event
-};
-struct FinishTurn { std::string actor; bool pass = false; };
-struct SkipTurn { std::string actor; };
-struct MoveLater { std::string actor; std::string member; };
-struct EndRound { std::string actor; };
-struct RaiseHand { std::string actor; };
-struct LowerHand { std::string actor; std::optional<std::string> member; };
-struct GiveFloor { std::string actor; std::optional<std::string> member; };
-struct ReleaseFloor { std::string actor; };
-struct SetFloor { std::string actor; std::optional<std::int64_t> turn_seconds; bool auto_advance = false; bool quieter_first = false; };
-struct TimerCommand { std::string actor; TimerId timer; TimerAction action; std::int64_t seconds = 0; };
 // Anonymous prompts. Submitting and managing pending prompts change no room state (pending prompts
 // live outside the log, without authors); the core only checks who may do it.
 enum class PromptAction { submit, manage };
 struct CheckPrompt { std::string actor; PromptAction action; };
 // The batch, already taken from the pending set and shuffled by the caller.
 struct ReleasePrompts { std::string actor; std::vector<PromptText> batch; };
-struct UpvotePrompt { std::string actor; std::string prompt; };
-struct PosePrompt { std::string actor; std::string prompt; std::optional<std::string> member; };
 
 struct OpenAudit { std::string actor; std::int64_t k = 5; };
 // Checks an answer against the open audit; the caller stores it (never in the room log).
@@ -272,16 +148,12 @@ struct CheckAuditAnswer { std::string actor; std::vector<std::pair<std::string, 
 // The tally, made by the caller from its store; results are published only if responses >= k.
 struct CloseAudit { std::string actor; std::int64_t responses = 0; AuditResults tally; };
 
-struct AddCard { std::string actor; std::string text; };
-struct RemoveCard { std::string actor; std::string card; };
-struct DrawCard { std::string actor; std::uint64_t seed = 0; }; // the caller draws the seed
-
 // Server-initiated: a running timer reached ends_at. Lands once: after that the timer is not
 // running with that deadline any more, so the same command decides nothing.
 struct Expire { TimerId timer; std::int64_t ends_at_ms; };
 
 using Command = std::variant<CreateRoom, Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, ChangeSettings,
-                             StartRound, FinishTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor,
+                             StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor,
                              ReleaseFloor, SetFloor, TimerCommand, Expire, CheckPrompt, ReleasePrompts, UpvotePrompt,
                              PosePrompt, OpenAudit, CheckAuditAnswer, CloseAudit, AddCard, RemoveCard, DrawCard>;
 

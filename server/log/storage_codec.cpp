@@ -20,20 +20,13 @@ std::optional<T> number(const json& j, const char* key) {
   return it->get<T>();
 }
 
-std::optional<Presence> presence_from_string(std::string_view s) {
-  if (s == "online") return Presence::online;
-  if (s == "away") return Presence::away;
-  if (s == "left") return Presence::left;
-  return std::nullopt;
-}
-
 struct BodyToJson {
   json operator()(const RoomCreated& e) const {
     return {{"kind", "room_created"}, {"title", e.title}, {"key_hash", e.key_hash}, {"code_hash", e.code_hash}};
   }
   json operator()(const MemberJoined& e) const {
-    return {{"kind", "member_joined"}, {"member_id", e.member_id}, {"name", e.name},
-            {"role", to_string(e.role)}, {"token_hash", e.token_hash}};
+    return {{"kind", "member_joined"}, {"member_id", e.member.id}, {"name", e.member.name},
+            {"role", to_string(e.member.role)}, {"token_hash", e.token_hash}};
   }
   json operator()(const MemberLeft& e) const { return {{"kind", "member_left"}, {"member_id", e.member_id}}; }
   json operator()(const MemberConnectionLost& e) const {
@@ -65,7 +58,7 @@ std::optional<EventBody> body_from_json(const json& j) {
     auto role = role_text ? role_from_string(*role_text) : std::nullopt;
     auto token = text(j, "token_hash");
     if (!id || !name || !role || !token) return std::nullopt;
-    return MemberJoined{*id, *name, *role, *token};
+    return MemberJoined{MemberInfo{*id, *name, *role}, *token};
   }
   return protocol::event_from_wire(j);
 }

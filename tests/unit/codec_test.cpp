@@ -115,7 +115,7 @@ TEST(Encode, WelcomeAnnouncesVersionAndLimits) {
 }
 
 TEST(Encode, EventsNeverCarrySecretHashes) {
-  Event joined{2, 1, MemberJoined{"m1", "Ada", Role::participant, "deadbeefhash"}, {}};
+  Event joined{2, 1, MemberJoined{{"m1", "Ada", Role::participant}, "deadbeefhash"}, {}};
   Event created{1, 1, RoomCreated{"T", "keyhash", "codehash"}, {}};
   EXPECT_EQ(encode_event_push("r", joined).find("deadbeefhash"), std::string::npos);
   const std::string c = encode_event_push("r", created);

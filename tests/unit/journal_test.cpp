@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 Event joined(std::uint64_t seq, const std::string& id, const std::string& name) {
-  return Event{seq, 1000 + static_cast<std::int64_t>(seq), MemberJoined{id, name, Role::participant, "hash-" + id}, {}};
+  return Event{seq, 1000 + static_cast<std::int64_t>(seq), MemberJoined{{id, name, Role::participant}, "hash-" + id}, {}};
 }
 
 Event created(const std::string& title) { return Event{1, 1000, RoomCreated{title, "key-hash", "code-hash"}, {}}; }
@@ -188,7 +188,7 @@ TEST_F(JournalTest, EverySecondPolicyAlsoRestores) {
 }
 
 TEST(StorageCodec, EventsAndRoomsRoundTripWithHashes) {
-  const Event e{7, 123, MemberJoined{"m3", "Lin", Role::facilitator, "abc"}, Audience{Audience::Kind::member, "m3", {}}};
+  const Event e{7, 123, MemberJoined{{"m3", "Lin", Role::facilitator}, "abc"}, Audience{Audience::Kind::member, "m3", {}}};
   auto back = storage::event_from_json(storage::event_to_json(e));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->seq, 7u);

@@ -108,16 +108,16 @@ TEST_F(Rounds, AnExpiryLandsOnceHoweverManyTimesItIsSubmitted) {
 TEST_F(Rounds, SpeakerFinishesEarlyPassesOrIsSkippedAndTheRoundRecordsIt) {
   apply_ok(StartRound{grace, OrderKind::custom, {ada, lin, kim}, 600, true, 0});
   now += 42'000;
-  refused(FinishTurn{lin, false}, ErrorCode::not_your_turn);
-  apply_ok(FinishTurn{ada, false});
-  apply_ok(FinishTurn{lin, true});
+  refused(FinishTurn{lin}, ErrorCode::not_your_turn);
+  apply_ok(FinishTurn{ada});
+  apply_ok(PassTurn{lin});
   refused(SkipTurn{lin}, ErrorCode::forbidden);
   apply_ok(SkipTurn{grace});
   EXPECT_FALSE(state.round);
   // The outcomes were recorded in the events; rebuild them from a fresh round.
   apply_ok(StartRound{grace, OrderKind::custom, {ada, lin}, 600, true, 0});
   now += 1000;
-  apply_ok(FinishTurn{ada, false});
+  apply_ok(FinishTurn{ada});
   ASSERT_TRUE(state.round);
   ASSERT_EQ(state.round->outcomes.size(), 1u);
   EXPECT_EQ(state.round->outcomes[0].outcome, Outcome::spoke);
@@ -135,22 +135,22 @@ TEST_F(Rounds, SpeakerWhoLeavesMidTurnIsSkippedAndComesBackAtTheEnd) {
   EXPECT_EQ(state.round->outcomes[0].ms, 5000) << "her airtime so far still counts";
   // Absent when the turn comes: skipped with no time; back during the round: to the end.
   apply_ok(Leave{kim});
-  apply_ok(FinishTurn{lin, false});
+  apply_ok(FinishTurn{lin});
   EXPECT_FALSE(state.round) << "Kim was away: skipped, and nobody is left";
 
   apply_ok(StartRound{grace, OrderKind::custom, {lin, ada}, 600, true, 0});
   EXPECT_EQ(speaker(), lin);
   EXPECT_EQ(state.round->remaining, (std::vector<std::string>{lin, ada}));
-  apply_ok(FinishTurn{lin, false}); // Ada is away: skipped at once
+  apply_ok(FinishTurn{lin}); // Ada is away: skipped at once
   EXPECT_FALSE(state.round);
 
   apply_ok(StartRound{grace, OrderKind::custom, {lin, ada, grace}, 600, true, 0});
-  apply_ok(FinishTurn{lin, false}); // Ada skipped, Grace speaks
+  apply_ok(FinishTurn{lin}); // Ada skipped, Grace speaks
   EXPECT_EQ(speaker(), grace);
   auto back = decide(state, Join{Credential::resume_token, "token-Ada", "", ""}, now);
   for (const auto& e : std::get<Decision>(back).events) evolve(state, e);
   EXPECT_EQ(state.round->remaining, (std::vector<std::string>{grace, ada}));
-  apply_ok(FinishTurn{grace, false});
+  apply_ok(FinishTurn{grace});
   EXPECT_EQ(speaker(), ada);
 }
 
@@ -170,12 +170,12 @@ TEST_F(Rounds, MoveSomeoneLaterAndEndTheRound) {
 TEST_F(Rounds, ShuffleIsDrawnByTheServerAndRecordedInTheEvent) {
   auto events = apply_ok(StartRound{grace, OrderKind::shuffle, {}, 60, true, 12345});
   const auto& started = std::get<RoundStarted>(events.front().body);
-  auto sorted = started.order;
+  auto sorted = started.round.order;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(sorted, (std::vector<std::string>{grace, ada, lin, kim}));
   apply_ok(EndRound{grace});
   auto again = apply_ok(StartRound{grace, OrderKind::shuffle, {}, 60, true, 12345});
-  EXPECT_EQ(std::get<RoundStarted>(again.front().body).order, started.order) << "same seed, same order: decide is pure";
+  EXPECT_EQ(std::get<RoundStarted>(again.front().body).round.order, started.round.order) << "same seed, same order: decide is pure";
 }
 
 TEST_F(Rounds, BadRoundCommandsChangeNothing) {
@@ -184,7 +184,7 @@ TEST_F(Rounds, BadRoundCommandsChangeNothing) {
   refused(StartRound{grace, OrderKind::join, {}, 4 * 3600 + 1, true, 0}, ErrorCode::invalid_duration);
   refused(StartRound{grace, OrderKind::custom, {ada, "m99"}, 60, true, 0}, ErrorCode::unknown_member);
   refused(StartRound{grace, OrderKind::custom, {ada, ada}, 60, true, 0}, ErrorCode::invalid_field);
-  refused(FinishTurn{ada, false}, ErrorCode::no_round);
+  refused(FinishTurn{ada}, ErrorCode::no_round);
   apply_ok(StartRound{grace, OrderKind::join, {}, 60, true, 0});
   refused(StartRound{grace, OrderKind::join, {}, 60, true, 0}, ErrorCode::round_in_progress);
   refused(GiveFloor{grace, ada}, ErrorCode::round_in_progress);
@@ -194,7 +194,7 @@ TEST_F(Rounds, RolesObserversAndHandingOver) {
   refused(SetRole{ada, lin, Role::observer}, ErrorCode::forbidden);
   apply_ok(SetRole{grace, lin, Role::observer});
   refused(RaiseHand{lin}, ErrorCode::forbidden);
-  refused(FinishTurn{lin, false}, ErrorCode::forbidden);
+  refused(FinishTurn{lin}, ErrorCode::forbidden);
   apply_ok(StartRound{grace, OrderKind::join, {}, 60, true, 0});
   EXPECT_EQ(std::count(state.round->order.begin(), state.round->order.end(), lin), 0) << "observers do not speak";
   refused(SetRole{grace, "m99", Role::participant}, ErrorCode::unknown_member);
