@@ -469,15 +469,15 @@ function genProtocolCpp() {
 }
 
 /** C++ statements writing the wire fields of struct `src` into json `out`. */
-function wireEncode(fields, src, out, ind) {
+function wireEncode(fields, src, out, ind, mode = WIRE) {
   const L = [];
   for (const [name, f] of Object.entries(fields)) {
-    if (f.storage_only) continue;
+    if (f.storage_only && !mode.storage) continue;
     const v = `${src}.${f.cpp ?? name}`;
     const enc = (x, t = f) => {
       if (t.type === 'enum') return `to_string(${x})`;
-      if (t.type === 'shape') return `to_wire(${x})`;
-      if (t.type === 'list' && t.items.type === 'shape') return `list_to_wire(${x})`;
+      if (t.type === 'shape') return `${mode.to}(${x})`;
+      if (t.type === 'list' && t.items.type === 'shape') return `list_${mode.to}(${x})`;
       if (t.type === 'list' && t.items.type === 'enum') return `enum_list_to_wire(${x})`;
       return x;
     };
@@ -495,11 +495,11 @@ function wireEncode(fields, src, out, ind) {
 }
 
 /** C++ statements reading wire fields of json `j` into struct `out`; `return false` (or nullopt) when malformed. */
-function wireDecode(fields, j, out, ind, optionalReturn = false) {
+function wireDecode(fields, j, out, ind, optionalReturn = false, mode = WIRE) {
   const bad = optionalReturn ? 'return std::nullopt;' : 'return false;';
   const L = [];
   for (const [name, f] of Object.entries(fields)) {
-    if (f.storage_only) continue;
+    if (f.storage_only && !mode.storage) continue;
     const dest = `${out}.${f.cpp ?? name}`;
     L.push(`${ind}{`, `${ind}  auto it = ${j}.find("${name}");`);
     const nullable = f.nullable || f.null_unless;
@@ -510,7 +510,7 @@ function wireDecode(fields, j, out, ind, optionalReturn = false) {
       else L.push(`${ind}  {`);
     }
     const i2 = ind + '    ';
-    const read = readValue(f, '(*it)', i2, bad);
+    const read = readValue(f, '(*it)', i2, bad, mode);
     L.push(...read.pre);
     if (f.nullable || (f.optional && f.default === undefined)) L.push(`${i2}${dest} = ${read.expr};`);
     else L.push(`${i2}${dest} = ${read.expr};`);
@@ -521,17 +521,19 @@ function wireDecode(fields, j, out, ind, optionalReturn = false) {
 
 let tmpCounter = 0;
 /** Reads one wire value: statements that `bad` on error, and the expression of the value. */
-function readValue(f, j, ind, bad) {
+const WIRE = { storage: false, to: 'to_wire', from: 'from_wire', strict: true };
+const STORAGE = { storage: true, to: 'to_record', from: 'from_record', strict: false };
+function readValue(f, j, ind, bad, mode = WIRE) {
   const t = `v${tmpCounter++}`;
   const pre = [];
   switch (f.type) {
     case 'string':
-      pre.push(`${ind}if (!${j}.is_string()${f.min_length ? ` || ${j}.get_ref<const std::string&>().size() < ${f.min_length}` : ''}) ${bad}`);
+      pre.push(`${ind}if (!${j}.is_string()${f.min_length && mode.strict ? ` || ${j}.get_ref<const std::string&>().size() < ${f.min_length}` : ''}) ${bad}`);
       return { pre, expr: `${j}.get<std::string>()` };
     case 'integer': {
       const conds = [`!${j}.is_number_integer()`];
-      if (f.min !== undefined) conds.push(`${j}.get<std::int64_t>() < ${cppNum(f.min)}`);
-      if (f.max !== undefined) conds.push(`${j}.get<std::int64_t>() > ${cppNum(f.max)}`);
+      if (f.min !== undefined && mode.strict) conds.push(`${j}.get<std::int64_t>() < ${cppNum(f.min)}`);
+      if (f.max !== undefined && mode.strict) conds.push(`${j}.get<std::int64_t>() > ${cppNum(f.max)}`);
       pre.push(`${ind}if (${conds.join(' || ')}) ${bad}`);
       return { pre, expr: f.cpp_type ? `${j}.get<${f.cpp_type}>()` : `${j}.get<std::int64_t>()` };
     }
@@ -545,14 +547,14 @@ function readValue(f, j, ind, bad) {
       pre.push(`${ind}auto ${t} = ${j}.is_string() ? ${f.enum}_from_string(${j}.get_ref<const std::string&>()) : std::nullopt;`, `${ind}if (!${t}) ${bad}`);
       return { pre, expr: `*${t}` };
     case 'shape':
-      pre.push(`${ind}${shapes[f.shape].cpp} ${t};`, `${ind}if (!from_wire(${j}, ${t})) ${bad}`);
+      pre.push(`${ind}${shapes[f.shape].cpp} ${t};`, `${ind}if (!${mode.from}(${j}, ${t})) ${bad}`);
       return { pre, expr: `std::move(${t})` };
     case 'list': {
       const n = f.length ? num(f.length) : null;
-      pre.push(`${ind}if (!${j}.is_array()${f.min_items ? ` || ${j}.size() < ${cppNum(f.min_items)}` : ''}${n !== null ? ` || ${j}.size() != ${n}` : ''}) ${bad}`);
+      pre.push(`${ind}if (!${j}.is_array()${f.min_items && mode.strict ? ` || ${j}.size() < ${cppNum(f.min_items)}` : ''}${n !== null ? ` || ${j}.size() != ${n}` : ''}) ${bad}`);
       pre.push(`${ind}${cppBase(f)} ${t}{};`);
       pre.push(`${ind}for (std::size_t i = 0; i < ${j}.size(); ++i) {`);
-      const inner = readValue(f.items, `${j}[i]`, ind + '  ', bad);
+      const inner = readValue(f.items, `${j}[i]`, ind + '  ', bad, mode);
       pre.push(...inner.pre);
       pre.push(n !== null ? `${ind}  ${t}[i] = ${inner.expr};` : `${ind}  ${t}.push_back(${inner.expr});`, `${ind}}`);
       return { pre, expr: `std::move(${t})` };
@@ -560,6 +562,33 @@ function readValue(f, j, ind, bad) {
     default:
       fail(`no wire reader for ${f.type}`);
   }
+}
+
+// ------------------------------------------------------------------ C++: storage records
+
+// The stored form of events: every field (storage-only ones too), read without the wire's range
+// checks, versioned by spec.storage.format. tests/unit/storage_codec_test.cpp pins every record's
+// bytes, so a change to an event's declaration cannot change stored records unnoticed.
+function genStorageHeader() {
+  const L = ['#pragma once', `// ${HEADER}`, '// The storage records of room events (journal, Redis): every field, hashes of secrets included.', '// Independent of the wire codec (server/protocol/): a wire change never changes a stored record.'];
+  L.push('#include "core/generated/messages.hpp"', '', '#include <nlohmann/json.hpp>', '', '#include <optional>', '', 'namespace colloquy::storage {', '');
+  L.push(`// The format of the records written now; every earlier one is still read (log/storage_codec.cpp).`, `inline constexpr int record_format = ${spec.storage.format};`, '');
+  for (const [key, sh] of cppShapes) L.push(`nlohmann::json to_record(const ${sh.cpp}& value);`, `bool from_record(const nlohmann::json& json, ${sh.cpp}& out); // ${key}`);
+  L.push('nlohmann::json body_to_record(const EventBody& body);', 'std::optional<EventBody> body_from_record(const nlohmann::json& json);', '', '} // namespace colloquy::storage', '');
+  return L.join('\n');
+}
+function genStorageCpp() {
+  const L = [`// ${HEADER}`, '#include "log/generated/records.hpp"', '', 'namespace colloquy::storage {', '', 'using json = nlohmann::json;', ''];
+  L.push('namespace {', 'template <typename T>', 'json list_to_record(const std::vector<T>& items) {', '  json out = json::array();', '  for (const auto& item : items) out.push_back(to_record(item));', '  return out;', '}', '} // namespace', '');
+  for (const [, sh] of cppShapes) L.push(`json to_record(const ${sh.cpp}& value) {`, '  json out = json::object();', ...wireEncode(sh.fields, 'value', 'out', '  ', STORAGE), '  return out;', '}');
+  for (const [, sh] of cppShapes) L.push(`bool from_record(const json& j, ${sh.cpp}& out) {`, '  if (!j.is_object()) return false;', ...wireDecode(sh.fields, 'j', 'out', '  ', false, STORAGE), '  return true;', '}');
+  L.push('', 'namespace {', 'struct ToRecord {');
+  for (const e of wireEvents) L.push(`  json operator()(const ${e.cpp}& e) const {`, `    json out{{"kind", "${e.kind}"}};`, ...wireEncode(e.fields, 'e', 'out', '    ', STORAGE), '    return out;', '  }');
+  L.push('};', '} // namespace', '', 'json body_to_record(const EventBody& body) { return std::visit(ToRecord{}, body); }', '');
+  L.push('std::optional<EventBody> body_from_record(const json& j) {', '  if (!j.is_object()) return std::nullopt;', '  auto kind = j.find("kind");', '  if (kind == j.end() || !kind->is_string()) return std::nullopt;', '  const auto& k = kind->get_ref<const std::string&>();');
+  for (const e of wireEvents) L.push(`  if (k == "${e.kind}") {`, `    ${e.cpp} out;`, ...wireDecode(e.fields, 'j', 'out', '    ', true, STORAGE), '    return out;', '  }');
+  L.push('  return std::nullopt;', '}', '', '} // namespace colloquy::storage', '');
+  return L.join('\n');
 }
 
 // ------------------------------------------------------------------ TypeScript
@@ -1223,6 +1252,8 @@ const outputs = {
   'server/core/generated/messages.hpp': clangSafe(genCoreHeader()),
   'server/protocol/generated/messages.hpp': clangSafe(genProtocolHeader()),
   'server/protocol/generated/messages.cpp': clangSafe(genProtocolCpp()),
+  'server/log/generated/records.hpp': clangSafe(genStorageHeader()),
+  'server/log/generated/records.cpp': clangSafe(genStorageCpp()),
   'client-web/src/protocol/generated.ts': clangSafe(genTs()),
   ...genSchemas(),
 };

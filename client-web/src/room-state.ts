@@ -9,26 +9,18 @@ import {
   type DeckState,
   IDLE_TIMER,
   type LiveRoomState,
-  type Presence,
   type ReleasedPrompt,
   type Role,
   type RoomEvent,
   type RoomSnapshot,
   type RoundState,
+  type SnapshotMember,
   type TimerState,
   type TurnState,
 } from './protocol';
 
-export interface RoomMember {
-  id: string;
-  name: string;
-  role: Role;
-  presence: Presence;
-  /** Total speaking time so far, in ms. */
-  airtime_ms: number;
-  /** In the speaking queue. */
-  hand: boolean;
-}
+/** A member as the view holds it: the snapshot's shape (airtime so far in ms, hand in the queue). */
+export type RoomMember = SnapshotMember;
 
 export interface RoomView extends LiveRoomState {
   id: string;

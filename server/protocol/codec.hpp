@@ -31,9 +31,4 @@ std::string encode_event_push(std::string_view room_id, const Event& event);
 nlohmann::json member_to_wire(const Member& member, bool with_presence);
 nlohmann::json snapshot_to_wire(const RoomState& state);
 
-// The live-round parts of a room (settings, round, floor, turn, timers, prompts, audit, deck) as in
-// the snapshot, and back (also used by the storage codec). from_wire returns false if malformed.
-nlohmann::json live_state_to_wire(const RoomState& state);
-bool live_state_from_wire(const nlohmann::json& json, RoomState& state);
-
 } // namespace colloquy::protocol

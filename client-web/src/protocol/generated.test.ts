@@ -34,7 +34,7 @@ describe('generated protocol files', () => {
   it('--check fails when a generated file was edited by hand', () => {
     const copy = mkdtempSync(path.join(tmpdir(), 'colloquy-generated-'));
     copies.push(copy);
-    for (const p of ['protocol/messages.json', 'protocol/README.md', 'protocol/schema', 'server/core/generated', 'server/protocol/generated', 'client-web/src/protocol/generated.ts']) {
+    for (const p of ['protocol/messages.json', 'protocol/README.md', 'protocol/schema', 'server/core/generated', 'server/protocol/generated', 'server/log/generated', 'client-web/src/protocol/generated.ts']) {
       cpSync(path.join(repo, p), path.join(copy, p), { recursive: true });
     }
     expect(check(copy).ok).toBe(true);
