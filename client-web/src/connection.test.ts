@@ -1024,5 +1024,9 @@ describe('challenge deck (1.3)', () => {
     expect(c.getSnapshot().room?.deck?.drawn).toEqual(['c1', 'c2']);
     s.receive(event(5, { kind: 'deck_changed', cards: [{ id: 'c2', text: 'Two?' }] }));
     expect(c.getSnapshot().room?.deck).toEqual({ cards: [{ id: 'c2', text: 'Two?' }], drawn: ['c2'] });
+    // 1.4: deltas.
+    s.receive(event(6, { kind: 'deck_card_added', card: { id: 'c3', text: 'Three?' } }));
+    s.receive(event(7, { kind: 'deck_card_removed', card_id: 'c2' }));
+    expect(c.getSnapshot().room?.deck).toEqual({ cards: [{ id: 'c3', text: 'Three?' }], drawn: [] });
   });
 });

@@ -495,13 +495,13 @@ struct RoomHub::Impl final : RoomLogObserver {
         const CheckAuditAnswer answer{member_id, command.answers};
         auto check = decide(room.state, answer, options.now_ms());
         if (auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);
-        const Audit& audit = *room.state.audit;
+        const Audit& audit = *room.state.audit.current;
         if (!log.prompts().add_audit_answer(room.state.id, audit.id, member_id, audit_values(audit, answer), command.comment)) {
           return send_error(*c, id, ErrorCode::already_answered, "you answered this audit already");
         }
       } else {
-        if (!room.state.audit || !room.state.audit->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
-        const Audit audit = *room.state.audit;
+        if (!room.state.audit.current || !room.state.audit.current->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
+        const Audit audit = *room.state.audit.current;
         AuditTally tally = log.prompts().audit_tally(room.state.id, audit.id, audit.items.size());
         shuffle(tally.comments);
         AuditResults results;

@@ -9,7 +9,8 @@
 //      rounds_started} plus the 1.3 snapshot's live fields (settings, round, floor, turn, timers,
 //      prompts, audit, deck).
 //   2  the records of log/generated/records.cpp (every declared field, hashes included, member
-//      as {id, name, role}); rooms as below (room_to_json), grouped by the core's activities.
+//      as {id, name, role}); rooms as below (room_to_json), grouped by the core's activities, the
+//      deck with the order its next draw chooses from and the number of its next card.
 // This file never uses the wire codec (server/protocol/): colloquy_storage does not link it.
 
 namespace colloquy::storage {
@@ -151,7 +152,7 @@ json round_to_json(const std::optional<Round>& round) {
 }
 
 // A round, floor and turn as both formats write them; false if malformed.
-bool speaking_from_json(const json& round, const json& floor, const json& turn, RoomState& s) {
+bool speaking_from_json(const json& round, const json& floor, const json& turn, speaking::State& s) {
   s.round.reset();
   if (!round.is_null()) {
     auto id = number<std::uint64_t>(round, "id");
@@ -181,9 +182,9 @@ bool speaking_from_json(const json& round, const json& floor, const json& turn, 
   return true;
 }
 
-bool timers_from_json(const json& t, RoomState& s) {
+bool timers_from_json(const json& t, timers::State& s) {
   if (!t.is_object() || !t.contains("phase") || !t.contains("turn")) return false;
-  return timer_from_record_v1(t["phase"], s.phase_timer) && timer_from_record_v1(t["turn"], s.turn_timer);
+  return timer_from_record_v1(t["phase"], s.phase) && timer_from_record_v1(t["turn"], s.turn);
 }
 
 std::optional<ReleasedPrompt> prompt_from_json(const json& p, bool v1) {
@@ -235,26 +236,27 @@ std::uint64_t id_number(const std::string& id) {
 bool live_v1(const json& j, RoomState& s) {
   auto visibility = j.contains("settings") ? named(j["settings"], "airtime_visibility", airtime_visibility_from_string) : std::nullopt;
   if (!visibility || !j.contains("round") || !j.contains("floor") || !j.contains("turn")) return false;
-  s.airtime_visibility = *visibility;
-  if (!speaking_from_json(j["round"], j["floor"], j["turn"], s)) return false;
-  if (!j.contains("timers") || !timers_from_json(j["timers"], s)) return false;
+  s.presence.airtime_visibility = *visibility;
+  if (!speaking_from_json(j["round"], j["floor"], j["turn"], s.speaking)) return false;
+  if (!j.contains("timers") || !timers_from_json(j["timers"], s.timers)) return false;
   if (auto deck = j.find("deck"); deck != j.end() && deck->is_object()) { // absent before 1.3
-    if (auto drawn = strings(*deck, "drawn")) s.deck_drawn = *drawn;
+    auto drawn = strings(*deck, "drawn").value_or(std::vector<std::string>{});
     auto cards = records<DeckCard>(*deck, "cards");
     if (!cards) return false;
-    if (*cards != default_deck()) s.deck_cards = std::move(*cards); // an unedited deck follows the template
+    const bool edited = *cards != default_deck(); // an unedited deck follows the template
+    s.deck.replace(edited ? std::move(*cards) : default_deck(), edited, drawn, {}, 0);
   }
   if (auto audit = j.find("audit"); audit != j.end() && !audit->is_null()) { // absent before 1.3
-    s.audit = audit_from_json(*audit);
-    if (!s.audit) return false;
-    s.audits_started = id_number(s.audit->id); // not stored in format 1: audit ids count from it
+    s.audit.current = audit_from_json(*audit);
+    if (!s.audit.current) return false;
+    s.audit.started = id_number(s.audit.current->id); // not stored in format 1: audit ids count from it
   }
   if (auto prompts = j.find("prompts"); prompts != j.end()) { // absent before 1.3
     if (!prompts->is_array()) return false;
     for (const auto& p : *prompts) {
       auto prompt = prompt_from_json(p, true);
       if (!prompt) return false;
-      s.prompts.push_back(std::move(*prompt));
+      s.prompts.add(std::move(*prompt));
     }
   }
   return true;
@@ -274,29 +276,32 @@ bool live_v2(const json& j, RoomState& s) {
   auto visibility = named(*settings, "airtime_visibility", airtime_visibility_from_string);
   auto rounds = number<std::uint64_t>(*speaking, "rounds_started");
   if (!visibility || !rounds || !speaking->contains("round") || !speaking->contains("floor") || !speaking->contains("turn")) return false;
-  s.airtime_visibility = *visibility;
-  s.rounds_started = *rounds;
-  if (!speaking_from_json((*speaking)["round"], (*speaking)["floor"], (*speaking)["turn"], s)) return false;
-  if (!timers_from_json(*timers, s)) return false;
+  s.presence.airtime_visibility = *visibility;
+  s.speaking.rounds_started = *rounds;
+  if (!speaking_from_json((*speaking)["round"], (*speaking)["floor"], (*speaking)["turn"], s.speaking)) return false;
+  if (!timers_from_json(*timers, s.timers)) return false;
   for (const auto& p : *prompts) {
     auto prompt = prompt_from_json(p, false);
     if (!prompt) return false;
-    s.prompts.push_back(std::move(*prompt));
+    s.prompts.add(std::move(*prompt));
   }
   auto started = number<std::uint64_t>(*audit, "started");
   if (!started || !audit->contains("current")) return false;
-  s.audits_started = *started;
+  s.audit.started = *started;
   if (!(*audit)["current"].is_null()) {
-    s.audit = audit_from_json((*audit)["current"]);
-    if (!s.audit) return false;
+    s.audit.current = audit_from_json((*audit)["current"]);
+    if (!s.audit.current) return false;
   }
   auto drawn = strings(*deck, "drawn");
-  if (!drawn || !deck->contains("cards")) return false;
-  s.deck_drawn = *drawn;
-  if (!(*deck)["cards"].is_null()) {
+  auto undrawn = strings(*deck, "undrawn");
+  auto next_card = number<std::uint64_t>(*deck, "next_card");
+  if (!drawn || !undrawn || !next_card || !deck->contains("cards")) return false;
+  if ((*deck)["cards"].is_null()) {
+    s.deck.replace(default_deck(), false, *drawn, *undrawn, *next_card);
+  } else {
     auto cards = records<DeckCard>(*deck, "cards");
     if (!cards) return false;
-    s.deck_cards = std::move(*cards);
+    s.deck.replace(std::move(*cards), true, *drawn, *undrawn, *next_card);
   }
   return true;
 }
@@ -332,21 +337,22 @@ json room_to_json(const RoomState& s) {
   json members = json::array();
   for (const auto& m : s.members) members.push_back(member_to_json(m));
   json prompts = json::array();
-  for (const auto& p : s.prompts) {
+  for (const auto& p : s.prompts.released()) {
     json item{{"id", p.id}, {"text", p.text}, {"votes", p.votes}, {"posed", p.posed}};
     if (p.posed_to) item["posed_to"] = *p.posed_to;
     prompts.push_back(std::move(item));
   }
   json audit = nullptr;
-  if (s.audit) {
-    audit = {{"id", s.audit->id}, {"k", s.audit->k}, {"items", list(s.audit->items)}, {"open", s.audit->open},
-             {"responses", s.audit->responses}, {"results", s.audit->results ? to_record(*s.audit->results) : json(nullptr)}};
+  if (const auto& a = s.audit.current) {
+    audit = {{"id", a->id}, {"k", a->k}, {"items", list(a->items)}, {"open", a->open},
+             {"responses", a->responses}, {"results", a->results ? to_record(*a->results) : json(nullptr)}};
   }
-  json floor{{"queue", s.floor.queue}, {"turn_seconds", nullptr}, {"auto_advance", s.floor.auto_advance},
-             {"quieter_first", s.floor.quieter_first}};
-  if (s.floor.turn_seconds) floor["turn_seconds"] = *s.floor.turn_seconds;
+  const speaking::State& sp = s.speaking;
+  json floor{{"queue", sp.floor.queue}, {"turn_seconds", nullptr}, {"auto_advance", sp.floor.auto_advance},
+             {"quieter_first", sp.floor.quieter_first}};
+  if (sp.floor.turn_seconds) floor["turn_seconds"] = *sp.floor.turn_seconds;
   json turn = nullptr;
-  if (s.turn) turn = {{"member_id", s.turn->member_id}, {"mode", to_string(s.turn->mode)}, {"started_at", s.turn->started_at_ms}};
+  if (sp.turn) turn = {{"member_id", sp.turn->member_id}, {"mode", to_string(sp.turn->mode)}, {"started_at", sp.turn->started_at_ms}};
   return {{"v", record_format},
           {"id", s.id},
           {"title", s.title},
@@ -355,12 +361,13 @@ json room_to_json(const RoomState& s) {
           {"seq", s.seq},
           {"created_at", s.created_at_ms},
           {"members", std::move(members)},
-          {"settings", {{"airtime_visibility", to_string(s.airtime_visibility)}}},
-          {"speaking", {{"rounds_started", s.rounds_started}, {"round", round_to_json(s.round)}, {"floor", std::move(floor)}, {"turn", std::move(turn)}}},
-          {"timers", {{"phase", to_record(s.phase_timer)}, {"turn", to_record(s.turn_timer)}}},
+          {"settings", {{"airtime_visibility", to_string(s.presence.airtime_visibility)}}},
+          {"speaking", {{"rounds_started", sp.rounds_started}, {"round", round_to_json(sp.round)}, {"floor", std::move(floor)}, {"turn", std::move(turn)}}},
+          {"timers", {{"phase", to_record(s.timers.phase)}, {"turn", to_record(s.timers.turn)}}},
           {"prompts", std::move(prompts)},
-          {"audit", {{"started", s.audits_started}, {"current", std::move(audit)}}},
-          {"deck", {{"cards", s.deck_cards ? list(*s.deck_cards) : json(nullptr)}, {"drawn", s.deck_drawn}}}};
+          {"audit", {{"started", s.audit.started}, {"current", std::move(audit)}}},
+          {"deck", {{"cards", s.deck.edited() ? list(s.deck.cards()) : json(nullptr)}, {"drawn", s.deck.drawn()},
+                    {"undrawn", s.deck.undrawn()}, {"next_card", s.deck.next_card()}}}};
 }
 
 std::optional<RoomState> room_from_json(const json& j) {
@@ -388,7 +395,7 @@ std::optional<RoomState> room_from_json(const json& j) {
     s.members.push_back(std::move(*member));
   }
   if (format == 2) return live_v2(j, s) ? std::optional<RoomState>(std::move(s)) : std::nullopt;
-  s.rounds_started = number<std::uint64_t>(j, "rounds_started").value_or(0);
+  s.speaking.rounds_started = number<std::uint64_t>(j, "rounds_started").value_or(0);
   // Format 1 rooms written before 1.2 have no live state: the defaults are right for them.
   if (j.contains("settings") && !live_v1(j, s)) return std::nullopt;
   return s;

@@ -14,41 +14,41 @@ json list_of(const std::vector<T>& items) {
 // The live parts of a room as in the snapshot (settings, prompts, audit, deck, round, floor, turn, timers).
 json live_state_to_wire(const RoomState& state) {
   json round = nullptr;
-  if (state.round) {
-    const Round& r = *state.round;
+  if (state.speaking.round) {
+    const Round& r = *state.speaking.round;
     round = {{"id", r.id}, {"order", r.order}, {"remaining", r.remaining}, {"turn_seconds", r.turn_seconds},
              {"auto_advance", r.auto_advance}, {"outcomes", list_of(r.outcomes)}};
   }
-  json floor{{"queue", state.floor.queue}, {"turn_seconds", nullptr}, {"auto_advance", state.floor.auto_advance},
-             {"quieter_first", state.floor.quieter_first}};
-  if (state.floor.turn_seconds) floor["turn_seconds"] = *state.floor.turn_seconds;
+  json floor{{"queue", state.speaking.floor.queue}, {"turn_seconds", nullptr}, {"auto_advance", state.speaking.floor.auto_advance},
+             {"quieter_first", state.speaking.floor.quieter_first}};
+  if (state.speaking.floor.turn_seconds) floor["turn_seconds"] = *state.speaking.floor.turn_seconds;
   json turn = nullptr;
-  if (state.turn) {
-    turn = {{"member_id", state.turn->member_id}, {"mode", to_string(state.turn->mode)}, {"started_at", state.turn->started_at_ms}};
+  if (state.speaking.turn) {
+    turn = {{"member_id", state.speaking.turn->member_id}, {"mode", to_string(state.speaking.turn->mode)}, {"started_at", state.speaking.turn->started_at_ms}};
   }
   json prompts = json::array();
-  for (const auto& p : state.prompts) {
+  for (const auto& p : state.prompts.released()) {
     json item{{"id", p.id}, {"text", p.text}, {"votes", p.votes}};
     if (p.posed) item["posed_to"] = p.posed_to ? json(*p.posed_to) : json(nullptr);
     prompts.push_back(std::move(item));
   }
   json audit = nullptr;
-  if (state.audit) {
-    audit = to_wire(AuditHeader{state.audit->id, state.audit->k, state.audit->items});
-    audit["open"] = state.audit->open;
-    if (!state.audit->open) {
-      audit["responses"] = state.audit->responses;
-      audit["results"] = state.audit->results ? to_wire(*state.audit->results) : json(nullptr);
+  if (state.audit.current) {
+    audit = to_wire(AuditHeader{state.audit.current->id, state.audit.current->k, state.audit.current->items});
+    audit["open"] = state.audit.current->open;
+    if (!state.audit.current->open) {
+      audit["responses"] = state.audit.current->responses;
+      audit["results"] = state.audit.current->results ? to_wire(*state.audit.current->results) : json(nullptr);
     }
   }
-  return {{"settings", {{"airtime_visibility", to_string(state.airtime_visibility)}}},
+  return {{"settings", {{"airtime_visibility", to_string(state.presence.airtime_visibility)}}},
           {"prompts", std::move(prompts)},
           {"audit", std::move(audit)},
-          {"deck", {{"cards", list_of(state.deck())}, {"drawn", state.deck_drawn}}},
+          {"deck", {{"cards", list_of(state.deck.cards())}, {"drawn", state.deck.drawn()}}},
           {"round", std::move(round)},
           {"floor", std::move(floor)},
           {"turn", std::move(turn)},
-          {"timers", {{"phase", to_wire(state.phase_timer)}, {"turn", to_wire(state.turn_timer)}}}};
+          {"timers", {{"phase", to_wire(state.timers.phase)}, {"turn", to_wire(state.timers.turn)}}}};
 }
 } // namespace
 
@@ -70,7 +70,7 @@ std::string encode_prompts_pending(std::string_view room_id, const std::vector<P
 }
 
 std::string encode_welcome(std::string_view server, std::int64_t server_time_ms, std::size_t max_frame_bytes) {
-  return json{{"type", "welcome"}, {"protocol", version}, {"server", server},
+  return json{{"type", "welcome"}, {"protocol", version}, {"minor", protocol_minor}, {"server", server},
               {"server_time", server_time_ms}, {"max_frame_bytes", max_frame_bytes}}
       .dump();
 }
@@ -94,7 +94,7 @@ json snapshot_to_wire(const RoomState& state) {
   json members = json::array();
   for (const auto& m : state.members) {
     json member = member_to_wire(m, true);
-    member["hand"] = state.hand_raised(m.id);
+    member["hand"] = state.speaking.hand_raised(m.id);
     members.push_back(std::move(member));
   }
   json out{{"room", state.id}, {"seq", state.seq}, {"title", state.title}, {"members", std::move(members)}};

@@ -50,13 +50,14 @@ TEST(CommandVectors, DecoderAgreesWithEveryCase) {
 
 TEST(CommandVectors, EventPushesRoundTripThroughTheEncoder) {
   const json vectors = load_vectors("server_messages.json");
-  // Every event kind of the protocol (1.3); a vector of another kind is the forward-compatibility case.
+  // Every event kind of the protocol (1.4); a vector of another kind is the forward-compatibility case.
   const std::set<std::string> kinds = {"room_created", "member_joined", "member_left", "member_connection_lost",
                                        "member_back", "role_changed", "settings_changed", "round_started",
                                        "round_order_changed", "round_ended", "turn_started", "turn_ended",
                                        "hand_raised", "hand_lowered", "floor_settings_changed", "timer_set",
                                        "timer_expired", "prompts_released", "prompt_upvoted", "prompt_posed",
-                                       "audit_opened", "audit_closed", "deck_changed", "deck_card_drawn"};
+                                       "audit_opened", "audit_closed", "deck_changed", "deck_card_added",
+                                       "deck_card_removed", "deck_card_drawn"};
   std::set<std::string> covered;
   for (const auto& c : vectors["cases"]) {
     if (!c["valid"].get<bool>()) continue;
@@ -110,6 +111,7 @@ TEST(Encode, WelcomeAnnouncesVersionAndLimits) {
   const json w = json::parse(encode_welcome("colloquy/0.1.0", 42, 65536));
   EXPECT_EQ(w["type"], "welcome");
   EXPECT_EQ(w["protocol"], 1);
+  EXPECT_EQ(w["minor"], 4) << "1.4: the deck changes by deltas";
   EXPECT_EQ(w["server_time"], 42);
   EXPECT_EQ(w["max_frame_bytes"], 65536);
 }
@@ -131,7 +133,7 @@ TEST(Encode, SnapshotListsMembersWithPresence) {
   state.members = {{"m1", "Grace", Role::facilitator, Presence::online, "h1"},
                    {"m2", "Ada", Role::participant, Presence::away, "h2"}};
   state.members[1].airtime_ms = 61000;
-  state.floor.queue = {"m2"};
+  state.speaking.floor.queue = {"m2"};
   const json s = snapshot_to_wire(state);
   EXPECT_EQ(s["deck"]["cards"].size(), default_deck().size()) << "a new room has the built-in challenge deck";
   json without_deck = s;

@@ -51,6 +51,8 @@ std::vector<EventBody> one_of_each() {
       AuditOpened{AuditHeader{"a1", 5, {AuditItem{"safe", "It is safe to disagree."}}}},
       AuditClosed{"a1", 6, results},
       DeckChanged{{DeckCard{"c1", "What evidence do you have?"}}},
+      DeckCardAdded{DeckCard{"c13", "What would your deputy say?"}},
+      DeckCardRemoved{"c13"},
       DeckCardDrawn{DeckCard{"c1", "What evidence do you have?"}},
   };
 }
@@ -149,18 +151,19 @@ RoomState full_room() {
   s.members = {{"m1", "Grace", Role::facilitator, Presence::online, "t1"}, {"m2", "Ada", Role::participant, Presence::away, "t2"}};
   s.members[1].airtime_ms = 61'000;
   s.members[1].away_since_ms = 5000;
-  s.airtime_visibility = AirtimeVisibility::facilitators;
-  s.rounds_started = 2;
-  s.round = Round{2, {"m1", "m2"}, {"m2"}, 60, false, {RoundOutcome{"m1", Outcome::spoke, 3000}}};
-  s.floor = Floor{{"m2"}, 90, true, true};
-  s.turn = Turn{"m2", TurnMode::round, 4000};
-  s.phase_timer = Timer{TimerState::expired, 60'000, 7000, 0};
-  s.turn_timer = Timer{TimerState::running, 60'000, 64'000, 0};
-  s.prompts = {{"p1", "Why now?", 2, true, std::nullopt}, {"p2", "Who?", 0, true, std::string("m2")}, {"p3", "How?", 1, false, std::nullopt}};
-  s.audits_started = 2;
-  s.audit = Audit{"a2", 3, default_audit_items(), false, 4, AuditResults{{AuditItemResult{"x", {1, 0, 0, 0, 3}}}, {"ok"}}};
-  s.deck_cards = std::vector<DeckCard>{{"c2", "Only this one"}};
-  s.deck_drawn = {"c2"};
+  s.presence.airtime_visibility = AirtimeVisibility::facilitators;
+  s.speaking.rounds_started = 2;
+  s.speaking.round = Round{2, {"m1", "m2"}, {"m2"}, 60, false, {RoundOutcome{"m1", Outcome::spoke, 3000}}};
+  s.speaking.floor = Floor{{"m2"}, 90, true, true};
+  s.speaking.turn = Turn{"m2", TurnMode::round, 4000};
+  s.timers.phase = Timer{TimerState::expired, 60'000, 7000, 0};
+  s.timers.turn = Timer{TimerState::running, 60'000, 64'000, 0};
+  s.prompts.add({"p1", "Why now?", 2, true, std::nullopt});
+  s.prompts.add({"p2", "Who?", 0, true, std::string("m2")});
+  s.prompts.add({"p3", "How?", 1, false, std::nullopt});
+  s.audit.started = 2;
+  s.audit.current = Audit{"a2", 3, default_audit_items(), false, 4, AuditResults{{AuditItemResult{"x", {1, 0, 0, 0, 3}}}, {"ok"}}};
+  s.deck.replace({{"c2", "Only this one"}, {"c3", "And this"}, {"c4", "And that"}}, true, {"c2"}, {"c4", "c3"}, 20);
   return s;
 }
 
@@ -174,7 +177,9 @@ TEST(StorageRooms, ARoomRoundTripsWithHashesAndCounters) {
   EXPECT_EQ(back->members.at(1).presence, Presence::away);
   EXPECT_EQ(back->members.at(1).away_since_ms, 5000);
   EXPECT_EQ(back->code_hash, "c");
-  EXPECT_EQ(back->audits_started, 2u);
+  EXPECT_EQ(back->audit.started, 2u);
+  EXPECT_EQ(back->deck.undrawn(), (std::vector<std::string>{"c4", "c3"})) << "the next draw chooses as before";
+  EXPECT_EQ(back->deck.next_card(), 20u);
   EXPECT_EQ(protocol::snapshot_to_wire(*back), protocol::snapshot_to_wire(s));
 }
 
@@ -183,12 +188,13 @@ TEST(StorageRooms, TheDeckIsKeptAsEditedOrFollowsTheTemplate) {
   state.id = "r";
   auto back = storage::room_from_json(storage::room_to_json(state));
   ASSERT_TRUE(back);
-  EXPECT_FALSE(back->deck_cards) << "an unedited deck keeps following the template";
-  state.deck_cards = std::vector<DeckCard>{{"c1", "Only this one"}};
+  EXPECT_FALSE(back->deck.edited()) << "an unedited deck keeps following the template";
+  EXPECT_TRUE(storage::room_to_json(state)["deck"]["cards"].is_null());
+  state.deck.replace({{"c1", "Only this one"}}, true, {}, {}, 0);
   back = storage::room_from_json(storage::room_to_json(state));
   ASSERT_TRUE(back);
-  ASSERT_TRUE(back->deck_cards);
-  EXPECT_EQ(back->deck_cards->at(0).text, "Only this one") << "an edited deck survives a snapshot";
+  ASSERT_TRUE(back->deck.edited());
+  EXPECT_EQ(back->deck.cards().at(0).text, "Only this one") << "an edited deck survives a snapshot";
 }
 
 TEST(StorageRooms, Format1RoomsStillRead) {
@@ -204,20 +210,21 @@ TEST(StorageRooms, Format1RoomsStillRead) {
   auto s = storage::room_from_json(v1);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->members.at(0).airtime_ms, 5);
-  EXPECT_EQ(s->rounds_started, 1u);
-  EXPECT_EQ(s->audits_started, 3u);
-  ASSERT_EQ(s->prompts.size(), 1u);
-  EXPECT_TRUE(s->prompts[0].posed);
-  EXPECT_FALSE(s->prompts[0].posed_to);
-  ASSERT_TRUE(s->deck_cards);
-  EXPECT_EQ(s->deck_drawn, (std::vector<std::string>{"c1"}));
+  EXPECT_EQ(s->speaking.rounds_started, 1u);
+  EXPECT_EQ(s->audit.started, 3u);
+  ASSERT_EQ(s->prompts.released().size(), 1u);
+  EXPECT_TRUE(s->prompts.released()[0].posed);
+  EXPECT_FALSE(s->prompts.released()[0].posed_to);
+  ASSERT_TRUE(s->deck.edited());
+  EXPECT_EQ(s->deck.drawn(), (std::vector<std::string>{"c1"}));
+  EXPECT_EQ(s->deck.next_card(), 13u) << "the ids of the built-in deck were given when the room began";
   // Before 1.2 a room had no live fields at all.
   json v0 = v1;
   for (const char* k : {"settings", "round", "floor", "turn", "timers", "prompts", "audit", "deck", "rounds_started"}) v0.erase(k);
   auto old = storage::room_from_json(v0);
   ASSERT_TRUE(old);
-  EXPECT_FALSE(old->round);
-  EXPECT_FALSE(old->deck_cards);
+  EXPECT_FALSE(old->speaking.round);
+  EXPECT_FALSE(old->deck.edited());
 }
 
 } // namespace

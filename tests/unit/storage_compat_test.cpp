@@ -91,7 +91,7 @@ TEST_F(StorageCompat, CountersCarryOn) {
   auto audit = decide(state, OpenAudit{"m1", 3}, state.created_at_ms + 10);
   ASSERT_TRUE(std::holds_alternative<Decision>(audit));
   EXPECT_EQ(std::get<AuditOpened>(std::get<Decision>(audit).events.at(0).body).audit.id, "a2");
-  EXPECT_EQ(state.rounds_started, 2u);
+  EXPECT_EQ(state.speaking.rounds_started, 2u);
 }
 
 TEST_F(StorageCompat, TheOtherRoomLoadsToo) {

@@ -6,7 +6,7 @@ import { cleanDisplayText, cleanPromptText, hasLoneSurrogate, validLength } from
 /** The protocol major version this client speaks (welcome.protocol). */
 export const PROTOCOL_VERSION = 1;
 /** The minor version of this declaration. */
-export const PROTOCOL_MINOR = 3;
+export const PROTOCOL_MINOR = 4;
 
 // ---------------------------------------------------------------- limits
 /** a command's `id`: 1 to 64 characters */
@@ -681,10 +681,20 @@ export interface AuditClosedEvent {
   responses: number;
   results: AuditResults | null;
 }
-/** `deck_changed` (since 1.3): the room's challenge deck after an edit */
+/** `deck_changed` (since 1.3; not made since 1.4): the whole deck after an edit. Not made since 1.4 (`deck_card_added`, `deck_card_removed`), but replayed from rooms recorded before: clients still apply it */
 export interface DeckChangedEvent {
   kind: 'deck_changed';
   cards: DeckCard[];
+}
+/** `deck_card_added` (since 1.4): a card joins the end of the deck */
+export interface DeckCardAddedEvent {
+  kind: 'deck_card_added';
+  card: DeckCard;
+}
+/** `deck_card_removed` (since 1.4): a card leaves the deck (and the cards drawn, the one on show too) */
+export interface DeckCardRemovedEvent {
+  kind: 'deck_card_removed';
+  card_id: string;
 }
 /** `deck_card_drawn` (since 1.3): the facilitator draws a challenge card for the group */
 export interface DeckCardDrawnEvent {
@@ -721,9 +731,11 @@ export type RoomEvent =
   | AuditOpenedEvent
   | AuditClosedEvent
   | DeckChangedEvent
+  | DeckCardAddedEvent
+  | DeckCardRemovedEvent
   | DeckCardDrawnEvent
   | UnknownEvent;
-export const EVENT_KINDS: readonly string[] = ['room_created', 'member_joined', 'member_left', 'member_connection_lost', 'member_back', 'role_changed', 'settings_changed', 'round_started', 'round_order_changed', 'round_ended', 'turn_started', 'turn_ended', 'hand_raised', 'hand_lowered', 'floor_settings_changed', 'timer_set', 'timer_expired', 'prompts_released', 'prompt_upvoted', 'prompt_posed', 'audit_opened', 'audit_closed', 'deck_changed', 'deck_card_drawn'];
+export const EVENT_KINDS: readonly string[] = ['room_created', 'member_joined', 'member_left', 'member_connection_lost', 'member_back', 'role_changed', 'settings_changed', 'round_started', 'round_order_changed', 'round_ended', 'turn_started', 'turn_ended', 'hand_raised', 'hand_lowered', 'floor_settings_changed', 'timer_set', 'timer_expired', 'prompts_released', 'prompt_upvoted', 'prompt_posed', 'audit_opened', 'audit_closed', 'deck_changed', 'deck_card_added', 'deck_card_removed', 'deck_card_drawn'];
 
 // ---------------------------------------------------------------- server messages
 /** `welcome` (since 1.0): first frame on every connection; a client whose major version differs shows "update required" and sends nothing */
@@ -731,6 +743,8 @@ export interface WelcomeMessage {
   type: 'welcome';
   /** the major version */
   protocol: number;
+  /** the minor version (absent before 1.4) (since 1.4) */
+  minor?: number;
   server: string;
   /** ms since the Unix epoch */
   server_time: number;
@@ -1704,6 +1718,24 @@ export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
       }
       return { kind: 'deck_changed', ...out } as unknown as DeckChangedEvent;
     }
+    case 'deck_card_added': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'card')) { return undefined; } else {
+        const x = decodeDeckCard(v.card);
+        if (x === undefined) return undefined;
+        out.card = x;
+      }
+      return { kind: 'deck_card_added', ...out } as unknown as DeckCardAddedEvent;
+    }
+    case 'deck_card_removed': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'card_id')) { return undefined; } else {
+        const x = (isString(v.card_id) && v.card_id.length >= 1 ? v.card_id : undefined);
+        if (x === undefined) return undefined;
+        out.card_id = x;
+      }
+      return { kind: 'deck_card_removed', ...out } as unknown as DeckCardRemovedEvent;
+    }
     case 'deck_card_drawn': {
       const out: Record<string, unknown> = {};
       if (!has(v, 'card')) { return undefined; } else {
@@ -1724,6 +1756,11 @@ function decodeWelcomeMessage(v: Obj): WelcomeMessage | undefined {
     const x = (isInteger(v.protocol) && v.protocol >= 0 ? v.protocol : undefined);
     if (x === undefined) return undefined;
     out.protocol = x;
+  }
+  if (!has(v, 'minor')) { } else {
+    const x = (isInteger(v.minor) && v.minor >= 0 ? v.minor : undefined);
+    if (x === undefined) return undefined;
+    out.minor = x;
   }
   if (!has(v, 'server')) { return undefined; } else {
     const x = (isString(v.server) ? v.server : undefined);

@@ -15,7 +15,7 @@
 namespace colloquy {
 
 inline constexpr int protocol_major = 1;
-inline constexpr int protocol_minor = 3;
+inline constexpr int protocol_minor = 4;
 
 // ---- limits (protocol/README.md#limits)
 inline constexpr std::size_t max_id_chars = 64; // a command's id: 1 to 64 characters
@@ -560,15 +560,23 @@ struct AuditClosed { // audit_closed
   std::optional<AuditResults> results;
   bool operator==(const AuditClosed&) const = default;
 };
-struct DeckChanged { // deck_changed
+struct DeckChanged { // deck_changed (not made since 1.4; still read and replayed)
   std::vector<DeckCard> cards;
   bool operator==(const DeckChanged&) const = default;
+};
+struct DeckCardAdded { // deck_card_added
+  DeckCard card;
+  bool operator==(const DeckCardAdded&) const = default;
+};
+struct DeckCardRemoved { // deck_card_removed
+  std::string card_id;
+  bool operator==(const DeckCardRemoved&) const = default;
 };
 struct DeckCardDrawn { // deck_card_drawn
   DeckCard card;
   bool operator==(const DeckCardDrawn&) const = default;
 };
-using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, RoleChanged, SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded, HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired, PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged, DeckCardDrawn>;
+using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, RoleChanged, SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded, HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired, PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged, DeckCardAdded, DeckCardRemoved, DeckCardDrawn>;
 // The wire kind of an event body type.
 template <typename E> struct EventKind;
 template <> struct EventKind<RoomCreated> { static constexpr std::string_view value = "room_created"; };
@@ -594,6 +602,8 @@ template <> struct EventKind<PromptPosed> { static constexpr std::string_view va
 template <> struct EventKind<AuditOpened> { static constexpr std::string_view value = "audit_opened"; };
 template <> struct EventKind<AuditClosed> { static constexpr std::string_view value = "audit_closed"; };
 template <> struct EventKind<DeckChanged> { static constexpr std::string_view value = "deck_changed"; };
+template <> struct EventKind<DeckCardAdded> { static constexpr std::string_view value = "deck_card_added"; };
+template <> struct EventKind<DeckCardRemoved> { static constexpr std::string_view value = "deck_card_removed"; };
 template <> struct EventKind<DeckCardDrawn> { static constexpr std::string_view value = "deck_card_drawn"; };
 inline std::string_view event_kind(const EventBody& body) {
   return std::visit([](const auto& e) { return EventKind<std::decay_t<decltype(e)>>::value; }, body);

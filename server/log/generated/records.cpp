@@ -103,9 +103,9 @@ bool from_record(const json& j, MemberInfo& out) {
     auto it = j.find("role");
     if (it == j.end()) return false;
     {
-      auto v73 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v73) return false;
-      out.role = *v73;
+      auto v75 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v75) return false;
+      out.role = *v75;
     }
   }
   return true;
@@ -116,9 +116,9 @@ bool from_record(const json& j, Timer& out) {
     auto it = j.find("state");
     if (it == j.end()) return false;
     {
-      auto v74 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v74) return false;
-      out.state = *v74;
+      auto v76 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v76) return false;
+      out.state = *v76;
     }
   }
   {
@@ -162,12 +162,12 @@ bool from_record(const json& j, RoundHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v79{};
+      std::vector<std::string> v81{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v79.push_back((*it)[i].get<std::string>());
+        v81.push_back((*it)[i].get<std::string>());
       }
-      out.order = std::move(v79);
+      out.order = std::move(v81);
     }
   }
   {
@@ -202,9 +202,9 @@ bool from_record(const json& j, RoundOutcome& out) {
     auto it = j.find("outcome");
     if (it == j.end()) return false;
     {
-      auto v84 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v84) return false;
-      out.outcome = *v84;
+      auto v86 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v86) return false;
+      out.outcome = *v86;
     }
   }
   {
@@ -280,13 +280,13 @@ bool from_record(const json& j, AuditHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItem> v92{};
+      std::vector<AuditItem> v94{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItem v93;
-        if (!from_record((*it)[i], v93)) return false;
-        v92.push_back(std::move(v93));
+        AuditItem v95;
+        if (!from_record((*it)[i], v95)) return false;
+        v94.push_back(std::move(v95));
       }
-      out.items = std::move(v92);
+      out.items = std::move(v94);
     }
   }
   return true;
@@ -306,12 +306,12 @@ bool from_record(const json& j, AuditItemResult& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array() || (*it).size() != 5) return false;
-      std::array<std::int64_t, 5> v95{};
+      std::array<std::int64_t, 5> v97{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_number_integer()) return false;
-        v95[i] = (*it)[i].get<std::int64_t>();
+        v97[i] = (*it)[i].get<std::int64_t>();
       }
-      out.counts = std::move(v95);
+      out.counts = std::move(v97);
     }
   }
   return true;
@@ -323,13 +323,13 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItemResult> v97{};
+      std::vector<AuditItemResult> v99{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItemResult v98;
-        if (!from_record((*it)[i], v98)) return false;
-        v97.push_back(std::move(v98));
+        AuditItemResult v100;
+        if (!from_record((*it)[i], v100)) return false;
+        v99.push_back(std::move(v100));
       }
-      out.items = std::move(v97);
+      out.items = std::move(v99);
     }
   }
   {
@@ -337,12 +337,12 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v99{};
+      std::vector<std::string> v101{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v99.push_back((*it)[i].get<std::string>());
+        v101.push_back((*it)[i].get<std::string>());
       }
-      out.comments = std::move(v99);
+      out.comments = std::move(v101);
     }
   }
   return true;
@@ -500,6 +500,16 @@ struct ToRecord {
     out["cards"] = list_to_record(e.cards);
     return out;
   }
+  json operator()(const DeckCardAdded& e) const {
+    json out{{"kind", "deck_card_added"}};
+    out["card"] = to_record(e.card);
+    return out;
+  }
+  json operator()(const DeckCardRemoved& e) const {
+    json out{{"kind", "deck_card_removed"}};
+    out["card_id"] = e.card_id;
+    return out;
+  }
   json operator()(const DeckCardDrawn& e) const {
     json out{{"kind", "deck_card_drawn"}};
     out["card"] = to_record(e.card);
@@ -549,9 +559,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("member");
       if (it == j.end()) return std::nullopt;
       {
-        MemberInfo v106;
-        if (!from_record((*it), v106)) return std::nullopt;
-        out.member = std::move(v106);
+        MemberInfo v108;
+        if (!from_record((*it), v108)) return std::nullopt;
+        out.member = std::move(v108);
       }
     }
     {
@@ -614,9 +624,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("role");
       if (it == j.end()) return std::nullopt;
       {
-        auto v112 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v112) return std::nullopt;
-        out.role = *v112;
+        auto v114 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v114) return std::nullopt;
+        out.role = *v114;
       }
     }
     return out;
@@ -627,9 +637,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("airtime_visibility");
       if (it == j.end()) return std::nullopt;
       {
-        auto v113 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v113) return std::nullopt;
-        out.airtime_visibility = *v113;
+        auto v115 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v115) return std::nullopt;
+        out.airtime_visibility = *v115;
       }
     }
     return out;
@@ -640,9 +650,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("round");
       if (it == j.end()) return std::nullopt;
       {
-        RoundHeader v114;
-        if (!from_record((*it), v114)) return std::nullopt;
-        out.round = std::move(v114);
+        RoundHeader v116;
+        if (!from_record((*it), v116)) return std::nullopt;
+        out.round = std::move(v116);
       }
     }
     return out;
@@ -654,12 +664,12 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<std::string> v115{};
+        std::vector<std::string> v117{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
           if (!(*it)[i].is_string()) return std::nullopt;
-          v115.push_back((*it)[i].get<std::string>());
+          v117.push_back((*it)[i].get<std::string>());
         }
-        out.remaining = std::move(v115);
+        out.remaining = std::move(v117);
       }
     }
     return out;
@@ -670,9 +680,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v117 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v117) return std::nullopt;
-        out.reason = *v117;
+        auto v119 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v119) return std::nullopt;
+        out.reason = *v119;
       }
     }
     return out;
@@ -691,9 +701,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v119 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v119) return std::nullopt;
-        out.mode = *v119;
+        auto v121 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v121) return std::nullopt;
+        out.mode = *v121;
       }
     }
     return out;
@@ -712,9 +722,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v121 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v121) return std::nullopt;
-        out.outcome = *v121;
+        auto v123 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v123) return std::nullopt;
+        out.outcome = *v123;
       }
     }
     {
@@ -785,27 +795,27 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v128 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v128) return std::nullopt;
-        out.timer = *v128;
+        auto v130 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v130) return std::nullopt;
+        out.timer = *v130;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v129 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v129) return std::nullopt;
-        out.action = *v129;
+        auto v131 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v131) return std::nullopt;
+        out.action = *v131;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v130;
-        if (!from_record((*it), v130)) return std::nullopt;
-        out.state = std::move(v130);
+        Timer v132;
+        if (!from_record((*it), v132)) return std::nullopt;
+        out.state = std::move(v132);
       }
     }
     return out;
@@ -816,9 +826,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v131 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v131) return std::nullopt;
-        out.timer = *v131;
+        auto v133 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v133) return std::nullopt;
+        out.timer = *v133;
       }
     }
     return out;
@@ -830,13 +840,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<PromptText> v132{};
+        std::vector<PromptText> v134{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v133;
-          if (!from_record((*it)[i], v133)) return std::nullopt;
-          v132.push_back(std::move(v133));
+          PromptText v135;
+          if (!from_record((*it)[i], v135)) return std::nullopt;
+          v134.push_back(std::move(v135));
         }
-        out.prompts = std::move(v132);
+        out.prompts = std::move(v134);
       }
     }
     return out;
@@ -887,9 +897,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v138;
-        if (!from_record((*it), v138)) return std::nullopt;
-        out.audit = std::move(v138);
+        AuditHeader v140;
+        if (!from_record((*it), v140)) return std::nullopt;
+        out.audit = std::move(v140);
       }
     }
     return out;
@@ -916,9 +926,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v141;
-        if (!from_record((*it), v141)) return std::nullopt;
-        out.results = std::move(v141);
+        AuditResults v143;
+        if (!from_record((*it), v143)) return std::nullopt;
+        out.results = std::move(v143);
       }
     }
     return out;
@@ -930,13 +940,38 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v142{};
+        std::vector<DeckCard> v144{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v143;
-          if (!from_record((*it)[i], v143)) return std::nullopt;
-          v142.push_back(std::move(v143));
+          DeckCard v145;
+          if (!from_record((*it)[i], v145)) return std::nullopt;
+          v144.push_back(std::move(v145));
         }
-        out.cards = std::move(v142);
+        out.cards = std::move(v144);
+      }
+    }
+    return out;
+  }
+  if (k == "deck_card_added") {
+    DeckCardAdded out;
+    {
+      auto it = j.find("card");
+      if (it == j.end()) return std::nullopt;
+      {
+        DeckCard v146;
+        if (!from_record((*it), v146)) return std::nullopt;
+        out.card = std::move(v146);
+      }
+    }
+    return out;
+  }
+  if (k == "deck_card_removed") {
+    DeckCardRemoved out;
+    {
+      auto it = j.find("card_id");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string()) return std::nullopt;
+        out.card_id = (*it).get<std::string>();
       }
     }
     return out;
@@ -947,9 +982,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v144;
-        if (!from_record((*it), v144)) return std::nullopt;
-        out.card = std::move(v144);
+        DeckCard v148;
+        if (!from_record((*it), v148)) return std::nullopt;
+        out.card = std::move(v148);
       }
     }
     return out;

@@ -507,6 +507,16 @@ struct ToWire {
     out["cards"] = list_to_wire(e.cards);
     return out;
   }
+  json operator()(const DeckCardAdded& e) const {
+    json out{{"kind", "deck_card_added"}};
+    out["card"] = to_wire(e.card);
+    return out;
+  }
+  json operator()(const DeckCardRemoved& e) const {
+    json out{{"kind", "deck_card_removed"}};
+    out["card_id"] = e.card_id;
+    return out;
+  }
   json operator()(const DeckCardDrawn& e) const {
     json out{{"kind", "deck_card_drawn"}};
     out["card"] = to_wire(e.card);
@@ -924,8 +934,8 @@ std::optional<EventBody> event_from_wire(const json& j) {
     }
     return out;
   }
-  if (k == "deck_card_drawn") {
-    DeckCardDrawn out;
+  if (k == "deck_card_added") {
+    DeckCardAdded out;
     {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
@@ -933,6 +943,31 @@ std::optional<EventBody> event_from_wire(const json& j) {
         DeckCard v70;
         if (!from_wire((*it), v70)) return std::nullopt;
         out.card = std::move(v70);
+      }
+    }
+    return out;
+  }
+  if (k == "deck_card_removed") {
+    DeckCardRemoved out;
+    {
+      auto it = j.find("card_id");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string() || (*it).get_ref<const std::string&>().size() < 1) return std::nullopt;
+        out.card_id = (*it).get<std::string>();
+      }
+    }
+    return out;
+  }
+  if (k == "deck_card_drawn") {
+    DeckCardDrawn out;
+    {
+      auto it = j.find("card");
+      if (it == j.end()) return std::nullopt;
+      {
+        DeckCard v72;
+        if (!from_wire((*it), v72)) return std::nullopt;
+        out.card = std::move(v72);
       }
     }
     return out;
