@@ -262,90 +262,91 @@ function genProtocolHeader() {
 /** C++ statements that read field `name` of command JSON object `obj` into `target`, per check `k`. */
 function cppReadField(c, name, f, obj, target, required, ctx) {
   const L = [];
+  const vn = ctx.depth ? `v${ctx.depth}` : 'v';
   const q = `"${name}"`;
   const ind = ctx.indent;
   L.push(`${ind}{`);
   const i2 = ind + '  ';
-  L.push(`${i2}const json* v = find(${obj}, ${q});`);
-  if (required) L.push(`${i2}if (!v) return missing(id, ${q});`);
-  else L.push(`${i2}if (v) {`);
+  L.push(`${i2}const json* ${vn} = find(${obj}, ${q});`);
+  if (required) L.push(`${i2}if (!${vn}) return missing(id, ${q});`);
+  else L.push(`${i2}if (${vn}) {`);
   const i3 = required ? i2 : i2 + '  ';
   const t = f.cpp ?? name;
   const dest = `${target}.${t}`;
   const into = (expr) => (f.nullable || (f.optional && f.default === undefined && !required) ? `${dest} = ${expr};` : `${dest} = ${expr};`);
-  if (f.nullable) L.push(`${i3}if (!v->is_null()) {`);
+  if (f.nullable) L.push(`${i3}if (!${vn}->is_null()) {`);
   const i4 = f.nullable ? i3 + '  ' : i3;
   switch (f.type) {
     case 'string':
       if (f.clean) {
         const cl = spec.cleaners[f.clean];
-        L.push(`${i4}if (!v->is_string()) return invalid(id, ${q}, "must be a string");`);
-        L.push(`${i4}auto cleaned = ${cl.cpp}(v->get_ref<const std::string&>(), ${cppNum(f.max_length)});`);
+        L.push(`${i4}if (!${vn}->is_string()) return invalid(id, ${q}, "must be a string");`);
+        L.push(`${i4}auto cleaned = ${cl.cpp}(${vn}->get_ref<const std::string&>(), ${cppNum(f.max_length)});`);
         L.push(`${i4}if (!cleaned) return fail(ErrorCode::${f.clean_error}, id, "field '${name}' must be 1 to ${num(f.max_length)} characters, without control characters");`);
         L.push(`${i4}${into('std::move(*cleaned)')}`);
       } else {
-        L.push(`${i4}if (auto e = read_string(*v, id, ${q}, ${cppNum(f.max_length)})) return *e;`);
-        L.push(`${i4}${into('v->get<std::string>()')}`);
+        L.push(`${i4}if (auto e = read_string(*${vn}, id, ${q}, ${cppNum(f.max_length)})) return *e;`);
+        L.push(`${i4}${into(`${vn}->get<std::string>()`)}`);
       }
       break;
     case 'integer': {
       const range = f.range_error ?? 'invalid_field';
       const nots = f.not ? `{${f.not.join(', ')}}` : '{}';
       L.push(`${i4}std::int64_t n = 0;`);
-      L.push(`${i4}if (auto e = read_integer(*v, id, ${q}, ${cppNum(f.min ?? 'INT64_MIN')}, ${f.max !== undefined ? `static_cast<std::int64_t>(${cppNum(f.max)})` : 'INT64_MAX'}, ErrorCode::${range}, ${nots}, n)) return *e;`);
+      L.push(`${i4}if (auto e = read_integer(*${vn}, id, ${q}, ${cppNum(f.min ?? 'INT64_MIN')}, ${f.max !== undefined ? `static_cast<std::int64_t>(${cppNum(f.max)})` : 'INT64_MAX'}, ErrorCode::${range}, ${nots}, n)) return *e;`);
       L.push(`${i4}${into(f.cpp_type ? `static_cast<${f.cpp_type}>(n)` : 'n')}`);
       break;
     }
     case 'number':
-      L.push(`${i4}double x = 0;`, `${i4}if (auto e = read_number(*v, id, ${q}, ${cppNum(f.min)}, ${cppNum(f.max)}, x)) return *e;`, `${i4}${into('x')}`);
+      L.push(`${i4}double x = 0;`, `${i4}if (auto e = read_number(*${vn}, id, ${q}, ${cppNum(f.min)}, ${cppNum(f.max)}, x)) return *e;`, `${i4}${into('x')}`);
       break;
     case 'boolean':
-      L.push(`${i4}if (!v->is_boolean()) return invalid(id, ${q}, "must be true or false");`, `${i4}${into('v->get<bool>()')}`);
+      L.push(`${i4}if (!${vn}->is_boolean()) return invalid(id, ${q}, "must be true or false");`, `${i4}${into(`${vn}->get<bool>()`)}`);
       break;
     case 'enum': {
       const e = enums[f.enum];
       const allowed = fieldEnumValues(f);
       const cond = (f.except ?? []).map((x) => ` || *parsed == ${e.cpp}::${x}`).join('');
-      L.push(`${i4}auto parsed = v->is_string() ? ${f.enum}_from_string(v->get_ref<const std::string&>()) : std::nullopt;`);
+      L.push(`${i4}auto parsed = ${vn}->is_string() ? ${f.enum}_from_string(${vn}->get_ref<const std::string&>()) : std::nullopt;`);
       L.push(`${i4}if (!parsed${cond}) return invalid(id, ${q}, "must be one of ${allowed.join(', ')}");`);
       L.push(`${i4}${into('*parsed')}`);
       break;
     }
     case 'list':
-      L.push(`${i4}if (!v->is_array() || v->size() < ${cppNum(f.min_items ?? 0)} || v->size() > ${cppNum(f.max_items ?? 'SIZE_MAX')}) return invalid(id, ${q}, "must list ${f.min_items ?? 0} to ${f.max_items !== undefined ? num(f.max_items) : 'any number of'} ids");`);
+      L.push(`${i4}if (!${vn}->is_array() || ${vn}->size() < ${cppNum(f.min_items ?? 0)} || ${vn}->size() > ${cppNum(f.max_items ?? 'SIZE_MAX')}) return invalid(id, ${q}, "must list ${f.min_items ?? 0} to ${f.max_items !== undefined ? num(f.max_items) : 'any number of'} ids");`);
       L.push(`${i4}${dest}.clear();`);
-      L.push(`${i4}for (const auto& item : *v) {`, `${i4}  if (!item.is_string() || !valid_length(item.get_ref<const std::string&>(), ${cppNum(f.items.max_length)})) return invalid(id, ${q}, "must list ids of 1 to ${num(f.items.max_length)} characters");`, `${i4}  ${dest}.push_back(item.get<std::string>());`, `${i4}}`);
+      L.push(`${i4}for (const auto& item : *${vn}) {`, `${i4}  if (!item.is_string() || !valid_length(item.get_ref<const std::string&>(), ${cppNum(f.items.max_length)})) return invalid(id, ${q}, "must list ids of 1 to ${num(f.items.max_length)} characters");`, `${i4}  ${dest}.push_back(item.get<std::string>());`, `${i4}}`);
       break;
     case 'enum_or_list': {
       const e = enums[f.enum];
       const kind = `${target}.${f.cpp_kind}`;
       const list = `${target}.${f.cpp_list}`;
       const words = wireValues(f.enum);
-      L.push(`${i4}if (v->is_string()) {`, `${i4}  auto parsed = ${f.enum}_from_string(v->get_ref<const std::string&>());`);
+      L.push(`${i4}if (${vn}->is_string()) {`, `${i4}  auto parsed = ${f.enum}_from_string(${vn}->get_ref<const std::string&>());`);
       L.push(`${i4}  if (!parsed || *parsed == ${e.cpp}::${f.list_value}) return invalid(id, ${q}, "must be ${words.map((w) => `\\"${w}\\"`).join(', ')} or a list of ids");`, `${i4}  ${kind} = *parsed;`);
-      L.push(`${i4}} else if (v->is_array() && v->size() >= ${cppNum(f.min_items)} && v->size() <= ${cppNum(f.max_items)}) {`, `${i4}  ${kind} = ${e.cpp}::${f.list_value};`);
-      L.push(`${i4}  for (const auto& item : *v) {`, `${i4}    if (!item.is_string() || !valid_length(item.get_ref<const std::string&>(), ${cppNum(f.items.max_length)})) return invalid(id, ${q}, "must list ids");`, `${i4}    ${list}.push_back(item.get<std::string>());`, `${i4}  }`);
+      L.push(`${i4}} else if (${vn}->is_array() && ${vn}->size() >= ${cppNum(f.min_items)} && ${vn}->size() <= ${cppNum(f.max_items)}) {`, `${i4}  ${kind} = ${e.cpp}::${f.list_value};`);
+      L.push(`${i4}  for (const auto& item : *${vn}) {`, `${i4}    if (!item.is_string() || !valid_length(item.get_ref<const std::string&>(), ${cppNum(f.items.max_length)})) return invalid(id, ${q}, "must list ids");`, `${i4}    ${list}.push_back(item.get<std::string>());`, `${i4}  }`);
       L.push(`${i4}} else {`, `${i4}  return invalid(id, ${q}, "must be ${words.map((w) => `\\"${w}\\"`).join(', ')} or a list of ${num(f.min_items)} to ${num(f.max_items)} ids");`, `${i4}}`);
       break;
     }
     case 'map':
-      L.push(`${i4}if (!v->is_object() || v->size() > ${cppNum(f.max_entries)}) return invalid(id, ${q}, "must be an object of at most ${num(f.max_entries)} entries");`);
-      L.push(`${i4}for (auto it = v->begin(); it != v->end(); ++it) {`);
+      L.push(`${i4}if (!${vn}->is_object() || ${vn}->size() > ${cppNum(f.max_entries)}) return invalid(id, ${q}, "must be an object of at most ${num(f.max_entries)} entries");`);
+      L.push(`${i4}for (auto it = ${vn}->begin(); it != ${vn}->end(); ++it) {`);
       L.push(`${i4}  if (!valid_length(it.key(), ${cppNum(f.keys.max_length)}) || !it->is_number_integer()) return invalid(id, ${q}, "must map ids to whole numbers");`);
       L.push(`${i4}  std::int64_t n = 0;`, `${i4}  if (auto e = read_integer(*it, id, ${q}, ${cppNum(f.values.min)}, ${cppNum(f.values.max)}, ErrorCode::${f.values.range_error ?? 'invalid_field'}, {}, n)) return *e;`);
       L.push(`${i4}  ${dest}.emplace_back(it.key(), n);`, `${i4}}`);
       break;
     case 'object': {
-      L.push(`${i4}if (!v->is_object()) return invalid(id, ${q}, "must be an object");`);
+      L.push(`${i4}if (!${vn}->is_object()) return invalid(id, ${q}, "must be an object");`);
       const sh = ctx.shape ? shapes[ctx.shape] : null;
       if (!sh) {
-        L.push(`${i4}${into('*v')}`);
+        L.push(`${i4}${into(`*${vn}`)}`);
         break;
       }
-      L.push(`${i4}if (auto e = only_fields(*v, id, {${Object.keys(sh.fields).map((k) => `"${k}"`).join(', ')}})) return *e;`);
+      L.push(`${i4}if (auto e = only_fields(*${vn}, id, {${Object.keys(sh.fields).map((k) => `"${k}"`).join(', ')}}, /*envelope=*/false)) return *e;`);
       L.push(`${i4}${sh.cpp} inner;`);
       for (const [fn, ff] of Object.entries(sh.fields)) {
-        L.push(...cppReadField(c, fn, ff, '*v', 'inner', !ff.optional, { indent: i4 }));
+        L.push(...cppReadField(c, fn, ff, `*${vn}`, 'inner', !ff.optional, { indent: i4, depth: (ctx.depth ?? 0) + 1 }));
       }
       L.push(`${i4}${into('to_wire(inner)')}`);
       break;
@@ -802,7 +803,7 @@ function tsReadField(name, f, obj, required, ind, shape, depth = 0) {
       L.push(`${i}if (!isObject(${x})) fail('invalid_field', id, "field '${name}' must be an object");`);
       if (shape) {
         const sh = shapes[shape];
-        L.push(`${i}onlyFields(${x}, [${Object.keys(sh.fields).map((k) => `'${k}'`).join(', ')}], id);`);
+        L.push(`${i}onlyFields(${x}, [${Object.keys(sh.fields).map((k) => `'${k}'`).join(', ')}], id, false);`);
         for (const [fn, ff] of Object.entries(sh.fields)) L.push(...tsReadField(fn, ff, x, !ff.optional, i, undefined, depth + 1));
       }
       break;
@@ -893,7 +894,7 @@ function genTs() {
   L.push('// ---------------------------------------------------------------- the command checker (client -> server)');
   L.push('export type CheckResult = { ok: true; type: CommandType } | { ok: false; code: ErrorCode; id: string | null; message: string };', '');
   L.push('class CommandError {', '  constructor(', '    readonly code: ErrorCode,', '    readonly id: string | null,', '    readonly message: string,', '  ) {}', '}', 'function fail(code: ErrorCode, id: string | null, message: string): never {', '  throw new CommandError(code, id, message);', '}');
-  L.push('function onlyFields(o: Obj, allowed: readonly string[], id: string): void {', "  for (const k of Object.keys(o)) if (k !== 'type' && k !== 'id' && !allowed.includes(k)) fail('unknown_field', id, `unknown field '${k}'`);", '}');
+  L.push('/** Unknown fields; `envelope`: a command, whose `type` and `id` are not its own fields (not so an object inside it). */', 'function onlyFields(o: Obj, allowed: readonly string[], id: string, envelope = true): void {', "  for (const k of Object.keys(o)) if (!(envelope && (k === 'type' || k === 'id')) && !allowed.includes(k)) fail('unknown_field', id, `unknown field '${k}'`);", '}');
   L.push('function requireString(o: Obj, name: string, max: number, id: string): void {', "  if (!has(o, name)) fail('missing_field', id, `missing field '${name}'`);", '  const v = o[name];', "  if (!isString(v)) fail('invalid_field', id, `field '${name}' must be a string`);", "  if (!validLength(v, max)) fail('invalid_field', id, `field '${name}' must be 1 to ${max} characters`);", '}');
   for (const c of spec.commands) {
     L.push(`function check${pascal(c.name)}(o: Obj, id: string): void {`, `  onlyFields(o, [${Object.keys(c.fields).map((f) => `'${f}'`).join(', ')}], id);`, ...tsCommandChecks(c, checksOf(c), '  '), '}');

@@ -710,6 +710,10 @@ void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string
   }
   if (auto* prompt = std::get_if<protocol::PromptCommand>(&command)) return impl_->handle_prompt(connection, id, *prompt);
   if (auto* audit = std::get_if<protocol::AuditCommand>(&command)) return impl_->handle_audit(connection, id, *audit);
+  if (std::holds_alternative<protocol::EphemeralCommand>(command)) {
+    // The ephemeral channel (1.4) is declared and decoded; serving it comes with the hub's rework.
+    return impl_->send_error(*connection, id, ErrorCode::unsupported, "this server does not serve the ephemeral channel yet");
+  }
   auto result = impl_->detach(connection.get(), /*leaving=*/true);
   if (auto* error = std::get_if<Error>(&result)) return impl_->send_error(*connection, id, error->code, error->message);
   connection->send(make_frame(protocol::encode_reply(id, nlohmann::json::object())));

@@ -81,6 +81,10 @@ std::string encode_event_push(std::string_view room_id, const Event& event) {
       .dump();
 }
 
+std::string encode_ephemeral(std::string_view room_id, std::string_view from, EphemeralKind kind, const json& data) {
+  return json{{"type", "ephemeral"}, {"room", room_id}, {"from", from}, {"kind", to_string(kind)}, {"data", data}}.dump();
+}
+
 json member_to_wire(const Member& member, bool with_presence) {
   json out{{"id", member.id}, {"name", member.name}, {"role", to_string(member.role)}};
   if (with_presence) {

@@ -28,6 +28,10 @@ std::string encode_welcome(std::string_view server, std::int64_t server_time_ms,
 
 std::string encode_event_push(std::string_view room_id, const Event& event);
 
+// {"type":"ephemeral","room":…,"from":member,"kind":…,"data":…} (1.4): one member's ephemeral
+// message to the others; `data` as the decoder checked it (EphemeralCommand::data).
+std::string encode_ephemeral(std::string_view room_id, std::string_view from, EphemeralKind kind, const nlohmann::json& data);
+
 nlohmann::json member_to_wire(const Member& member, bool with_presence);
 nlohmann::json snapshot_to_wire(const RoomState& state);
 

@@ -38,12 +38,13 @@ inline DecodeError invalid(const std::string& id, const char* name, const char* 
   return fail(ErrorCode::invalid_field, id, std::string("field '") + name + "' " + what);
 }
 
-// The first field that is neither envelope (`type`, `id`) nor allowed, if any.
+// The first field that is neither allowed nor (in a command, not in an object inside it) the
+// envelope's `type` and `id`, if any.
 inline std::optional<DecodeError> only_fields(const json& object, const std::string& id,
-                                              std::initializer_list<std::string_view> allowed) {
+                                              std::initializer_list<std::string_view> allowed, bool envelope = true) {
   for (auto it = object.begin(); it != object.end(); ++it) {
     const std::string& key = it.key();
-    if (key == "type" || key == "id") continue;
+    if (envelope && (key == "type" || key == "id")) continue;
     bool known = false;
     for (auto a : allowed) known = known || key == a;
     if (!known) return fail(ErrorCode::unknown_field, id, "unknown field '" + key + "'");

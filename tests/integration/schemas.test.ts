@@ -9,8 +9,8 @@ describe('schemas against the vectors', () => {
   it('every schema file compiles', () => {
     // One per server message and HTTP body, and one per command of the protocol.
     const messages = [
-      'create-room-request', 'create-room-response', 'error', 'event', 'http-error', 'join-result', 'prompts-pending', 'reply',
-      'welcome',
+      'create-room-request', 'create-room-response', 'ephemeral-push', 'error', 'event', 'http-error', 'join-result',
+      'prompts-pending', 'reply', 'welcome',
     ];
     expect(schemaNames().sort()).toEqual([...messages, ...Object.values(commandSchemaFor)].sort());
   });

@@ -34,6 +34,7 @@ export const serverSchemaFor: Record<string, string> = {
   reply: 'reply',
   error: 'error',
   prompts_pending: 'prompts-pending',
+  ephemeral: 'ephemeral-push',
 };
 
 /** Client → server commands by `type`. */
@@ -43,7 +44,7 @@ export const commandSchemaFor: Record<string, string> = Object.fromEntries(
     'join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_finish',
     'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release',
     'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'deck_add', 'deck_remove', 'deck_draw',
-    'prompt_pose', 'audit_open', 'audit_answer', 'audit_close',
+    'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'ephemeral',
   ].map((t) => [t, t]),
 );
 

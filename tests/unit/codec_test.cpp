@@ -88,6 +88,19 @@ TEST(Decode, JoinCarriesCleanedNameAndCredential) {
   EXPECT_EQ(join.name, "Ada");
 }
 
+TEST(Decode, EphemeralCarriesTheCheckedData) {
+  auto decoded = decode_command(R"({"type":"ephemeral","id":"e1","kind":"cursor","data":{"y":-2.5,"x":10}})");
+  ASSERT_TRUE(std::holds_alternative<DecodedCommand>(decoded));
+  const auto& e = std::get<EphemeralCommand>(std::get<DecodedCommand>(decoded).command);
+  EXPECT_EQ(e.kind, EphemeralKind::cursor);
+  EXPECT_EQ(e.data, json::parse(R"({"x":10.0,"y":-2.5})"));
+  EXPECT_EQ(json::parse(encode_ephemeral("r", "m2", e.kind, e.data)),
+            json::parse(R"({"type":"ephemeral","room":"r","from":"m2","kind":"cursor","data":{"x":10.0,"y":-2.5}})"));
+  auto bad = decode_command(R"({"type":"ephemeral","id":"e2","kind":"cursor","data":{"x":1e7,"y":0}})");
+  ASSERT_TRUE(std::holds_alternative<DecodeError>(bad));
+  EXPECT_EQ(std::get<DecodeError>(bad).code, ErrorCode::invalid_field);
+}
+
 TEST(Decode, InvalidUtf8IsBadJson) {
   auto decoded = decode_command("{\"type\":\"ping\",\"id\":\"\xFF\"}");
   ASSERT_TRUE(std::holds_alternative<DecodeError>(decoded));

@@ -265,6 +265,22 @@ TEST_F(RoomHubTest, BadInputGetsCodeAndChangesNothing) {
   EXPECT_EQ(fresh["result"]["snapshot"]["seq"], g["result"]["snapshot"]["seq"].get<int>() + 1);
 }
 
+TEST_F(RoomHubTest, EphemeralIsDecodedButNotServedYetAndNeverLeavesTheRoom) {
+  // The ephemeral channel (1.4) is declared and decoded; until the hub serves it, it says so
+  // (`unsupported`) and nothing changes: in particular it is not taken for another command.
+  auto grace = connect();
+  join(grace, "Grace", true);
+  auto ada = connect();
+  join(ada, "Ada");
+  const auto seq_before = grace->pushes().size();
+  json answer = send(ada, {{"type", "ephemeral"}, {"id", "e1"}, {"kind", "cursor"}, {"data", {{"x", 1}, {"y", 2}}}});
+  EXPECT_EQ(answer["type"], "error");
+  EXPECT_EQ(answer["code"], "unsupported");
+  EXPECT_EQ(answer["id"], "e1");
+  EXPECT_EQ(grace->pushes().size(), seq_before) << "nobody hears of it, and the member did not leave";
+  EXPECT_EQ(send(ada, {{"type", "ping"}, {"id", "p"}})["type"], "reply");
+}
+
 TEST_F(RoomHubTest, JoinTwiceOnOneConnectionIsRefused) {
   auto c = connect();
   join(c, "Ada");

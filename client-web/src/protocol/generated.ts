@@ -51,6 +51,12 @@ export const DEFAULT_AUDIT_K = 5;
 export const AUDIT_SCALE = 5;
 /** the largest `seq` (and `after`): 2^53-1, the largest integer JavaScript holds exactly */
 export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+/** a cursor coordinate is a finite number from -1e6 to 1e6 */
+export const MAX_CURSOR_COORDINATE = 1000000;
+/** ephemeral messages a member may send a second (more are dropped) */
+export const MAX_EPHEMERAL_PER_SECOND = 20;
+/** the server sends the latest ephemeral message per member and kind this often */
+export const EPHEMERAL_FLUSH_MS = 50;
 /** anonymous prompts one member may submit a minute (`rate_limited`) */
 export const MAX_PROMPTS_PER_MINUTE = 5;
 /** pending prompts (not held) that release a batch by themselves */
@@ -93,6 +99,9 @@ export const ROUND_END_REASONS: readonly RoundEndReason[] = ['completed', 'ended
 /** a go-round's order: join order, shuffled by the server, or a list (custom) (since 1.2) */
 export type OrderWord = 'join' | 'shuffle';
 export const ORDER_WORDS: readonly OrderWord[] = ['join', 'shuffle'];
+/** what an ephemeral message carries (since 1.4) */
+export type EphemeralKind = 'cursor';
+export const EPHEMERAL_KINDS: readonly EphemeralKind[] = ['cursor'];
 /** Roles `set_role` may give (facilitator moves only with `hand_over` or `claim_facilitation`). */
 export type AssignableRole = Exclude<Role, 'facilitator'>;
 export const ASSIGNABLE_ROLES: readonly AssignableRole[] = ['co_facilitator', 'participant', 'observer'];
@@ -145,8 +154,9 @@ export type ErrorCode =
   | 'already_answered'
   | 'unknown_card'
   | 'deck_empty'
+  | 'unsupported'
   | 'internal';
-export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'internal'];
+export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'internal'];
 /** WebSocket close codes the server uses. */
 export const CloseCode = {
   serverShutdown: 1001,
@@ -219,6 +229,11 @@ export interface AuditResults {
 export interface DeckCard {
   id: string;
   text: string;
+}
+/** a pointer position on the shared view */
+export interface CursorData {
+  x: number;
+  y: number;
 }
 /** a member in a snapshot */
 export interface SnapshotMember {
@@ -549,9 +564,17 @@ export interface DeckDrawCommand {
   type: 'deck_draw';
   id: string;
 }
-export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand;
+/** `ephemeral` (since 1.4): a message of the ephemeral channel (a cursor position): passed to the room's other members, never logged; no reply on success, an error on bad input */
+export interface EphemeralCommand {
+  type: 'ephemeral';
+  id: string;
+  kind: EphemeralKind;
+  /** per kind: `cursor`: `{x, y}`, finite numbers from -1e6 to 1e6 */
+  data: Record<string, unknown>;
+}
+export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | EphemeralCommand;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'deck_add', 'deck_remove', 'deck_draw'];
+export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'deck_add', 'deck_remove', 'deck_draw', 'ephemeral'];
 /** Commands of live rounds (1.2). */
 export type LiveCommand = SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand;
 export type PromptCommand = PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand;
@@ -750,7 +773,7 @@ export interface WelcomeMessage {
   server_time: number;
   max_frame_bytes: number;
 }
-/** `reply` (since 1.0): once for each command that succeeded; `result`'s shape depends on the command */
+/** `reply` (since 1.0): once for each command that succeeded (but `ephemeral`, which has no reply); `result`'s shape depends on the command */
 export interface ReplyMessage {
   type: 'reply';
   id: string;
@@ -780,7 +803,16 @@ export interface PromptsPendingMessage {
   room: string;
   prompts: PendingPrompt[];
 }
-export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | EventMessage | PromptsPendingMessage;
+/** `ephemeral` (since 1.4): a member's ephemeral message (never logged); the latest per member and kind, every 50 ms at most */
+export interface EphemeralMessage {
+  type: 'ephemeral';
+  room: string;
+  /** the sender's member id */
+  from: string;
+  kind: EphemeralKind;
+  data: CursorData;
+}
+export type ServerMessage = WelcomeMessage | ReplyMessage | ErrorMessage | EventMessage | PromptsPendingMessage | EphemeralMessage;
 
 // ---------------------------------------------------------------- helpers
 type Obj = Record<string, unknown>;
@@ -832,6 +864,10 @@ function containsLoneSurrogate(v: unknown): boolean {
   if (Array.isArray(v)) return v.some(containsLoneSurrogate);
   if (isObject(v)) for (const k of Object.keys(v)) if (hasLoneSurrogate(k) || containsLoneSurrogate(v[k])) return true;
   return false;
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
 }
 
 // ---------------------------------------------------------------- decoders (server -> client): extra fields are dropped, except on closed (anonymous) objects
@@ -1023,6 +1059,22 @@ export function decodeDeckCard(v: unknown): DeckCard | undefined {
     out.text = x;
   }
   return out as unknown as DeckCard;
+}
+export function decodeCursor(v: unknown): CursorData | undefined {
+  if (!isObject(v)) return undefined;
+  if (!onlyKeys(v, ['x', 'y'])) return undefined;
+  const out: Record<string, unknown> = {};
+  if (!has(v, 'x')) { return undefined; } else {
+    const x = (isFiniteNumber(v.x) ? v.x : undefined);
+    if (x === undefined) return undefined;
+    out.x = x;
+  }
+  if (!has(v, 'y')) { return undefined; } else {
+    const x = (isFiniteNumber(v.y) ? v.y : undefined);
+    if (x === undefined) return undefined;
+    out.y = x;
+  }
+  return out as unknown as CursorData;
 }
 export function decodeSnapshotMember(v: unknown): SnapshotMember | undefined {
   if (!isObject(v)) return undefined;
@@ -1850,6 +1902,34 @@ function decodePromptsPendingMessage(v: Obj): PromptsPendingMessage | undefined 
   }
   return { type: 'prompts_pending', ...out } as unknown as PromptsPendingMessage;
 }
+function decodeEphemeralMessage(v: Obj): EphemeralMessage | undefined {
+  const out: Record<string, unknown> = {};
+  if (!has(v, 'room')) { return undefined; } else {
+    const x = (isString(v.room) ? v.room : undefined);
+    if (x === undefined) return undefined;
+    out.room = x;
+  }
+  if (!has(v, 'from')) { return undefined; } else {
+    const x = (isString(v.from) && v.from.length >= 1 ? v.from : undefined);
+    if (x === undefined) return undefined;
+    out.from = x;
+  }
+  if (!has(v, 'kind')) { return undefined; } else {
+    const x = (oneOf(EPHEMERAL_KINDS, v.kind) ? v.kind : undefined);
+    if (x === undefined) return undefined;
+    out.kind = x;
+  }
+  if (!has(v, 'data')) return undefined;
+  let data: unknown;
+  switch (out.kind) {
+    case 'cursor':
+      data = decodeCursor(v.data);
+      break;
+  }
+  if (data === undefined) return undefined;
+  out.data = data;
+  return { type: 'ephemeral', ...out } as unknown as EphemeralMessage;
+}
 
 export type DecodeResult = { ok: true; message: ServerMessage } | { ok: false; reason: string };
 
@@ -1880,6 +1960,9 @@ export function decodeServerMessage(text: string): DecodeResult {
     case 'prompts_pending':
       message = decodePromptsPendingMessage(o);
       break;
+    case 'ephemeral':
+      message = decodeEphemeralMessage(o);
+      break;
     default:
       return { ok: false, reason: `unknown message type '${o.type}'` };
   }
@@ -1899,8 +1982,9 @@ class CommandError {
 function fail(code: ErrorCode, id: string | null, message: string): never {
   throw new CommandError(code, id, message);
 }
-function onlyFields(o: Obj, allowed: readonly string[], id: string): void {
-  for (const k of Object.keys(o)) if (k !== 'type' && k !== 'id' && !allowed.includes(k)) fail('unknown_field', id, `unknown field '${k}'`);
+/** Unknown fields; `envelope`: a command, whose `type` and `id` are not its own fields (not so an object inside it). */
+function onlyFields(o: Obj, allowed: readonly string[], id: string, envelope = true): void {
+  for (const k of Object.keys(o)) if (!(envelope && (k === 'type' || k === 'id')) && !allowed.includes(k)) fail('unknown_field', id, `unknown field '${k}'`);
 }
 function requireString(o: Obj, name: string, max: number, id: string): void {
   if (!has(o, name)) fail('missing_field', id, `missing field '${name}'`);
@@ -2181,6 +2265,28 @@ function checkDeckRemove(o: Obj, id: string): void {
 function checkDeckDraw(o: Obj, id: string): void {
   onlyFields(o, [], id);
 }
+function checkEphemeral(o: Obj, id: string): void {
+  onlyFields(o, ['kind', 'data'], id);
+  if (!has(o, 'kind')) { fail('missing_field', id, "missing field 'kind'"); } else {
+    const x = o.kind;
+    if (!isString(x) || !['cursor'].includes(x)) fail('invalid_field', id, "field 'kind' must be one of cursor");
+  }
+  if (o.kind === 'cursor') {
+    if (!has(o, 'data')) { fail('missing_field', id, "missing field 'data'"); } else {
+      const x = o.data;
+      if (!isObject(x)) fail('invalid_field', id, "field 'data' must be an object");
+      onlyFields(x, ['x', 'y'], id, false);
+      if (!has(x, 'x')) { fail('missing_field', id, "missing field 'x'"); } else {
+        const x1 = x.x;
+        if (!isFiniteNumber(x1) || x1 < -MAX_CURSOR_COORDINATE || x1 > MAX_CURSOR_COORDINATE) fail('invalid_field', id, "field 'x' must be a number from -1000000 to 1000000");
+      }
+      if (!has(x, 'y')) { fail('missing_field', id, "missing field 'y'"); } else {
+        const x1 = x.y;
+        if (!isFiniteNumber(x1) || x1 < -MAX_CURSOR_COORDINATE || x1 > MAX_CURSOR_COORDINATE) fail('invalid_field', id, "field 'y' must be a number from -1000000 to 1000000");
+      }
+    }
+  }
+}
 const CHECKS: Record<string, (o: Obj, id: string) => void> = {
   join: checkJoin,
   leave: checkLeave,
@@ -2213,6 +2319,7 @@ const CHECKS: Record<string, (o: Obj, id: string) => void> = {
   deck_add: checkDeckAdd,
   deck_remove: checkDeckRemove,
   deck_draw: checkDeckDraw,
+  ephemeral: checkEphemeral,
 };
 
 /**

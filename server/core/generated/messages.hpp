@@ -39,6 +39,9 @@ inline constexpr std::int64_t max_audit_k = 50; // the largest k of an audit
 inline constexpr std::int64_t default_audit_k = 5; // k when audit_open gives none
 inline constexpr std::int64_t audit_scale = 5; // an audit answer is 1 (strongly disagree) to 5 (strongly agree)
 inline constexpr std::uint64_t max_seq = 9007199254740991ull; // the largest seq (and after): 2^53-1, the largest integer JavaScript holds exactly
+inline constexpr double max_cursor_coordinate = 1000000.0; // a cursor coordinate is a finite number from -1e6 to 1e6
+inline constexpr std::int64_t max_ephemeral_per_second = 20; // ephemeral messages a member may send a second (more are dropped)
+inline constexpr std::int64_t ephemeral_flush_ms = 50; // the server sends the latest ephemeral message per member and kind this often
 inline constexpr std::int64_t max_prompts_per_minute = 5; // anonymous prompts one member may submit a minute (rate_limited)
 inline constexpr std::int64_t auto_release_at = 3; // pending prompts (not held) that release a batch by themselves
 inline constexpr std::int64_t facilitator_grace_seconds = 120; // how long no facilitator must have been online before a co-facilitator may claim the role
@@ -178,6 +181,18 @@ constexpr std::optional<Credential> credential_from_string(std::string_view text
   return std::nullopt;
 }
 
+// what an ephemeral message carries
+enum class EphemeralKind { cursor };
+inline constexpr std::array<std::pair<EphemeralKind, std::string_view>, 1> ephemeral_kind_names{{{EphemeralKind::cursor, "cursor"}}};
+constexpr std::string_view to_string(EphemeralKind value) {
+  for (const auto& [v, name] : ephemeral_kind_names) if (v == value) return name;
+  return ephemeral_kind_names[0].second;
+}
+constexpr std::optional<EphemeralKind> ephemeral_kind_from_string(std::string_view text) {
+  for (const auto& [v, name] : ephemeral_kind_names) if (name == text) return v;
+  return std::nullopt;
+}
+
 // ---- error codes (protocol/README.md#error-codes): stable, never renamed or reused
 enum class ErrorCode {
   bad_json, // the frame or request body is not valid JSON
@@ -223,6 +238,7 @@ enum class ErrorCode {
   already_answered, // a second answer by one member to one audit
   unknown_card, // no card with that id in the room's deck
   deck_empty, // drawing from a deck with no cards
+  unsupported, // a command this server knows but does not serve (yet); nothing changed
   internal, // a fault in the server; nothing changed; the server log has the detail
 };
 constexpr std::string_view to_string(ErrorCode code) {
@@ -270,6 +286,7 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::already_answered: return "already_answered";
   case ErrorCode::unknown_card: return "unknown_card";
   case ErrorCode::deck_empty: return "deck_empty";
+  case ErrorCode::unsupported: return "unsupported";
   case ErrorCode::internal: return "internal";
   }
   return "internal";
@@ -342,6 +359,12 @@ struct DeckCard {
   std::string id;
   std::string text;
   bool operator==(const DeckCard&) const = default;
+};
+// a pointer position on the shared view
+struct Cursor {
+  double x = 0;
+  double y = 0;
+  bool operator==(const Cursor&) const = default;
 };
 
 // ---- room commands the core decides (protocol/README.md#commands); `actor` is the sending member

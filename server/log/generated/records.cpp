@@ -81,6 +81,12 @@ json to_record(const DeckCard& value) {
   out["text"] = value.text;
   return out;
 }
+json to_record(const Cursor& value) {
+  json out = json::object();
+  out["x"] = value.x;
+  out["y"] = value.y;
+  return out;
+}
 bool from_record(const json& j, MemberInfo& out) {
   if (!j.is_object()) return false;
   {
@@ -103,9 +109,9 @@ bool from_record(const json& j, MemberInfo& out) {
     auto it = j.find("role");
     if (it == j.end()) return false;
     {
-      auto v75 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v75) return false;
-      out.role = *v75;
+      auto v77 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v77) return false;
+      out.role = *v77;
     }
   }
   return true;
@@ -116,9 +122,9 @@ bool from_record(const json& j, Timer& out) {
     auto it = j.find("state");
     if (it == j.end()) return false;
     {
-      auto v76 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v76) return false;
-      out.state = *v76;
+      auto v78 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v78) return false;
+      out.state = *v78;
     }
   }
   {
@@ -162,12 +168,12 @@ bool from_record(const json& j, RoundHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v81{};
+      std::vector<std::string> v83{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v81.push_back((*it)[i].get<std::string>());
+        v83.push_back((*it)[i].get<std::string>());
       }
-      out.order = std::move(v81);
+      out.order = std::move(v83);
     }
   }
   {
@@ -202,9 +208,9 @@ bool from_record(const json& j, RoundOutcome& out) {
     auto it = j.find("outcome");
     if (it == j.end()) return false;
     {
-      auto v86 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v86) return false;
-      out.outcome = *v86;
+      auto v88 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v88) return false;
+      out.outcome = *v88;
     }
   }
   {
@@ -280,13 +286,13 @@ bool from_record(const json& j, AuditHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItem> v94{};
+      std::vector<AuditItem> v96{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItem v95;
-        if (!from_record((*it)[i], v95)) return false;
-        v94.push_back(std::move(v95));
+        AuditItem v97;
+        if (!from_record((*it)[i], v97)) return false;
+        v96.push_back(std::move(v97));
       }
-      out.items = std::move(v94);
+      out.items = std::move(v96);
     }
   }
   return true;
@@ -306,12 +312,12 @@ bool from_record(const json& j, AuditItemResult& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array() || (*it).size() != 5) return false;
-      std::array<std::int64_t, 5> v97{};
+      std::array<std::int64_t, 5> v99{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_number_integer()) return false;
-        v97[i] = (*it)[i].get<std::int64_t>();
+        v99[i] = (*it)[i].get<std::int64_t>();
       }
-      out.counts = std::move(v97);
+      out.counts = std::move(v99);
     }
   }
   return true;
@@ -323,13 +329,13 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItemResult> v99{};
+      std::vector<AuditItemResult> v101{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItemResult v100;
-        if (!from_record((*it)[i], v100)) return false;
-        v99.push_back(std::move(v100));
+        AuditItemResult v102;
+        if (!from_record((*it)[i], v102)) return false;
+        v101.push_back(std::move(v102));
       }
-      out.items = std::move(v99);
+      out.items = std::move(v101);
     }
   }
   {
@@ -337,12 +343,12 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v101{};
+      std::vector<std::string> v103{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v101.push_back((*it)[i].get<std::string>());
+        v103.push_back((*it)[i].get<std::string>());
       }
-      out.comments = std::move(v101);
+      out.comments = std::move(v103);
     }
   }
   return true;
@@ -363,6 +369,26 @@ bool from_record(const json& j, DeckCard& out) {
     {
       if (!(*it).is_string()) return false;
       out.text = (*it).get<std::string>();
+    }
+  }
+  return true;
+}
+bool from_record(const json& j, Cursor& out) {
+  if (!j.is_object()) return false;
+  {
+    auto it = j.find("x");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_number()) return false;
+      out.x = (*it).get<double>();
+    }
+  }
+  {
+    auto it = j.find("y");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_number()) return false;
+      out.y = (*it).get<double>();
     }
   }
   return true;
@@ -559,9 +585,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("member");
       if (it == j.end()) return std::nullopt;
       {
-        MemberInfo v108;
-        if (!from_record((*it), v108)) return std::nullopt;
-        out.member = std::move(v108);
+        MemberInfo v112;
+        if (!from_record((*it), v112)) return std::nullopt;
+        out.member = std::move(v112);
       }
     }
     {
@@ -624,9 +650,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("role");
       if (it == j.end()) return std::nullopt;
       {
-        auto v114 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v114) return std::nullopt;
-        out.role = *v114;
+        auto v118 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v118) return std::nullopt;
+        out.role = *v118;
       }
     }
     return out;
@@ -637,9 +663,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("airtime_visibility");
       if (it == j.end()) return std::nullopt;
       {
-        auto v115 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v115) return std::nullopt;
-        out.airtime_visibility = *v115;
+        auto v119 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v119) return std::nullopt;
+        out.airtime_visibility = *v119;
       }
     }
     return out;
@@ -650,9 +676,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("round");
       if (it == j.end()) return std::nullopt;
       {
-        RoundHeader v116;
-        if (!from_record((*it), v116)) return std::nullopt;
-        out.round = std::move(v116);
+        RoundHeader v120;
+        if (!from_record((*it), v120)) return std::nullopt;
+        out.round = std::move(v120);
       }
     }
     return out;
@@ -664,12 +690,12 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<std::string> v117{};
+        std::vector<std::string> v121{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
           if (!(*it)[i].is_string()) return std::nullopt;
-          v117.push_back((*it)[i].get<std::string>());
+          v121.push_back((*it)[i].get<std::string>());
         }
-        out.remaining = std::move(v117);
+        out.remaining = std::move(v121);
       }
     }
     return out;
@@ -680,9 +706,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v119 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v119) return std::nullopt;
-        out.reason = *v119;
+        auto v123 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v123) return std::nullopt;
+        out.reason = *v123;
       }
     }
     return out;
@@ -701,9 +727,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v121 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v121) return std::nullopt;
-        out.mode = *v121;
+        auto v125 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v125) return std::nullopt;
+        out.mode = *v125;
       }
     }
     return out;
@@ -722,9 +748,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v123 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v123) return std::nullopt;
-        out.outcome = *v123;
+        auto v127 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v127) return std::nullopt;
+        out.outcome = *v127;
       }
     }
     {
@@ -795,27 +821,27 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v130 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v130) return std::nullopt;
-        out.timer = *v130;
+        auto v134 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v134) return std::nullopt;
+        out.timer = *v134;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v131 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v131) return std::nullopt;
-        out.action = *v131;
+        auto v135 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v135) return std::nullopt;
+        out.action = *v135;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v132;
-        if (!from_record((*it), v132)) return std::nullopt;
-        out.state = std::move(v132);
+        Timer v136;
+        if (!from_record((*it), v136)) return std::nullopt;
+        out.state = std::move(v136);
       }
     }
     return out;
@@ -826,9 +852,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v133 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v133) return std::nullopt;
-        out.timer = *v133;
+        auto v137 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v137) return std::nullopt;
+        out.timer = *v137;
       }
     }
     return out;
@@ -840,13 +866,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<PromptText> v134{};
+        std::vector<PromptText> v138{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v135;
-          if (!from_record((*it)[i], v135)) return std::nullopt;
-          v134.push_back(std::move(v135));
+          PromptText v139;
+          if (!from_record((*it)[i], v139)) return std::nullopt;
+          v138.push_back(std::move(v139));
         }
-        out.prompts = std::move(v134);
+        out.prompts = std::move(v138);
       }
     }
     return out;
@@ -897,9 +923,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v140;
-        if (!from_record((*it), v140)) return std::nullopt;
-        out.audit = std::move(v140);
+        AuditHeader v144;
+        if (!from_record((*it), v144)) return std::nullopt;
+        out.audit = std::move(v144);
       }
     }
     return out;
@@ -926,9 +952,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v143;
-        if (!from_record((*it), v143)) return std::nullopt;
-        out.results = std::move(v143);
+        AuditResults v147;
+        if (!from_record((*it), v147)) return std::nullopt;
+        out.results = std::move(v147);
       }
     }
     return out;
@@ -940,13 +966,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v144{};
+        std::vector<DeckCard> v148{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v145;
-          if (!from_record((*it)[i], v145)) return std::nullopt;
-          v144.push_back(std::move(v145));
+          DeckCard v149;
+          if (!from_record((*it)[i], v149)) return std::nullopt;
+          v148.push_back(std::move(v149));
         }
-        out.cards = std::move(v144);
+        out.cards = std::move(v148);
       }
     }
     return out;
@@ -957,9 +983,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v146;
-        if (!from_record((*it), v146)) return std::nullopt;
-        out.card = std::move(v146);
+        DeckCard v150;
+        if (!from_record((*it), v150)) return std::nullopt;
+        out.card = std::move(v150);
       }
     }
     return out;
@@ -982,9 +1008,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v148;
-        if (!from_record((*it), v148)) return std::nullopt;
-        out.card = std::move(v148);
+        DeckCard v152;
+        if (!from_record((*it), v152)) return std::nullopt;
+        out.card = std::move(v152);
       }
     }
     return out;

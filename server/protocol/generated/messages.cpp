@@ -90,6 +90,12 @@ nlohmann::json to_wire(const DeckCard& value) {
   out["text"] = value.text;
   return out;
 }
+nlohmann::json to_wire(const Cursor& value) {
+  json out = json::object();
+  out["x"] = value.x;
+  out["y"] = value.y;
+  return out;
+}
 bool from_wire(const nlohmann::json& j, MemberInfo& out) {
   if (!j.is_object()) return false;
   {
@@ -376,6 +382,26 @@ bool from_wire(const nlohmann::json& j, DeckCard& out) {
   }
   return true;
 }
+bool from_wire(const nlohmann::json& j, Cursor& out) {
+  if (!j.is_object()) return false;
+  {
+    auto it = j.find("x");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_number()) return false;
+      out.x = (*it).get<double>();
+    }
+  }
+  {
+    auto it = j.find("y");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_number()) return false;
+      out.y = (*it).get<double>();
+    }
+  }
+  return true;
+}
 
 // ---- events
 namespace {
@@ -550,9 +576,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("member");
       if (it == j.end()) return std::nullopt;
       {
-        MemberInfo v33;
-        if (!from_wire((*it), v33)) return std::nullopt;
-        out.member = std::move(v33);
+        MemberInfo v35;
+        if (!from_wire((*it), v35)) return std::nullopt;
+        out.member = std::move(v35);
       }
     }
     return out;
@@ -607,9 +633,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("role");
       if (it == j.end()) return std::nullopt;
       {
-        auto v38 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v38) return std::nullopt;
-        out.role = *v38;
+        auto v40 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v40) return std::nullopt;
+        out.role = *v40;
       }
     }
     return out;
@@ -620,9 +646,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("airtime_visibility");
       if (it == j.end()) return std::nullopt;
       {
-        auto v39 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v39) return std::nullopt;
-        out.airtime_visibility = *v39;
+        auto v41 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v41) return std::nullopt;
+        out.airtime_visibility = *v41;
       }
     }
     return out;
@@ -633,9 +659,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("round");
       if (it == j.end()) return std::nullopt;
       {
-        RoundHeader v40;
-        if (!from_wire((*it), v40)) return std::nullopt;
-        out.round = std::move(v40);
+        RoundHeader v42;
+        if (!from_wire((*it), v42)) return std::nullopt;
+        out.round = std::move(v42);
       }
     }
     return out;
@@ -647,12 +673,12 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<std::string> v41{};
+        std::vector<std::string> v43{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
           if (!(*it)[i].is_string() || (*it)[i].get_ref<const std::string&>().size() < 1) return std::nullopt;
-          v41.push_back((*it)[i].get<std::string>());
+          v43.push_back((*it)[i].get<std::string>());
         }
-        out.remaining = std::move(v41);
+        out.remaining = std::move(v43);
       }
     }
     return out;
@@ -663,9 +689,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v43 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v43) return std::nullopt;
-        out.reason = *v43;
+        auto v45 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v45) return std::nullopt;
+        out.reason = *v45;
       }
     }
     return out;
@@ -684,9 +710,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v45 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v45) return std::nullopt;
-        out.mode = *v45;
+        auto v47 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v47) return std::nullopt;
+        out.mode = *v47;
       }
     }
     return out;
@@ -705,9 +731,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v47 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v47) return std::nullopt;
-        out.outcome = *v47;
+        auto v49 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v49) return std::nullopt;
+        out.outcome = *v49;
       }
     }
     {
@@ -778,27 +804,27 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v54 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v54) return std::nullopt;
-        out.timer = *v54;
+        auto v56 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v56) return std::nullopt;
+        out.timer = *v56;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v55 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v55) return std::nullopt;
-        out.action = *v55;
+        auto v57 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v57) return std::nullopt;
+        out.action = *v57;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v56;
-        if (!from_wire((*it), v56)) return std::nullopt;
-        out.state = std::move(v56);
+        Timer v58;
+        if (!from_wire((*it), v58)) return std::nullopt;
+        out.state = std::move(v58);
       }
     }
     return out;
@@ -809,9 +835,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v57 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v57) return std::nullopt;
-        out.timer = *v57;
+        auto v59 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v59) return std::nullopt;
+        out.timer = *v59;
       }
     }
     return out;
@@ -823,13 +849,13 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array() || (*it).size() < 1) return std::nullopt;
-        std::vector<PromptText> v58{};
+        std::vector<PromptText> v60{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v59;
-          if (!from_wire((*it)[i], v59)) return std::nullopt;
-          v58.push_back(std::move(v59));
+          PromptText v61;
+          if (!from_wire((*it)[i], v61)) return std::nullopt;
+          v60.push_back(std::move(v61));
         }
-        out.prompts = std::move(v58);
+        out.prompts = std::move(v60);
       }
     }
     return out;
@@ -880,9 +906,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v64;
-        if (!from_wire((*it), v64)) return std::nullopt;
-        out.audit = std::move(v64);
+        AuditHeader v66;
+        if (!from_wire((*it), v66)) return std::nullopt;
+        out.audit = std::move(v66);
       }
     }
     return out;
@@ -909,9 +935,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v67;
-        if (!from_wire((*it), v67)) return std::nullopt;
-        out.results = std::move(v67);
+        AuditResults v69;
+        if (!from_wire((*it), v69)) return std::nullopt;
+        out.results = std::move(v69);
       }
     }
     return out;
@@ -923,13 +949,13 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v68{};
+        std::vector<DeckCard> v70{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v69;
-          if (!from_wire((*it)[i], v69)) return std::nullopt;
-          v68.push_back(std::move(v69));
+          DeckCard v71;
+          if (!from_wire((*it)[i], v71)) return std::nullopt;
+          v70.push_back(std::move(v71));
         }
-        out.cards = std::move(v68);
+        out.cards = std::move(v70);
       }
     }
     return out;
@@ -940,9 +966,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v70;
-        if (!from_wire((*it), v70)) return std::nullopt;
-        out.card = std::move(v70);
+        DeckCard v72;
+        if (!from_wire((*it), v72)) return std::nullopt;
+        out.card = std::move(v72);
       }
     }
     return out;
@@ -965,9 +991,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v72;
-        if (!from_wire((*it), v72)) return std::nullopt;
-        out.card = std::move(v72);
+        DeckCard v74;
+        if (!from_wire((*it), v74)) return std::nullopt;
+        out.card = std::move(v74);
       }
     }
     return out;
@@ -1436,6 +1462,43 @@ Decoded decode_deck_draw(const json& o, const std::string& id) {
   return DecodedCommand{id, RoomCommand{std::move(c)}};
 }
 
+Decoded decode_ephemeral(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"kind", "data"})) return *e;
+  EphemeralCommand c{};
+  {
+    const json* v = find(o, "kind");
+    if (!v) return missing(id, "kind");
+    auto parsed = v->is_string() ? ephemeral_kind_from_string(v->get_ref<const std::string&>()) : std::nullopt;
+    if (!parsed) return invalid(id, "kind", "must be one of cursor");
+    c.kind = *parsed;
+  }
+  if (c.kind == EphemeralKind::cursor) {
+    {
+      const json* v = find(o, "data");
+      if (!v) return missing(id, "data");
+      if (!v->is_object()) return invalid(id, "data", "must be an object");
+      if (auto e = only_fields(*v, id, {"x", "y"}, /*envelope=*/false)) return *e;
+      Cursor inner;
+      {
+        const json* v1 = find(*v, "x");
+        if (!v1) return missing(id, "x");
+        double x = 0;
+        if (auto e = read_number(*v1, id, "x", -max_cursor_coordinate, max_cursor_coordinate, x)) return *e;
+        inner.x = x;
+      }
+      {
+        const json* v1 = find(*v, "y");
+        if (!v1) return missing(id, "y");
+        double x = 0;
+        if (auto e = read_number(*v1, id, "y", -max_cursor_coordinate, max_cursor_coordinate, x)) return *e;
+        inner.y = x;
+      }
+      c.data = to_wire(inner);
+    }
+  }
+  return DecodedCommand{id, std::move(c)};
+}
+
 } // namespace
 
 std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame) {
@@ -1481,6 +1544,7 @@ std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame)
   if (type == "deck_add") return decode_deck_add(doc, *id);
   if (type == "deck_remove") return decode_deck_remove(doc, *id);
   if (type == "deck_draw") return decode_deck_draw(doc, *id);
+  if (type == "ephemeral") return decode_ephemeral(doc, *id);
   return fail(ErrorCode::unknown_type, id, "unknown message type '" + type + "'");
 }
 
@@ -1514,6 +1578,9 @@ std::string_view command_name(const ClientCommand& command) {
       case AuditCommand::Kind::close: return "audit_close";
       }
       return "audit_open";
+    }
+    std::string_view operator()(const EphemeralCommand&) const {
+      return "ephemeral";
     }
   };
   return std::visit(Name{}, command);

@@ -42,10 +42,15 @@ struct AuditCommand {
   std::vector<std::pair<std::string, std::int64_t>> answers;
   std::string comment;
 };
+// ephemeral: handled by the hub
+struct EphemeralCommand {
+  EphemeralKind kind = EphemeralKind::cursor;
+  nlohmann::json data;
+};
 
 // A room command, decoded into the core's command with `actor` left empty (to_core fills it in).
 using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, ChangeSettings, StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand, UpvotePrompt, PosePrompt, AddCard, RemoveCard, DrawCard>;
-using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand, AuditCommand>;
+using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand, AuditCommand, EphemeralCommand>;
 
 struct DecodedCommand {
   std::string id;
@@ -87,6 +92,8 @@ nlohmann::json to_wire(const AuditResults& value);
 bool from_wire(const nlohmann::json& json, AuditResults& out); // audit_results
 nlohmann::json to_wire(const DeckCard& value);
 bool from_wire(const nlohmann::json& json, DeckCard& out); // deck_card
+nlohmann::json to_wire(const Cursor& value);
+bool from_wire(const nlohmann::json& json, Cursor& out); // cursor
 nlohmann::json event_to_wire(const EventBody& body);
 // Reads the wire form back (conformance tests, tools); nothing if malformed or of an unknown kind.
 std::optional<EventBody> event_from_wire(const nlohmann::json& json);
