@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything, runs every suite, prints a summary.
-# Exits non-zero if any suite fails. Suites: unit (C++), fuzz (libFuzzer + ASan/UBSan on the command
-# decoder and the WebSocket frame parser, 30 s in all), deploy (lint the deploy files, run
-# deploy/cluster.sh), client (TypeScript), integration (real server), e2e (real headless Chromium).
+# Exits non-zero if any suite fails. Suites: unit (the generated protocol files are current, then
+# C++), fuzz (libFuzzer + ASan/UBSan on the command decoder and the WebSocket frame parser, 30 s in
+# all), deploy (lint the deploy files, run deploy/cluster.sh), client (TypeScript), integration
+# (real server), e2e (real headless Chromium).
 #   ./tests/run.sh                 all suites
 #   ./tests/run.sh unit client     only those
 set -uo pipefail
@@ -63,6 +64,9 @@ run_vitest() {
 for suite in "${suites[@]}"; do
   case "$suite" in
     unit)
+      # The files generated from protocol/messages.json must be current: one test, counted here.
+      step "generated (protocol/generate.mjs --check: schemas, C++ and TypeScript codecs, README tables)"
+      if node "$root/protocol/generate.mjs" --check; then record generated 0 1 0; else record generated 1 0 1; fi
       step "unit (C++, GoogleTest via ctest)"
       (cd "$root/build" && ctest --output-on-failure --timeout 120 | tee "$artifacts/unit.txt")
       status=${PIPESTATUS[0]}

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   BACKOFF_MAX_MS,
   Connection,
+  EPHEMERAL_INTERVAL_MS,
   PING_INTERVAL_MS,
   STARTUP_PING_GAP_MS,
   applyEvent,
@@ -1024,5 +1025,87 @@ describe('challenge deck (1.3)', () => {
     expect(c.getSnapshot().room?.deck?.drawn).toEqual(['c1', 'c2']);
     s.receive(event(5, { kind: 'deck_changed', cards: [{ id: 'c2', text: 'Two?' }] }));
     expect(c.getSnapshot().room?.deck).toEqual({ cards: [{ id: 'c2', text: 'Two?' }], drawn: ['c2'] });
+    // 1.4: deltas.
+    s.receive(event(6, { kind: 'deck_card_added', card: { id: 'c3', text: 'Three?' } }));
+    s.receive(event(7, { kind: 'deck_card_removed', card_id: 'c2' }));
+    expect(c.getSnapshot().room?.deck).toEqual({ cards: [{ id: 'c3', text: 'Three?' }], drawn: [] });
+  });
+});
+
+describe('the ephemeral channel (1.4)', () => {
+  const ephemerals = (s: FakeSocket) => s.commands().filter((m) => m.type === 'ephemeral');
+
+  it('sends a cursor as an ephemeral command that passes the server decoder, with an id of its own', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    expect(c.sendEphemeral('cursor', { x: 10, y: 20.5 })).toBe(true);
+    const sent = ephemerals(s);
+    expect(sent).toEqual([{ type: 'ephemeral', id: 'e1', kind: 'cursor', data: { x: 10, y: 20.5 } }]);
+  });
+
+  it('sends nothing before joining or after the socket closed', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    const c = make();
+    expect(c.sendEphemeral('cursor', { x: 1, y: 1 })).toBe(false);
+    c.join('Ada');
+    lastSocket().open();
+    expect(c.sendEphemeral('cursor', { x: 1, y: 1 })).toBe(false);
+    expect(ephemerals(lastSocket())).toEqual([]);
+  });
+
+  it('sends at most one per interval, the latest position, and nothing after a disconnect', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    c.sendEphemeral('cursor', { x: 1, y: 1 });
+    c.sendEphemeral('cursor', { x: 2, y: 2 });
+    c.sendEphemeral('cursor', { x: 3, y: 3 });
+    expect(ephemerals(s).map((m) => m.data)).toEqual([{ x: 1, y: 1 }]);
+    timers.advance(EPHEMERAL_INTERVAL_MS - 1);
+    expect(ephemerals(s)).toHaveLength(1);
+    timers.advance(1);
+    expect(ephemerals(s).map((m) => m.data)).toEqual([{ x: 1, y: 1 }, { x: 3, y: 3 }]);
+    timers.advance(10 * EPHEMERAL_INTERVAL_MS);
+    expect(ephemerals(s)).toHaveLength(2);
+    c.sendEphemeral('cursor', { x: 4, y: 4 });
+    c.sendEphemeral('cursor', { x: 5, y: 5 });
+    s.serverClose(1006);
+    timers.advance(EPHEMERAL_INTERVAL_MS);
+    expect(ephemerals(s).map((m) => m.data)).toEqual([{ x: 1, y: 1 }, { x: 3, y: 3 }, { x: 4, y: 4 }]);
+  });
+
+  it('keeps to 20 a second at most, however often the view calls it', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    for (let ms = 0; ms < 1000; ms += 5) {
+      c.sendEphemeral('cursor', { x: ms, y: 0 });
+      timers.advance(5);
+    }
+    expect(ephemerals(s).length).toBeLessThanOrEqual(1000 / EPHEMERAL_INTERVAL_MS + 1);
+    expect(ephemerals(s).length).toBeGreaterThanOrEqual(1000 / EPHEMERAL_INTERVAL_MS - 1);
+  });
+
+  it('delivers other members ephemeral pushes of this room to subscribers, and stops on unsubscribe', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    const got: unknown[] = [];
+    const off = c.onEphemeral((m) => got.push(m));
+    const push = { type: 'ephemeral', room: ROOM, from: 'm1', kind: 'cursor', data: { x: 3, y: 4 } };
+    s.receive(push);
+    s.receive({ ...push, room: 'another-room' });
+    s.receive({ ...push, data: { x: 'a', y: 4 } }); // not a valid frame: ignored
+    expect(got).toEqual([push]);
+    off();
+    s.receive(push);
+    expect(got).toHaveLength(1);
+    expect(c.getSnapshot().room?.seq).toBe(3); // never part of the room's state
+  });
+
+  it('ignores an error the server gives an ephemeral command', () => {
+    const c = joinedConnection();
+    const s = lastSocket();
+    c.sendEphemeral('cursor', { x: 1, y: 1 });
+    s.receive({ type: 'error', id: 'e1', code: 'unsupported', message: 'not yet' });
+    expect(c.getSnapshot().commandError).toBeNull();
+    expect(c.getSnapshot().state).toBe('online');
   });
 });

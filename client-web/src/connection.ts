@@ -6,6 +6,7 @@ import { ClockOffset } from './clock';
 import {
   AUDIT_SCALE,
   CloseCode,
+  EPHEMERAL_FLUSH_MS,
   MAX_AUDIT_COMMENT_CHARS,
   MAX_AUDIT_K,
   MIN_AUDIT_K,
@@ -22,7 +23,10 @@ import {
   type AirtimeVisibility,
   type AssignableRole,
   type AuditCommand,
+  type CursorData,
   type DeckCommand,
+  type EphemeralKind,
+  type EphemeralMessage,
   type EventMessage,
   type JoinCommand,
   type LiveCommand,
@@ -191,6 +195,16 @@ type Pending = 'join' | 'leave' | 'ping' | 'command';
 
 export type RoomEventListener = (event: RoomEvent, room: RoomView) => void;
 
+/** An ephemeral message of another member (a cursor): never part of the room's state. */
+export type EphemeralListener = (message: EphemeralMessage) => void;
+
+/**
+ * The ephemeral channel's pace (protocol/README.md#the-ephemeral-channel): the server takes at most
+ * MAX_EPHEMERAL_PER_SECOND a second from a member and forwards the latest per member and kind every
+ * EPHEMERAL_FLUSH_MS; this client sends at most one per kind in each such interval, the latest.
+ */
+export const EPHEMERAL_INTERVAL_MS = EPHEMERAL_FLUSH_MS;
+
 export class Connection {
   readonly roomId: string;
   private readonly storage: StorageLike;
@@ -224,6 +238,11 @@ export class Connection {
   private snapshot: ConnectionSnapshot;
   private readonly listeners = new Set<() => void>();
   private readonly eventListeners = new Set<RoomEventListener>();
+  private readonly ephemeralListeners = new Set<EphemeralListener>();
+  /** Per kind: when the last ephemeral message went out, and the latest one waiting for its turn. */
+  private readonly ephemeralSentAt = new Map<EphemeralKind, number>();
+  private readonly ephemeralWaiting = new Map<EphemeralKind, { data: CursorData; timer: unknown }>();
+  private nextEphemeralId = 1;
 
   constructor(options: ConnectionOptions) {
     this.roomId = options.roomId;
@@ -263,6 +282,49 @@ export class Connection {
   onRoomEvent(fn: RoomEventListener): () => void {
     this.eventListeners.add(fn);
     return () => this.eventListeners.delete(fn);
+  }
+
+  /** Calls `fn` for every ephemeral message (another member's cursor) of this room. Returns the unsubscribe function. */
+  onEphemeral(fn: EphemeralListener): () => void {
+    this.ephemeralListeners.add(fn);
+    return () => this.ephemeralListeners.delete(fn);
+  }
+
+  /**
+   * Sends an ephemeral message (1.4: a `cursor` at `{x, y}`): never logged, no reply. At most one
+   * per kind every EPHEMERAL_INTERVAL_MS goes out: a message sent sooner waits and is replaced by
+   * any later one (only the latest position matters). False when not in the room (nothing sent).
+   */
+  sendEphemeral(kind: EphemeralKind, data: CursorData): boolean {
+    if (!this.socket || this.socket.readyState !== OPEN || !this.joined) return false;
+    const waiting = this.ephemeralWaiting.get(kind);
+    if (waiting) {
+      waiting.data = { ...data };
+      return true;
+    }
+    const wait = (this.ephemeralSentAt.get(kind) ?? -Infinity) + EPHEMERAL_INTERVAL_MS - this.now();
+    if (wait <= 0) {
+      this.flushEphemeral(kind, data);
+      return true;
+    }
+    const entry = { data: { ...data }, timer: null as unknown };
+    entry.timer = this.timers.setTimeout(() => {
+      this.ephemeralWaiting.delete(kind);
+      if (this.socket && this.socket.readyState === OPEN && this.joined) this.flushEphemeral(kind, entry.data);
+    }, wait);
+    this.ephemeralWaiting.set(kind, entry);
+    return true;
+  }
+
+  private flushEphemeral(kind: EphemeralKind, data: CursorData): void {
+    this.ephemeralSentAt.set(kind, this.now());
+    // Its own ids: no reply is awaited (an error for it, if any, is ignored).
+    this.send({ type: 'ephemeral', id: `e${this.nextEphemeralId++}`, kind, data });
+  }
+
+  private dropEphemeral(): void {
+    for (const w of this.ephemeralWaiting.values()) this.timers.clearTimeout(w.timer);
+    this.ephemeralWaiting.clear();
   }
 
   /** The estimated server clock offset (server − local), in ms. */
@@ -596,6 +658,7 @@ export class Connection {
 
   /** Detaches and closes the current socket; its later events are ignored. */
   private dropSocket(code: number, reason: string): void {
+    this.dropEphemeral();
     const socket = this.socket;
     if (this.leaveTimer !== null) {
       this.timers.clearTimeout(this.leaveTimer);
@@ -617,6 +680,7 @@ export class Connection {
   }
 
   private handleClose(code: number): void {
+    this.dropEphemeral();
     this.socket = null;
     this.welcomed = false;
     this.joined = false;
@@ -784,6 +848,9 @@ export class Connection {
         return;
       case 'prompts_pending':
         this.handlePromptsPending(msg);
+        return;
+      case 'ephemeral':
+        if (this.joined && msg.room === this.roomId) for (const fn of this.ephemeralListeners) fn(msg);
         return;
     }
   }

@@ -1,4 +1,4 @@
-// Challenge deck (1.3) in the room view: applyEvent for the two events, the snapshot copy, the
+// Challenge deck (1.3, deltas 1.4) in the room view: applyEvent for its events, the snapshot copy, the
 // card on show, the announcement and the panel's helpers.
 import { describe, expect, it } from 'vitest';
 import { prepareCardText } from './connection';
@@ -84,6 +84,47 @@ describe('applyEvent (deck, 1.3)', () => {
     expect(view.deck).not.toBe(snap.deck);
     expect(view.deck!.cards[0]).not.toBe(snap.deck!.cards[0]);
     expect(roomFromSnapshot({ ...snap, deck: null }).deck).toBeNull();
+  });
+});
+
+describe('applyEvent (deck deltas, 1.4)', () => {
+  const c4 = { id: 'c13', text: 'What would your deputy say?' };
+  const added = (card: { id: string; text: string }): RoomEvent => ({ kind: 'deck_card_added', card });
+  const removed = (card_id: string): RoomEvent => ({ kind: 'deck_card_removed', card_id });
+
+  it('deck_card_added appends a card and keeps what was drawn', () => {
+    const r = run(room(), drawn(c2), added(c4));
+    expect(r.deck).toEqual({ cards: [c1, c2, c3, c4], drawn: ['c2'] });
+  });
+
+  it('deck_card_added of a card already there changes nothing but the seq', () => {
+    const r = run(room(), added(c1));
+    expect(r.deck).toEqual({ cards: [c1, c2, c3], drawn: [] });
+  });
+
+  it('deck_card_removed takes the card out of the deck and of the drawn cards (the one on show too)', () => {
+    const r = run(room(), drawn(c2), drawn(c1), removed('c1'));
+    expect(r.deck).toEqual({ cards: [c2, c3], drawn: ['c2'] });
+    expect(shownCard(r.deck)).toEqual(c2);
+    expect(run(room(), removed('nope')).deck).toEqual({ cards: [c1, c2, c3], drawn: [] });
+  });
+
+  it('without a deck in view, an added card makes one', () => {
+    expect(run(room(null), added(c4)).deck).toEqual({ cards: [c4], drawn: [] });
+    expect(run(room(null), removed('c1')).deck).toEqual({ cards: [], drawn: [] });
+  });
+
+  it('is pure', () => {
+    const before = room();
+    const after = applyEvent(before, added(c4), 11);
+    expect(before.deck!.cards).toHaveLength(3);
+    after.deck!.cards[3]!.text = 'changed';
+    expect(c4.text).toBe('What would your deputy say?');
+  });
+
+  it('a deck edited in 1.3 (deck_changed) and then in 1.4 (deltas) adds up', () => {
+    const r = run(room(), { kind: 'deck_changed', cards: [c1, c2] }, added(c4), removed('c2'));
+    expect(r.deck).toEqual({ cards: [c1, c4], drawn: [] });
   });
 });
 

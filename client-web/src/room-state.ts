@@ -9,26 +9,18 @@ import {
   type DeckState,
   IDLE_TIMER,
   type LiveRoomState,
-  type Presence,
   type ReleasedPrompt,
   type Role,
   type RoomEvent,
   type RoomSnapshot,
   type RoundState,
+  type SnapshotMember,
   type TimerState,
   type TurnState,
 } from './protocol';
 
-export interface RoomMember {
-  id: string;
-  name: string;
-  role: Role;
-  presence: Presence;
-  /** Total speaking time so far, in ms. */
-  airtime_ms: number;
-  /** In the speaking queue. */
-  hand: boolean;
-}
+/** A member as the view holds it: the snapshot's shape (airtime so far in ms, hand in the queue). */
+export type RoomMember = SnapshotMember;
 
 export interface RoomView extends LiveRoomState {
   id: string;
@@ -216,10 +208,23 @@ export function applyEvent(room: RoomView, event: RoomEvent, seq: number, time =
       if (!room.audit || room.audit.id !== event.audit_id) return next;
       return { ...next, audit: { ...copyAudit(room.audit), open: false, responses: event.responses, results: copyResults(event.results) } };
     case 'deck_changed': {
-      // The whole deck after an edit; a drawn card that is gone is no longer drawn (nor on show).
+      // Recorded before 1.4 (replayed from such rooms): the whole deck after an edit; a drawn card
+      // that is gone is no longer drawn (nor on show).
       const cards = event.cards.map((c) => ({ ...c }));
       const ids = new Set(cards.map((c) => c.id));
       return { ...next, deck: { cards, drawn: (room.deck?.drawn ?? []).filter((id) => ids.has(id)) } };
+    }
+    case 'deck_card_added': {
+      // 1.4: a card joins the end of the deck (once: an id already there is not added again).
+      const old = room.deck ?? { cards: [], drawn: [] };
+      if (old.cards.some((c) => c.id === event.card.id)) return next;
+      return { ...next, deck: { cards: [...old.cards, { ...event.card }], drawn: [...old.drawn] } };
+    }
+    case 'deck_card_removed': {
+      // 1.4: a card leaves the deck, and the cards drawn (the one on show too).
+      const old = room.deck ?? { cards: [], drawn: [] };
+      const drawn = old.drawn.filter((id) => id !== event.card_id);
+      return { ...next, deck: { cards: old.cards.filter((c) => c.id !== event.card_id), drawn } };
     }
     case 'deck_card_drawn': {
       const card = event.card;

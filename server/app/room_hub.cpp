@@ -140,7 +140,7 @@ struct RoomEntry : std::enable_shared_from_this<RoomEntry> {
   bool watched = false;  // shared log: notifications of other instances' appends flow
   std::size_t busy = 0;  // storage operations in flight (a shared log keeps the replica while > 0)
   bool released = false; // no longer in the hub's map (a late completion finds it so)
-  std::map<std::pair<std::string, std::string>, json> ephemeral; // (member, kind) -> the latest data
+  std::map<std::pair<std::string, EphemeralKind>, json> ephemeral; // (member, kind) -> the latest data
   bool ephemeral_due = false;
   std::int64_t last_change_ms = 0; // the time of its last event, for the idle limit
 };
@@ -1058,7 +1058,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       const CheckAuditAnswer answer{member_id, command.answers};
       auto check = decide(room.state, answer, options.now_ms(), limits());
       if (const auto* error = std::get_if<Error>(&check)) return send_error(*c, id, error->code, error->message);
-      const Audit& audit = *room.state.audit;
+      const Audit& audit = *room.state.audit.current;
       storage(self_room, [this, rid = room.id, audit_id = audit.id, member_id, values = audit_values(audit, answer),
                           comment = std::move(command.comment)] {
         return log.prompts().add_audit_answer(rid, audit_id, member_id, values, comment);
@@ -1069,8 +1069,8 @@ struct RoomHub::Impl final : RoomLogObserver {
       });
       return;
     }
-    if (!room.state.audit || !room.state.audit->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
-    const Audit audit = *room.state.audit;
+    if (!room.state.audit.current || !room.state.audit.current->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
+    const Audit audit = *room.state.audit.current;
     storage(self_room, [this, rid = room.id, audit] { return log.prompts().audit_tally(rid, audit.id, audit.items.size()); },
             [this, c, id, audit, member_id, reply](RoomEntry& r, StoreResult<AuditTally> out) {
               if (!out.value) return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
@@ -1078,7 +1078,7 @@ struct RoomHub::Impl final : RoomLogObserver {
               shuffle(tally.comments);
               AuditResults results;
               for (std::size_t i = 0; i < audit.items.size(); ++i) {
-                results.items.push_back(AuditResults::Item{audit.items[i].id, tally.counts[i]});
+                results.items.push_back(AuditItemResult{audit.items[i].id, tally.counts[i]});
               }
               results.comments = std::move(tally.comments);
               commit(r, CloseAudit{member_id, tally.responses, std::move(results)},

@@ -1,5 +1,7 @@
 #pragma once
 // Display text rules shared by names and titles: trimmed, bounded in code points, no controls.
+#include "core/generated/messages.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -7,17 +9,12 @@
 
 namespace colloquy {
 
-inline constexpr std::size_t max_name_chars = 60;
-inline constexpr std::size_t max_title_chars = 120;
-
 // Number of Unicode code points in valid UTF-8, or nothing if the bytes are not valid UTF-8.
 std::optional<std::size_t> utf8_length(std::string_view text);
 
 // Trims white space at both ends; returns the text if it is valid UTF-8 of 1..max_chars code
 // points with no control characters (C0, DEL, C1, U+2028, U+2029), otherwise nothing.
 std::optional<std::string> clean_display_text(std::string_view text, std::size_t max_chars);
-
-inline constexpr std::size_t max_prompt_chars = 500;
 
 // As clean_display_text, but line feeds inside the text are allowed (anonymous prompts).
 std::optional<std::string> clean_prompt_text(std::string_view text, std::size_t max_chars = max_prompt_chars);

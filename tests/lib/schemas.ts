@@ -27,25 +27,21 @@ export function check(name: string, value: unknown): string | null {
   return v(value) ? null : ajv.errorsText(v.errors, { separator: '; ' });
 }
 
-/** Server → client messages by `type`; the schema file that describes each. */
-export const serverSchemaFor: Record<string, string> = {
-  welcome: 'welcome',
-  event: 'event',
-  reply: 'reply',
-  error: 'error',
-  prompts_pending: 'prompts-pending',
+/** The one declaration the schemas are generated from (protocol/messages.json). */
+const declaration = JSON.parse(readFileSync(path.join(protocolDir, 'messages.json'), 'utf8')) as {
+  commands: { name: string }[];
+  pushes: { type: string; schema_file?: string }[];
+  shapes: Record<string, { schema_file?: string }>;
 };
 
-/** Client → server commands by `type`. */
-/** Each command's schema is protocol/schema/<type>.json. */
-export const commandSchemaFor: Record<string, string> = Object.fromEntries(
-  [
-    'join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_finish',
-    'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release',
-    'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'deck_add', 'deck_remove', 'deck_draw',
-    'prompt_pose', 'audit_open', 'audit_answer', 'audit_close',
-  ].map((t) => [t, t]),
-);
+/** Server → client messages by `type`; the schema file that describes each. */
+export const serverSchemaFor: Record<string, string> = Object.fromEntries(declaration.pushes.map((p) => [p.type, p.schema_file ?? p.type]));
+
+/** Client → server commands by `type`: each command's schema is protocol/schema/<type>.json. */
+export const commandSchemaFor: Record<string, string> = Object.fromEntries(declaration.commands.map((c) => [c.name, c.name]));
+
+/** The other schema files: bodies the declaration names a file for (the join result, HTTP bodies). */
+export const shapeSchemaFiles: string[] = Object.values(declaration.shapes).flatMap((s) => (s.schema_file ? [s.schema_file] : []));
 
 export interface VectorCase {
   name: string;

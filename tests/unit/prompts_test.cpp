@@ -1,11 +1,7 @@
-// Anonymous prompts through the hub (fake clock and randomness): pending lists reach facilitators
-// only, release in shuffled batches, holds, votes, limits; nothing names an author.
-#include "app/connection.hpp"
-#include "app/room_hub.hpp"
-#include "core/templates.hpp"
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+// Anonymous prompts (core/activities/prompts.* with the hub's pending set): pending lists reach
+// facilitators only, release in shuffled batches, holds, votes, limits; nothing names an author.
+#include "core_fixture.hpp"
+#include "hub_fixture.hpp"
 
 #include <algorithm>
 #include <set>
@@ -13,69 +9,38 @@
 namespace colloquy {
 namespace {
 
+using testing::PromptsTest;
+using testing::Recorder;
 using json = nlohmann::json;
 
-class Recorder : public Connection {
-public:
-  void send(Frame frame) override { frames.push_back(json::parse(*frame)); }
-  void send_ephemeral(Frame frame) override { send(std::move(frame)); }
-  void close(std::uint16_t, std::string) override {}
-  std::vector<json> frames;
-  std::vector<json> of_type(const std::string& type) const {
-    std::vector<json> out;
-    std::copy_if(frames.begin(), frames.end(), std::back_inserter(out), [&](const json& f) { return f["type"] == type; });
-    return out;
-  }
-  std::vector<json> events(const std::string& kind) const {
-    std::vector<json> out;
-    for (const auto& f : of_type("event")) {
-      if (f["event"]["kind"] == kind) out.push_back(f);
-    }
-    return out;
-  }
-};
+// ---- the core: released prompts by id
 
-class PromptsTest : public ::testing::Test {
-protected:
-  PromptsTest() : hub(options()) { room = std::get<CreatedRoom>(hub.create_room("Spring cohort")); }
+class Prompts : public testing::CoreTest {};
 
-  HubOptions options() {
-    HubOptions o;
-    o.run_timers = false;
-    o.now_ms = [this] { return now; };
-    o.random_bytes = [this](std::span<std::uint8_t> out) {
-      for (auto& b : out) {
-        ++counter;
-        b = static_cast<std::uint8_t>((counter * 131) ^ (counter >> 3));
-      }
-    };
-    return o;
-  }
+TEST_F(Prompts, ReleasedPromptsAreFoundByIdVotedOnAndPosed) {
+  refused(ReleasePrompts{ada, {PromptText{"p1", "Why now?"}}}, ErrorCode::forbidden);
+  apply_ok(ReleasePrompts{"", {PromptText{"p1", "Why now?"}, PromptText{"p2", "Who benefits?"}}});
+  ASSERT_EQ(state.prompts.released().size(), 2u);
+  EXPECT_EQ(state.prompts.find("p2")->text, "Who benefits?");
+  EXPECT_EQ(state.prompts.find("p3"), nullptr);
+  refused(ReleasePrompts{grace, {PromptText{"p1", "Again"}}}, ErrorCode::invalid_field);
+  auto vote = apply_ok(UpvotePrompt{lin, "p1"});
+  EXPECT_EQ(std::get<PromptUpvoted>(vote.at(0).body).votes, 1);
+  apply_ok(UpvotePrompt{kim, "p1"});
+  EXPECT_EQ(state.prompts.find("p1")->votes, 2);
+  refused(UpvotePrompt{lin, "p9"}, ErrorCode::unknown_prompt);
+  refused(PosePrompt{ada, "p1", std::nullopt}, ErrorCode::forbidden);
+  refused(PosePrompt{grace, "p1", std::string("m99")}, ErrorCode::unknown_member);
+  apply_ok(PosePrompt{grace, "p2", lin});
+  EXPECT_TRUE(state.prompts.find("p2")->posed);
+  EXPECT_EQ(state.prompts.find("p2")->posed_to, lin);
+  apply_ok(SetRole{grace, kim, Role::observer});
+  refused(CheckPrompt{kim, PromptAction::submit}, ErrorCode::forbidden);
+  refused(CheckPrompt{ada, PromptAction::manage}, ErrorCode::forbidden);
+  EXPECT_TRUE(std::holds_alternative<Decision>(decide(state, CheckPrompt{ada, PromptAction::submit}, now)));
+}
 
-  std::shared_ptr<Recorder> join(const std::string& name, bool facilitator = false) {
-    auto c = std::make_shared<Recorder>();
-    hub.on_open(c);
-    json command{{"type", "join"}, {"id", "j"}, {"room", room.room_id}, {"name", name}};
-    command[facilitator ? "key" : "code"] = facilitator ? room.facilitator_key : room.join_code;
-    hub.on_text(c, command.dump());
-    return c;
-  }
-
-  json send(const std::shared_ptr<Recorder>& c, json command) {
-    command["id"] = "c" + std::to_string(++ids);
-    hub.on_text(c, command.dump());
-    for (auto it = c->frames.rbegin(); it != c->frames.rend(); ++it) {
-      if ((*it)["type"] != "event" && (*it)["type"] != "prompts_pending" && (*it).value("id", json()) == command["id"]) return *it;
-    }
-    return json();
-  }
-
-  std::int64_t now = 1'700'000'000'000;
-  int counter = 0;
-  int ids = 0;
-  RoomHub hub;
-  CreatedRoom room;
-};
+// ---- through the hub
 
 TEST_F(PromptsTest, PendingPromptsReachFacilitatorsOnlyAsTextAndReleaseInShuffledBatchesOfThree) {
   auto grace = join("Grace", true);
@@ -190,102 +155,6 @@ TEST_F(PromptsTest, PromptsPendingAtThePhaseEndAreReleased) {
   ASSERT_EQ(ada->events("timer_expired").size(), 1u);
   ASSERT_EQ(ada->events("prompts_released").size(), 1u);
   EXPECT_EQ(ada->events("prompts_released")[0]["event"]["prompts"][0]["text"], "Late question");
-}
-
-} // namespace
-} // namespace colloquy
-
-namespace colloquy {
-namespace {
-
-class AuditTest : public PromptsTest {
-protected:
-  json answers(std::int64_t value) {
-    json a = json::object();
-    for (const auto& item : default_audit_items()) a[item.id] = value;
-    return a;
-  }
-};
-
-TEST_F(AuditTest, ResultsOnlyInAggregateAndOnlyFromKAnswers) {
-  auto grace = join("Grace", true);
-  std::vector<std::shared_ptr<Recorder>> members;
-  for (const char* name : {"Ada", "Lin", "Kim", "Sam", "Joy"}) members.push_back(join(name));
-  EXPECT_EQ(send(members[0], {{"type", "audit_open"}})["code"], "forbidden");
-  EXPECT_EQ(send(grace, {{"type", "audit_open"}, {"k", 3}})["type"], "reply");
-  EXPECT_EQ(send(grace, {{"type", "audit_open"}})["code"], "audit_in_progress");
-  const auto events_before = members[4]->of_type("event").size();
-
-  EXPECT_EQ(send(members[0], {{"type", "audit_answer"}, {"answers", answers(4)}, {"comment", "We rush."}})["type"], "reply");
-  EXPECT_EQ(send(members[0], {{"type", "audit_answer"}, {"answers", answers(4)}})["code"], "already_answered");
-  json partial = answers(3);
-  partial.erase(partial.begin());
-  EXPECT_EQ(send(members[1], {{"type", "audit_answer"}, {"answers", partial}})["code"], "invalid_answer");
-  json unknown = answers(3);
-  unknown["made_up"] = 3;
-  EXPECT_EQ(send(members[1], {{"type", "audit_answer"}, {"answers", unknown}})["code"], "invalid_answer");
-  EXPECT_EQ(send(members[1], {{"type", "audit_answer"}, {"answers", answers(2)}})["type"], "reply");
-  EXPECT_EQ(send(members[2], {{"type", "audit_answer"}, {"answers", answers(5)}, {"comment", "Good."}})["type"], "reply");
-  EXPECT_EQ(members[4]->of_type("event").size(), events_before) << "no event per answer";
-  EXPECT_EQ(grace->of_type("event").back()["event"]["kind"], "audit_opened") << "not even to facilitators";
-
-  EXPECT_EQ(send(grace, {{"type", "audit_close"}})["type"], "reply");
-  const json closed = members[4]->events("audit_closed").back()["event"];
-  EXPECT_EQ(closed["responses"], 3);
-  ASSERT_FALSE(closed["results"].is_null());
-  for (const auto& item : closed["results"]["items"]) EXPECT_EQ(item["counts"], (json{0, 1, 0, 1, 1}));
-  auto comments = closed["results"]["comments"].get<std::vector<std::string>>();
-  std::sort(comments.begin(), comments.end());
-  EXPECT_EQ(comments, (std::vector<std::string>{"Good.", "We rush."}));
-  EXPECT_EQ(send(members[3], {{"type", "audit_answer"}, {"answers", answers(1)}})["code"], "no_audit");
-}
-
-TEST_F(AuditTest, FewerThanKAnswersShowNothingAndAreDeleted) {
-  auto grace = join("Grace", true);
-  auto ada = join("Ada");
-  auto lin = join("Lin");
-  send(grace, {{"type", "audit_open"}});
-  send(ada, {{"type", "audit_answer"}, {"answers", answers(1)}, {"comment", "Only me"}});
-  send(lin, {{"type", "audit_answer"}, {"answers", answers(2)}});
-  send(grace, {{"type", "audit_close"}});
-  const json closed = ada->events("audit_closed").back()["event"];
-  EXPECT_EQ(closed["responses"], 2);
-  EXPECT_TRUE(closed["results"].is_null()) << "k is 5 by default";
-  // A new audit starts from nothing.
-  send(grace, {{"type", "audit_open"}, {"k", 3}});
-  EXPECT_EQ(send(ada, {{"type", "audit_answer"}, {"answers", answers(3)}})["type"], "reply");
-  EXPECT_EQ(ada->events("audit_opened").back()["event"]["audit"]["id"], "a2");
-}
-
-} // namespace
-} // namespace colloquy
-
-namespace colloquy {
-namespace {
-
-TEST_F(PromptsTest, ChallengeDeckIsBuiltInEditableAndDrawnWithoutRepeats) {
-  auto grace = join("Grace", true);
-  auto ada = join("Ada");
-  const json snapshot = grace->of_type("reply").front()["result"]["snapshot"];
-  const auto built_in = snapshot["deck"]["cards"].size();
-  EXPECT_EQ(built_in, default_deck().size());
-  EXPECT_EQ(send(ada, {{"type", "deck_draw"}})["code"], "forbidden");
-  EXPECT_EQ(send(ada, {{"type", "deck_add"}, {"text", "Mine"}})["code"], "forbidden");
-  EXPECT_EQ(send(grace, {{"type", "deck_add"}, {"text", "What would your deputy say?"}})["type"], "reply");
-  const json changed = ada->events("deck_changed").back()["event"];
-  ASSERT_EQ(changed["cards"].size(), built_in + 1);
-  EXPECT_EQ(changed["cards"].back()["id"], "c" + std::to_string(built_in + 1));
-  EXPECT_EQ(send(grace, {{"type", "deck_remove"}, {"card", "c1"}})["type"], "reply");
-  EXPECT_EQ(send(grace, {{"type", "deck_remove"}, {"card", "c1"}})["code"], "unknown_card");
-  const auto cards = ada->events("deck_changed").back()["event"]["cards"].size();
-  std::set<std::string> drawn;
-  for (std::size_t i = 0; i < cards; ++i) {
-    ASSERT_EQ(send(grace, {{"type", "deck_draw"}})["type"], "reply");
-    drawn.insert(ada->events("deck_card_drawn").back()["event"]["card"]["id"].get<std::string>());
-  }
-  EXPECT_EQ(drawn.size(), cards) << "every card once before any repeats";
-  EXPECT_FALSE(drawn.contains("c1")) << "a removed card is never drawn";
-  ASSERT_EQ(send(grace, {{"type", "deck_draw"}})["type"], "reply") << "then the deck starts over";
 }
 
 } // namespace

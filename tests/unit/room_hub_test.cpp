@@ -317,6 +317,21 @@ TEST_F(RoomHubTest, BadInputGetsCodeAndChangesNothing) {
   EXPECT_EQ(fresh["result"]["snapshot"]["seq"], g["result"]["snapshot"]["seq"].get<int>() + 1);
 }
 
+TEST_F(RoomHubTest, EphemeralIsNeverTakenForAnotherCommandAndChangesNothing) {
+  // An ephemeral update gets no reply and no event: in particular it is not taken for `leave`.
+  auto grace = connect();
+  join(grace, "Grace", true);
+  auto ada = connect();
+  join(ada, "Ada");
+  const auto pushes_before = grace->pushes().size();
+  const auto frames_before = ada->frames.size();
+  hub.on_text(ada, json{{"type", "ephemeral"}, {"id", "e1"}, {"kind", "cursor"}, {"data", {{"x", 1}, {"y", 2}}}}.dump());
+  EXPECT_EQ(ada->frames.size(), frames_before) << "no reply on success";
+  EXPECT_EQ(grace->pushes().size(), pushes_before) << "nobody hears of it as an event, and the member did not leave";
+  EXPECT_EQ(send(ada, {{"type", "ping"}, {"id", "p"}})["type"], "reply");
+  EXPECT_EQ(send(ada, {{"type", "hand_raise"}, {"id", "h"}})["type"], "reply") << "still joined";
+}
+
 TEST_F(RoomHubTest, JoinTwiceOnOneConnectionIsRefused) {
   auto c = connect();
   join(c, "Ada");

@@ -18,6 +18,15 @@ describe('deck events', () => {
     expect(decodeRoomEvent({ kind: 'deck_changed', cards: [] })).toEqual({ kind: 'deck_changed', cards: [] });
   });
 
+  it('deck_card_added and deck_card_removed (1.4) decode the delta', () => {
+    expect(decodeRoomEvent({ kind: 'deck_card_added', card: cards[1] })).toEqual({ kind: 'deck_card_added', card: cards[1] });
+    expect(decodeRoomEvent({ kind: 'deck_card_removed', card_id: 'c13' })).toEqual({ kind: 'deck_card_removed', card_id: 'c13' });
+    expect(decodeRoomEvent({ kind: 'deck_card_added' })).toBeUndefined();
+    expect(decodeRoomEvent({ kind: 'deck_card_added', card: { id: 'c1' } })).toBeUndefined();
+    expect(decodeRoomEvent({ kind: 'deck_card_removed', card_id: '' })).toBeUndefined();
+    expect(decodeRoomEvent({ kind: 'deck_card_removed', card_id: 13 })).toBeUndefined();
+  });
+
   it('deck_card_drawn decodes the card', () => {
     expect(decodeRoomEvent({ kind: 'deck_card_drawn', card: cards[0] })).toEqual({ kind: 'deck_card_drawn', card: cards[0] });
   });

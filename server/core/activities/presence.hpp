@@ -1,0 +1,65 @@
+#pragma once
+// Presence and roles: who is in the room (the roster, RoomState::members), joining, leaving and
+// coming back, roles and handing over the facilitation, and the room's settings.
+#include "core/decision.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace colloquy {
+
+struct RoomState;
+
+// Facilitators and co-facilitators run rounds, the floor and timers.
+inline bool leads(Role role) { return role == Role::facilitator || role == Role::co_facilitator; }
+
+inline constexpr std::int64_t facilitator_grace_ms = facilitator_grace_seconds * 1000;
+
+struct Member {
+  std::string id; // "m1", "m2", … in join order; not secret (RoomState::find_member reads the number)
+  std::string name;
+  Role role = Role::participant;
+  Presence presence = Presence::online;
+  std::string token_hash;         // SHA-256 hex of the resume token; the token itself is never kept
+  std::int64_t airtime_ms = 0;    // time holding the floor, this session (kept by the speaking module)
+  std::int64_t away_since_ms = 0; // when presence last stopped being online
+};
+
+// The hub's commands of presence (the room commands are generated: SetRole, HandOver, …).
+struct Join {
+  Credential credential = Credential::join_code;
+  std::string secret;         // as presented; only its hash is compared or kept
+  std::string name;           // already cleaned; empty with resume_token
+  std::string new_token_hash; // hash of a fresh resume token, used if a new member is made
+};
+struct Leave { std::string member_id; };
+struct LoseConnection { std::string member_id; };
+
+namespace presence {
+
+struct State {
+  AirtimeVisibility airtime_visibility = AirtimeVisibility::everyone;
+};
+
+// The sender, who must be a member of the room and not have left; else nullptr.
+const Member* actor(const RoomState& room, const std::string& id);
+// The sender if they lead (facilitator or co-facilitator); else nullptr.
+const Member* lead(const RoomState& room, const std::string& id);
+
+DecideResult decide(const RoomState& room, const Join& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const Leave& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const LoseConnection& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const SetRole& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const HandOver& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const ClaimFacilitation& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const ChangeSettings& c, const Context& ctx);
+
+void evolve(RoomState& room, const MemberJoined& e, std::int64_t time_ms);
+void evolve(RoomState& room, const MemberLeft& e, std::int64_t time_ms);
+void evolve(RoomState& room, const MemberConnectionLost& e, std::int64_t time_ms);
+void evolve(RoomState& room, const MemberBack& e, std::int64_t time_ms);
+void evolve(RoomState& room, const RoleChanged& e, std::int64_t time_ms);
+void evolve(RoomState& room, const SettingsChanged& e, std::int64_t time_ms);
+
+} // namespace presence
+} // namespace colloquy
