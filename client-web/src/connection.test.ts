@@ -487,6 +487,19 @@ describe('reconnecting', () => {
     expect(lastSocket().last()).toMatchObject({ type: 'join', resume: 'TOKEN' });
   });
 
+  it('after 4002 join_timeout (a name prompt left waiting) stays idle, and the next join connects again', () => {
+    const { c, s } = joinOpened('Ada');
+    s.receive({ type: 'error', id: s.last().id, code: 'invalid_name', message: 'bad name' });
+    s.serverClose(4002, 'join_timeout');
+    expect(c.getSnapshot().state).toBe('idle');
+    timers.advance(120_000);
+    expect(sockets).toHaveLength(1); // no reconnect loop
+    c.join('Ada L');
+    expect(sockets).toHaveLength(2);
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', code: 'c0de', name: 'Ada L' });
+  });
+
   it('backoff doubles from 0.5 s to at most 10 s with ±30 % jitter', () => {
     expect(backoffDelay(0, () => 0.5)).toBe(500);
     expect(backoffDelay(1, () => 0.5)).toBe(1000);

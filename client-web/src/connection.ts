@@ -696,6 +696,13 @@ export class Connection {
       });
       return;
     }
+    if (code === CloseCode.joinTimeout) {
+      // Open too long without joining (the name prompt was left waiting): no reconnect loop; the
+      // next join() connects again.
+      this.wantConnected = false;
+      this.update({ state: 'idle', credential: this.credential() });
+      return;
+    }
     this.scheduleReconnect();
   }
 

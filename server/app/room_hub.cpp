@@ -1145,6 +1145,9 @@ struct RoomHub::Impl final : RoomLogObserver {
   std::unordered_map<std::string, std::int64_t> deadlines;        // room -> earliest running timer's ends_at
   std::vector<std::string> ephemeral_due;                         // rooms to flush at the next tick
   std::int64_t ephemeral_at = 0;
+  // Connections in the order they opened, each with the time by which it must have joined: the
+  // timeout is the same for all, so the queue is in deadline order.
+  std::deque<std::pair<std::int64_t, std::weak_ptr<ConnectionInfo>>> join_deadlines;
   bool ticker_stopping = false;
   std::thread ticker;
 
@@ -1211,6 +1214,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       std::int64_t earliest = deadline_order.empty() ? INT64_MAX : deadline_order.begin()->first;
       if (!ephemeral_due.empty()) earliest = std::min(earliest, ephemeral_at);
       earliest = std::min(earliest, next_sweep_at);
+      if (!join_deadlines.empty()) earliest = std::min(earliest, join_deadlines.front().first);
       const std::int64_t now = options.now_ms();
       if (earliest > now) {
         const auto wait = std::chrono::milliseconds(std::min<std::int64_t>(earliest - now, 1000));
@@ -1228,6 +1232,7 @@ struct RoomHub::Impl final : RoomLogObserver {
   void fire_due() {
     std::vector<std::string> due;
     std::vector<std::string> flush;
+    std::vector<std::weak_ptr<ConnectionInfo>> late;
     bool sweep_now = false;
     {
       std::lock_guard lock(ticker_mutex);
@@ -1241,6 +1246,21 @@ struct RoomHub::Impl final : RoomLogObserver {
       if (!ephemeral_due.empty() && ephemeral_at <= now) flush.swap(ephemeral_due);
       sweep_now = next_sweep_at <= now;
       if (sweep_now) next_sweep_at = now + sweep_every_ms();
+      while (!join_deadlines.empty() && join_deadlines.front().first <= now) {
+        late.push_back(std::move(join_deadlines.front().second));
+        join_deadlines.pop_front();
+      }
+    }
+    for (const auto& weak : late) {
+      InfoPtr info = weak.lock();
+      if (!info) continue;
+      std::shared_ptr<Connection> connection;
+      {
+        std::lock_guard lock(info->mutex);
+        if (info->room || info->joining) continue;
+        connection = info->connection.lock();
+      }
+      if (connection) connection->close(4002, "join_timeout");
     }
     if (sweep_now) sweep();
     for (const auto& room_id : flush) {
@@ -1353,13 +1373,19 @@ RoomHub::CreateResult RoomHub::create_room(std::string_view title) {
 }
 
 void RoomHub::on_open(const std::shared_ptr<Connection>& connection) {
+  const std::int64_t now = impl_->options.now_ms();
   auto info = std::make_shared<ConnectionInfo>();
   info->connection = connection;
   info->ephemeral_tokens = impl_->options.max_ephemeral_per_second;
-  info->ephemeral_at_ms = impl_->options.now_ms();
+  info->ephemeral_at_ms = now;
   info->command_tokens = 2 * impl_->options.max_commands_per_second;
-  info->command_at_ms = info->ephemeral_at_ms;
+  info->command_at_ms = now;
   impl_->connections.insert(connection.get(), info);
+  {
+    std::lock_guard lock(impl_->ticker_mutex);
+    impl_->join_deadlines.emplace_back(now + impl_->options.join_timeout_ms, info);
+    impl_->ticker_wake.notify_one();
+  }
   connection->send(make_frame(protocol::encode_welcome(impl_->options.server_name, impl_->options.now_ms(),
                                                        impl_->options.max_frame_bytes)));
 }

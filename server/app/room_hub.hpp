@@ -25,6 +25,9 @@ struct HubOptions {
   std::size_t max_frame_bytes = 64 * 1024;
   // Commands of one room waiting for its storage at most; past it a command gets `busy`.
   std::size_t max_waiting_commands = 256;
+  // A connection that has not joined a room this long after it opened is closed (4002
+  // join_timeout), so connections that never join cannot pile up.
+  std::int64_t join_timeout_ms = 30'000;
   // Commands one connection may send a second (token bucket; a burst of twice that); past it a
   // command gets rate_limited and changes nothing. Pings do not count; ephemeral updates have
   // their own limit.

@@ -105,3 +105,22 @@ describe('room lifetime', () => {
     }
   });
 });
+
+describe('connections that never join', () => {
+  it('are closed with 4002 join_timeout after --join-timeout-seconds; members who joined stay', async () => {
+    const s = await startServer({ args: ['--join-timeout-seconds', '1'] });
+    try {
+      const room = await createRoom(s.baseUrl, 'Waiting room');
+      const idle = await Promise.all(Array.from({ length: 20 }, (_, i) => TestClient.connectWelcomed(s.wsUrl, `idle-${i}`)));
+      const member = await joinParticipant(s.wsUrl, room, 'Ada');
+      const closes = await Promise.all(idle.map((c) => c.closed));
+      for (const close of closes) expect(close).toEqual({ code: 4002, reason: 'join_timeout' });
+      await sleep(500);
+      expect(member.client.isOpen).toBe(true);
+      expect((await member.client.send({ type: 'ping' })).type).toBe('reply');
+      expect((await getJson(s.baseUrl, '/healthz')).json.connections).toBe(1);
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -367,6 +367,30 @@ TEST_F(RoomHubTest, StatsCountRoomsAndConnections) {
   EXPECT_EQ(hub.stats().connections, 1u);
 }
 
+// A connection that never joins is closed after the join timeout; a joined one is not.
+TEST(JoinTimeout, AConnectionThatNeverJoinsIsClosedWith4002) {
+  std::int64_t now = 1'700'000'000'000;
+  HubOptions o;
+  o.run_timers = false;
+  o.now_ms = [&] { return now; };
+  RoomHub hub(std::move(o));
+  const auto room = std::get<CreatedRoom>(hub.create_room("Waiting"));
+  auto idle = std::make_shared<RecordingConnection>();
+  hub.on_open(idle);
+  auto member = std::make_shared<RecordingConnection>();
+  hub.on_open(member);
+  hub.on_text(member, json{{"type", "join"}, {"id", "j"}, {"room", room.room_id}, {"code", room.join_code}, {"name", "Ada"}}.dump());
+  now += 29'999;
+  hub.fire_due_timers();
+  EXPECT_FALSE(idle->closed);
+  now += 1;
+  hub.fire_due_timers();
+  ASSERT_TRUE(idle->closed);
+  EXPECT_EQ(*idle->closed, 4002);
+  EXPECT_EQ(idle->close_reason, "join_timeout");
+  EXPECT_FALSE(member->closed) << "a member who joined stays";
+}
+
 // Rooms end: nobody joined within a day, or no change for 90 days; never while someone is there.
 TEST(RoomLifecycle, UnjoinedAndIdleRoomsAreRemovedButNotWhileAMemberIsConnected) {
   std::int64_t now = 1'700'000'000'000;

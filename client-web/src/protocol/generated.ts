@@ -166,6 +166,7 @@ export const CloseCode = {
   invalidUtf8: 1007,
   frameTooLarge: 1009,
   replaced: 4000,
+  joinTimeout: 4002,
   slowConsumer: 4001,
 } as const;
 
