@@ -19,6 +19,8 @@ struct Config {
   std::size_t max_rooms = 10000;                // --max-rooms; 503 past it
   std::int64_t room_unjoined_seconds = 24 * 3600;    // --room-unjoined-seconds; nobody joined: removed
   std::int64_t room_idle_seconds = 90 * 24 * 3600;   // --room-idle-seconds; no change: removed
+  std::size_t max_connections = 10'000;             // --max-connections; past it: health checks only
+  std::size_t max_connections_per_address = 100;    // --max-connections-per-address; past it: 429
   std::int64_t join_timeout_seconds = 30;            // --join-timeout-seconds; unjoined: closed 4002
   unsigned max_commands_per_second = 20;        // --max-commands-per-second; per connection, bursts of 2x
   unsigned threads = 2;                  // --threads / COLLOQUY_THREADS; I/O threads

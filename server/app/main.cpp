@@ -91,6 +91,8 @@ int serve(const colloquy::Config& config) {
   options.max_frame_bytes = config.max_frame_bytes;
   options.max_send_queue_bytes = config.max_send_queue_bytes;
   options.threads = config.threads;
+  options.max_connections = config.max_connections;
+  options.max_connections_per_address = config.max_connections_per_address;
   options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
   net::Server server(std::move(options), hub);
 

@@ -31,8 +31,9 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-  HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context)
-      : stream_(std::move(socket)), context_(std::move(context)) {}
+  HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context,
+              std::unique_ptr<ConnectionLimits::Slot> slot)
+      : stream_(std::move(socket)), context_(std::move(context)), slot_(std::move(slot)) {}
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
@@ -62,7 +63,14 @@ private:
     Request request = parser_->release();
     const std::string_view target{request.target().data(), request.target().size()};
 
-    if (path_of(target) == "/ws") {
+    // Past the total cap only health and readiness are answered (operators and balancers must
+    // still see the server); everything else is refused and the socket closed.
+    const std::string_view path = path_of(target);
+    if (slot_ && slot_->over_total() && path != "/healthz" && path != "/readyz") {
+      return send_error(error_response(503, ErrorCode::server_full, "this server holds its maximum number of connections; try again shortly"),
+                        false);
+    }
+    if (path == "/ws") {
       if (!is_websocket_upgrade(request)) {
         return send_error(error_response(400, ErrorCode::bad_request, "/ws accepts WebSocket upgrades only"),
                           request.keep_alive());
@@ -77,9 +85,14 @@ private:
         return send_error(error_response(static_cast<int>(refusal->status), ErrorCode::bad_request, refusal->message),
                           false);
       }
+      if (slot_ && !slot_->admit_websocket()) {
+        return send_error(error_response(429, ErrorCode::too_many_connections,
+                                         "too many connections from your address; close one and try again"),
+                          false);
+      }
       stream_.expires_never();
       std::string early_bytes = beast::buffers_to_string(buffer_.data());
-      return start_websocket_session(stream_.release_socket(), request, std::move(early_bytes), context_);
+      return start_websocket_session(stream_.release_socket(), request, std::move(early_bytes), context_, std::move(slot_));
     }
 
     if (is_api_path(target)) return send_api(request);
@@ -192,6 +205,7 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<const SessionContext> context_;
+  std::unique_ptr<ConnectionLimits::Slot> slot_; // handed on to the WebSocket session
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
@@ -207,8 +221,9 @@ void set_common_headers(http::fields& fields, const SessionContext& context) {
   fields.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
 }
 
-void start_http_session(asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context) {
-  std::make_shared<HttpSession>(std::move(socket), std::move(context))->run();
+void start_http_session(asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context,
+                        std::unique_ptr<ConnectionLimits::Slot> slot) {
+  std::make_shared<HttpSession>(std::move(socket), std::move(context), std::move(slot))->run();
 }
 
 } // namespace colloquy::net

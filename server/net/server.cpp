@@ -12,6 +12,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -26,12 +29,33 @@ using tcp = asio::ip::tcp;
 
 namespace {
 constexpr auto drain_limit = std::chrono::seconds(3);
+
+// The connection cap, held below the file-descriptor limit minus the reserve (after raising the
+// soft limit to the hard one), so that running out of descriptors cannot stop health checks.
+std::size_t effective_max_connections(const ServerOptions& options) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return options.max_connections;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return options.max_connections;
+  const auto usable = limit.rlim_cur > options.fd_reserve ? static_cast<std::size_t>(limit.rlim_cur) - options.fd_reserve : 1;
+  if (usable < options.max_connections) {
+    logger::warn("at most {} connections: the open-file limit is {} (raise it with ulimit -n for more)", usable,
+                 static_cast<std::uint64_t>(limit.rlim_cur));
+  }
+  return std::min(options.max_connections, usable);
+}
 constexpr auto drain_poll = std::chrono::milliseconds(20);
 } // namespace
 
 struct Server::Impl {
   Impl(ServerOptions o, RoomHub& hub)
       : context(std::make_shared<const SessionContext>(SessionContext{hub, std::move(o)})),
+        limits(std::make_shared<ConnectionLimits>(ConnectionCaps{effective_max_connections(context->options),
+                                                                 context->options.max_connections_per_address})),
         io(static_cast<int>(context->options.threads)),
         acceptor(io),
         signals(io, SIGINT, SIGTERM),
@@ -43,6 +67,7 @@ struct Server::Impl {
   ~Impl() { context->hub.set_executor(nullptr); }
 
   std::shared_ptr<const SessionContext> context;
+  std::shared_ptr<ConnectionLimits> limits;
   asio::io_context io;
   tcp::acceptor acceptor;
   asio::signal_set signals;
@@ -65,7 +90,10 @@ struct Server::Impl {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      start_http_session(std::move(socket), context);
+      boost::system::error_code peer_error;
+      const auto peer = socket.remote_endpoint(peer_error);
+      auto slot = limits->open(peer_error ? std::string() : peer.address().to_string());
+      start_http_session(std::move(socket), context, std::move(slot));
       accept();
     });
   }

@@ -27,6 +27,13 @@ struct ServerOptions {
   // A connection must deliver each complete HTTP request (the WebSocket upgrade included) this
   // long after it connects or after its previous response, or it is closed.
   std::chrono::seconds request_timeout{10};
+  // Open sockets at most (past it only /healthz and /readyz are answered; the rest get 503
+  // server_full), and WebSockets from one client address (past it the upgrade gets 429
+  // too_many_connections). The total is also held below the process's file-descriptor limit
+  // minus a reserve (fd_reserve) for the journal, Redis and the listener.
+  std::size_t max_connections = 10'000;
+  std::size_t max_connections_per_address = 100;
+  std::size_t fd_reserve = 64;
   unsigned threads = 2;
   std::string server_name = "colloquy";      // Server header
 };

@@ -2,6 +2,8 @@
 // Internal to server/net: the HTTP and WebSocket sessions the listener starts.
 #include "net/server.hpp"
 
+#include "app/connection_limits.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
@@ -27,7 +29,9 @@ struct SessionContext {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
 // Serves HTTP/1.1 on the socket (keep-alive), and hands WebSocket upgrades of /ws on.
-void start_http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context);
+// `slot`: the connection's place among the open ones (connection caps), held while it is open.
+void start_http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<const SessionContext> context,
+                        std::unique_ptr<ConnectionLimits::Slot> slot);
 
 // Whether the request asks for a WebSocket upgrade (GET, HTTP/1.1, Connection: upgrade,
 // Upgrade: websocket); whether it may have one is check_websocket_handshake's and the Origin's.
@@ -44,7 +48,7 @@ std::optional<HandshakeRefusal> check_websocket_handshake(const Request& request
 // Answers a checked upgrade request with 101 and serves the connection to the room hub.
 // `early_bytes`: what the client sent after the request and was read with it.
 void start_websocket_session(boost::asio::ip::tcp::socket socket, const Request& request, std::string early_bytes,
-                             std::shared_ptr<const SessionContext> context);
+                             std::shared_ptr<const SessionContext> context, std::unique_ptr<ConnectionLimits::Slot> slot);
 
 // Headers every response carries (Server, CSP, nosniff, ...).
 void set_common_headers(boost::beast::http::fields& fields, const SessionContext& context);

@@ -129,10 +129,12 @@ Frame control_payload(std::string_view payload) {
 
 class WebSocketSession final : public Connection, public std::enable_shared_from_this<WebSocketSession> {
 public:
-  WebSocketSession(tcp::socket socket, std::shared_ptr<const SessionContext> context)
+  WebSocketSession(tcp::socket socket, std::shared_ptr<const SessionContext> context,
+                   std::unique_ptr<ConnectionLimits::Slot> slot)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         context_(std::move(context)),
+        slot_(std::move(slot)),
         parser_(context_->options.max_frame_bytes) {}
 
   void start(const Request& request, std::string early_bytes) {
@@ -404,6 +406,7 @@ private:
   tcp::socket socket_;
   asio::steady_timer timer_;
   std::shared_ptr<const SessionContext> context_;
+  std::unique_ptr<ConnectionLimits::Slot> slot_; // this connection's place among the open ones
   ws::FrameParser parser_;
   Clock::time_point last_heard_;
   Clock::time_point deadline_; // of the close handshake
@@ -452,8 +455,9 @@ std::optional<HandshakeRefusal> check_websocket_handshake(const Request& request
 }
 
 void start_websocket_session(tcp::socket socket, const Request& request, std::string early_bytes,
-                             std::shared_ptr<const SessionContext> context) {
-  std::make_shared<WebSocketSession>(std::move(socket), std::move(context))->start(request, std::move(early_bytes));
+                             std::shared_ptr<const SessionContext> context, std::unique_ptr<ConnectionLimits::Slot> slot) {
+  std::make_shared<WebSocketSession>(std::move(socket), std::move(context), std::move(slot))
+      ->start(request, std::move(early_bytes));
 }
 
 } // namespace colloquy::net

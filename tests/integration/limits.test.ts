@@ -1,6 +1,8 @@
 // Limits a client cannot talk its way past (protocol/README.md#limits): each holds at its cap, gives
 // its documented error, changes nothing beyond the cap, and never slows down anyone else.
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +122,86 @@ describe('connections that never join', () => {
       expect((await member.client.send({ type: 'ping' })).type).toBe('reply');
       expect((await getJson(s.baseUrl, '/healthz')).json.connections).toBe(1);
     } finally {
+      await s.stop();
+    }
+  });
+});
+
+/** Sends a WebSocket upgrade to /ws and resolves with the HTTP status (101 when upgraded) and body. */
+function upgrade(baseUrl: string): Promise<{ status: number; body: string; socket?: import('node:net').Socket }> {
+  const url = new URL('/ws', baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port: Number(url.port), path: '/ws', timeout: 5000,
+      headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Origin: `http://127.0.0.1:${url.port}`,
+      },
+    });
+    req.on('upgrade', (res, socket) => resolve({ status: res.statusCode ?? 0, body: '', socket }));
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('connections per address and in all', () => {
+  it('past --max-connections-per-address a WebSocket gets 429 too_many_connections; /healthz and others are untouched', async () => {
+    const s = await startServer({ args: ['--max-connections-per-address', '3'] });
+    try {
+      const room = await createRoom(s.baseUrl, 'Crowded');
+      const members = await Promise.all([0, 1, 2].map((i) => joinParticipant(s.wsUrl, room, `M${i}`)));
+      const refused = await upgrade(s.baseUrl);
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'too_many_connections' } });
+      expect((await getJson(s.baseUrl, '/healthz')).status).toBe(200);
+      const t = performance.now();
+      expect((await members[0]!.client.send({ type: 'ping' })).type).toBe('reply');
+      console.log(`a member's ping at the per-address cap: ${(performance.now() - t).toFixed(1)} ms`);
+      // A place freed is a place again.
+      members[2]!.client.terminate();
+      await members[2]!.client.closed;
+      await sleep(100);
+      const again = await upgrade(s.baseUrl);
+      expect(again.status).toBe(101);
+      again.socket?.destroy();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('past --max-connections only /healthz and /readyz are answered; a freed place admits members again', async () => {
+    const s = await startServer({ args: ['--max-connections', '16'] });
+    const held: net.Socket[] = [];
+    try {
+      const room = await createRoom(s.baseUrl, 'Full house');
+      const member = await joinParticipant(s.wsUrl, room, 'Ada');
+      // 15 idle sockets take the remaining places (the member holds one).
+      for (let i = 0; i < 15; i++) {
+        const socket = net.connect(Number(new URL(s.baseUrl).port), '127.0.0.1');
+        await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+        held.push(socket);
+      }
+      await sleep(100);
+      const refused = await upgrade(s.baseUrl);
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'server_full' } });
+      const health = await getJson(s.baseUrl, '/healthz');
+      expect(health.status).toBe(200);
+      expect((await getJson(s.baseUrl, '/readyz')).status).toBe(200);
+      const t = performance.now();
+      expect((await member.client.send({ type: 'ping' })).type).toBe('reply');
+      console.log(`at the total cap: /healthz answered, a member's ping ${(performance.now() - t).toFixed(1)} ms`);
+      held.pop()!.destroy();
+      await sleep(100);
+      const late = await joinParticipant(s.wsUrl, room, 'Late');
+      expect(late.client.isOpen).toBe(true);
+    } finally {
+      for (const socket of held) socket.destroy();
       await s.stop();
     }
   });

@@ -155,10 +155,11 @@ export type ErrorCode =
   | 'unknown_card'
   | 'deck_empty'
   | 'unsupported'
+  | 'too_many_connections'
   | 'busy'
   | 'outcome_unknown'
   | 'internal';
-export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'busy', 'outcome_unknown', 'internal'];
+export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'too_many_connections', 'busy', 'outcome_unknown', 'internal'];
 /** WebSocket close codes the server uses. */
 export const CloseCode = {
   serverShutdown: 1001,

@@ -206,7 +206,7 @@ enum class ErrorCode {
   room_not_found, // no room with that id
   bad_credentials, // wrong facilitator key, join code or resume token
   room_full, // the room already has its maximum number of members
-  server_full, // HTTP 503: this server holds its maximum number of rooms (--max-rooms)
+  server_full, // HTTP 503: this server holds its maximum number of rooms (--max-rooms), or of open connections (--max-connections; then only /healthz and /readyz are answered)
   already_joined, // join on a connection that is in a room
   not_joined, // a room command on a connection that has not joined
   not_found, // HTTP: no such path
@@ -239,6 +239,7 @@ enum class ErrorCode {
   unknown_card, // no card with that id in the room's deck
   deck_empty, // drawing from a deck with no cards
   unsupported, // a command this server knows but does not serve (yet); nothing changed
+  too_many_connections, // HTTP 429: a WebSocket upgrade from an address that has its maximum of connections open (--max-connections-per-address)
   busy, // the room has its maximum of commands waiting for its storage (256 by default); nothing changed; try again shortly
   outcome_unknown, // the room's storage did not confirm the change and could not be asked since (scale-out: Redis unreachable for longer than the settle deadline, at least 10 s); the change may or may not have been made — the room's next events show which; do not simply resend
   internal, // a fault in the server; nothing changed; the server log has the detail
@@ -289,6 +290,7 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::unknown_card: return "unknown_card";
   case ErrorCode::deck_empty: return "deck_empty";
   case ErrorCode::unsupported: return "unsupported";
+  case ErrorCode::too_many_connections: return "too_many_connections";
   case ErrorCode::busy: return "busy";
   case ErrorCode::outcome_unknown: return "outcome_unknown";
   case ErrorCode::internal: return "internal";
