@@ -7,10 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startRedis, type RunningRedis } from '../lib/redis.js';
 import { repoRoot, startServer, type RunningServer } from '../lib/server.js';
+import WebSocket from 'ws';
 
 type Result = Record<string, number | string | null>;
 
@@ -43,6 +45,8 @@ interface System {
   kind: 'colloquy' | 'socketio';
   fsync?: 'always' | 'everysec';
   redis?: boolean;
+  /** Redis servers the rooms are sharded over (Colloquy's --redis URL,URL); default 1. */
+  shards?: number;
   instances?: number;
 }
 
@@ -50,6 +54,7 @@ interface Running {
   ports: number[];
   pids: number[];
   auxPids: number[];
+  redis: RunningRedis[];
   /** Lines the servers logged that say a journal compaction ran. */
   compactions(): number;
   stop(): Promise<void>;
@@ -109,37 +114,42 @@ function startPeer(name: string, redisUrl?: string): Promise<Peer> {
 
 async function startSystem(sys: System): Promise<Running> {
   const instances = sys.instances ?? 1;
-  const redis: RunningRedis | undefined = sys.redis ? await startRedis() : undefined;
+  const redis: RunningRedis[] = [];
+  const stopRedis = () => Promise.all(redis.map((r) => r.stop()));
   try {
+    for (let i = 0; i < (sys.redis ? (sys.shards ?? 1) : 0); i++) redis.push(await startRedis());
+    const urls = redis.map((r) => r.url).join(',');
     if (sys.kind === 'colloquy') {
-      const args = sys.redis ? ['--redis', redis!.url] : ['--fsync', sys.fsync ?? 'always'];
+      const args = sys.redis ? ['--redis', urls] : ['--fsync', sys.fsync ?? 'always'];
       const servers: RunningServer[] = [];
       for (let i = 0; i < instances; i++) servers.push(await startServer({ args: [...args, '--max-rooms', '100000'] }));
       return {
         ports: servers.map((s) => s.port),
         pids: servers.map((s) => s.pid),
-        auxPids: redis ? [redis.pid] : [],
+        auxPids: redis.map((r) => r.pid),
+        redis,
         compactions: () => servers.reduce((n, s) => n + (s.stderr().match(/journal compacted/g)?.length ?? 0), 0),
         stop: async () => {
           await Promise.all(servers.map((s) => s.stop()));
-          await redis?.stop();
+          await stopRedis();
         },
       };
     }
     const peers: Peer[] = [];
-    for (let i = 0; i < instances; i++) peers.push(await startPeer(String.fromCharCode(97 + i), redis?.url));
+    for (let i = 0; i < instances; i++) peers.push(await startPeer(String.fromCharCode(97 + i), redis[0]?.url));
     return {
       ports: peers.map((p) => p.port),
       pids: peers.map((p) => p.pid),
-      auxPids: redis ? [redis.pid] : [],
+      auxPids: redis.map((r) => r.pid),
+      redis,
       compactions: () => 0,
       stop: async () => {
         await Promise.all(peers.map((p) => p.stop()));
-        await redis?.stop();
+        await stopRedis();
       },
     };
   } catch (err) {
-    await redis?.stop();
+    await stopRedis();
     throw err;
   }
 }
@@ -233,7 +243,7 @@ async function floor(args: string[]): Promise<Result> {
 
 // ---------------------------------------------------------------- figures
 function median(xs: number[]): number {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
@@ -241,11 +251,15 @@ function median(xs: number[]): number {
 
 function num(r: Result | undefined, key: string): number {
   const v = r?.[key];
+  // A latency percentile that falls among deliveries that never came (within the drain).
+  if (v === null && /_ms$/.test(key) && typeof r?.undelivered === 'number' && r.undelivered > 0) return Infinity;
   return typeof v === 'number' ? v : NaN;
 }
 
 function fmt(x: number): string {
+  if (x === Infinity) return 'not delivered';
   if (!Number.isFinite(x)) return '–';
+  if (Number.isInteger(x)) return x.toLocaleString('en-US');
   const a = Math.abs(x);
   if (a >= 1000) return Math.round(x).toLocaleString('en-US');
   if (a >= 100) return x.toFixed(0);
@@ -254,7 +268,7 @@ function fmt(x: number): string {
 }
 
 function cell(values: number[]): string {
-  const finite = values.filter((x) => Number.isFinite(x));
+  const finite = values.filter((x) => !Number.isNaN(x));
   if (finite.length === 0) return '–';
   const m = fmt(median(finite));
   return finite.length > 1 ? `${m} (${fmt(Math.min(...finite))}–${fmt(Math.max(...finite))})` : m;
@@ -321,15 +335,15 @@ async function alternate(systems: System[], loadgenArgs: string[], floorArgs?: s
 
 const last = (rs: Result[], kind: string) => rs.filter((r) => r.kind === kind).at(-1);
 
-function header(text: string): void {
+function header(text: string, medians = true): void {
   print(`\n### ${text}`);
-  print(`${new Date().toISOString().slice(0, 10)}, ${gitCommit()}, ${os.cpus().length} cores, medians of ${runs} alternating runs (min–max); ` +
-    `load average before the scenario ${loadavg()}`);
+  print(`${new Date().toISOString().slice(0, 10)}, ${gitCommit()}, ${os.cpus().length} cores` +
+    `${medians ? `, medians of ${runs} alternating runs (min–max)` : ''}; load average before the scenario ${loadavg()}`);
 }
 
 function gitCommit(): string {
   try {
-    return execFileSync('git', ['-C', repoRoot, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 70);
+    return `commit ${execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}`;
   } catch {
     return 'unknown commit';
   }
@@ -431,10 +445,10 @@ async function scenarioD(): Promise<void> {
   print(table('', ['Colloquy', 'Socket.IO'], [
     { label: 'added latency p50 (ms; cross-instance − same-instance)', values: added('p50'), better: 'lower' },
     { label: 'added latency p99 (ms)', values: added('p99'), better: 'lower' },
-    { label: 'same-instance p50 / p99 (ms)', values: get('same_p50_ms') },
-    { label: '', values: get('same_p99_ms') },
-    { label: 'cross-instance p50 / p99 (ms)', values: get('cross_p50_ms') },
-    { label: '', values: get('cross_p99_ms') },
+    { label: 'same-instance p50 (ms)', values: get('same_p50_ms') },
+    { label: 'same-instance p99 (ms)', values: get('same_p99_ms') },
+    { label: 'cross-instance p50 (ms)', values: get('cross_p50_ms') },
+    { label: 'cross-instance p99 (ms)', values: get('cross_p99_ms') },
     { label: 'cross-instance max (ms)', values: get('cross_max_ms') },
     { label: 'deliveries per server CPU-second (both instances)', values: get('deliveries_per_cpu_s'), better: 'higher' },
     { label: 'the same with redis-server’s CPU', values: get('deliveries_per_cpu_s_with_aux'), better: 'higher' },
@@ -537,10 +551,181 @@ async function smoke(): Promise<boolean> {
   return ok;
 }
 
+/** Asks GET /healthz and a WebSocket `ping` of one instance every 50 ms, one at a time each. */
+function startProber(port: number) {
+  const worst = { healthz: 0, ping: 0 };
+  const inFlight = { healthz: 0, ping: 0 };
+  const windows: { healthz: number; ping: number }[] = [];
+  let stopped = false;
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  let pingId = 0;
+  let welcomed = false;
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as { type: string; id?: string };
+    if (msg.type === 'welcome') welcomed = true;
+    if ((msg.type === 'reply' || msg.type === 'error') && msg.id === `p${pingId}`) {
+      worst.ping = Math.max(worst.ping, performance.now() - inFlight.ping);
+      inFlight.ping = 0;
+    }
+  });
+  ws.on('error', () => {});
+  const tick = setInterval(() => {
+    if (stopped) return;
+    const now = performance.now();
+    // An answer still outstanding counts for as long as it has been waited for.
+    if (inFlight.healthz) worst.healthz = Math.max(worst.healthz, now - inFlight.healthz);
+    if (inFlight.ping) worst.ping = Math.max(worst.ping, now - inFlight.ping);
+    if (!inFlight.healthz) {
+      inFlight.healthz = now;
+      const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
+        res.resume();
+        res.once('end', () => {
+          worst.healthz = Math.max(worst.healthz, performance.now() - inFlight.healthz);
+          inFlight.healthz = 0;
+        });
+      });
+      req.on('error', () => (inFlight.healthz = 0));
+    }
+    if (!inFlight.ping && welcomed) {
+      inFlight.ping = now;
+      ws.send(JSON.stringify({ type: 'ping', id: `p${++pingId}` }));
+    }
+  }, 50);
+  return {
+    /** The worst answer times since the last mark, kept as one window. */
+    mark(): void {
+      windows.push({ ...worst });
+      worst.healthz = 0;
+      worst.ping = 0;
+    },
+    windows,
+    stop(): void {
+      stopped = true;
+      clearInterval(tick);
+      ws.terminate();
+    },
+  };
+}
+
+/** Rooms with keys in one Redis server (distinct hash tags {room}). */
+async function roomsIn(redis: RunningRedis): Promise<number> {
+  const keys = await redis.cli('--scan');
+  return new Set(keys.split('\n').map((k) => /\{([^}]+)\}/.exec(k)?.[1]).filter(Boolean)).size;
+}
+
+/** (h) one Redis shard of two frozen for 5 s (SIGSTOP): health, ping and the other shard's rooms. */
+async function scenarioH(): Promise<void> {
+  header('(h) Redis frozen: two instances, rooms sharded over two Redis servers, one frozen 5 s (SIGSTOP) under 400 events/s in 40 rooms × 5');
+  const sys: System = { name: 'Colloquy', kind: 'colloquy', redis: true, shards: 2, instances: 2 };
+  const rows: Result[] = [];
+  for (let run = 1; run <= runs; run++) {
+    process.stderr.write(`run ${run} of ${runs}: load average ${loadavg()}\n`);
+    const running = await startSystem(sys);
+    const probers = running.ports.map((p) => startProber(p));
+    const frozen = running.redis[1]!;
+    try {
+      let setupDone: () => void = () => {};
+      const ready = new Promise<void>((r) => (setupDone = r));
+      const gen = runTool(loadgenBin, ['--proto', 'colloquy', '--target', running.ports.map((p) => `127.0.0.1:${p}`).join(','),
+        '--pids', running.pids.join(','), '--aux-pids', running.auxPids.join(','), '--mode', 'fanout', '--rooms', '40', '--members', '5',
+        '--rate', '400', '--warmup', '1', '--seconds', '12', '--drain', '15'], 300_000, (text) => {
+        if (text.includes('setup done')) setupDone();
+      });
+      await Promise.race([ready, gen]);
+      await new Promise((r) => setTimeout(r, 3000));
+      for (const p of probers) p.mark(); // before the freeze
+      process.kill(frozen.pid, 'SIGSTOP');
+      try {
+        await new Promise((r) => setTimeout(r, 5000));
+      } finally {
+        process.kill(frozen.pid, 'SIGCONT');
+      }
+      for (const p of probers) p.mark(); // during the freeze
+      const [r] = await gen;
+      for (const p of probers) p.mark(); // after
+      const [healthy, stalledShard] = [await roomsIn(running.redis[0]!), await roomsIn(frozen)];
+      rows.push({
+        ...r!,
+        healthz_during_ms: Math.max(...probers.map((p) => p.windows[1]!.healthz)),
+        ping_during_ms: Math.max(...probers.map((p) => p.windows[1]!.ping)),
+        healthz_before_ms: Math.max(...probers.map((p) => p.windows[0]!.healthz)),
+        ping_before_ms: Math.max(...probers.map((p) => p.windows[0]!.ping)),
+        rooms_healthy_shard: healthy,
+        rooms_frozen_shard: stalledShard,
+        rooms_carried_on: 40 - num(r, 'rooms_stalled_1s'),
+      });
+      rawLog.push({ system: sys, scenario: 'h', results: [rows.at(-1)] });
+    } finally {
+      for (const p of probers) p.stop();
+      await running.stop();
+    }
+  }
+  const get = (key: string) => [rows.map((r) => num(r, key))];
+  print(table('', ['Colloquy'], [
+    { label: 'slowest /healthz answer during the freeze, any instance (ms)', values: get('healthz_during_ms'), better: 'lower' },
+    { label: 'slowest WebSocket ping answer during the freeze, any instance (ms)', values: get('ping_during_ms'), better: 'lower' },
+    { label: 'slowest /healthz answer in the 3 s before the freeze (ms)', values: get('healthz_before_ms') },
+    { label: 'slowest ping answer in the 3 s before the freeze (ms)', values: get('ping_before_ms') },
+    { label: 'rooms on the Redis that stayed up', values: get('rooms_healthy_shard') },
+    { label: 'rooms that went on (no 1 s without a delivery in the 12 s window)', values: get('rooms_carried_on'), better: 'higher' },
+    { label: 'longest time a room went without a delivery (ms)', values: get('room_gap_max_ms') },
+  ]));
+  const worst = Math.max(median(get('healthz_during_ms')[0]!), median(get('ping_during_ms')[0]!));
+  target(`ping and /healthz on every instance answer within 50 ms with Redis frozen 5 s: ${fmt(worst)} ms`, Number.isFinite(worst) ? worst <= 50 : undefined);
+  const carried = median(get('rooms_carried_on')[0]!);
+  const healthy = median(get('rooms_healthy_shard')[0]!);
+  target(`rooms on the other Redis shard carry on: ${fmt(carried)} rooms went on, ${fmt(healthy)} are on the shard that stayed up`,
+    Number.isFinite(carried) ? carried >= healthy : undefined);
+  health([rows]);
+}
+
+/**
+ * Sums a `perf report --children --sort symbol` into what a reader asks: time inside each kind of
+ * system call (inclusive: the kernel work it causes, loopback delivery included) and time in each
+ * library's own code (self).
+ */
+function whereTheTimeGoes(report: string): string {
+  const rows: { children: number; self: number; kernel: boolean; symbol: string }[] = [];
+  for (const line of report.split('\n')) {
+    const m = /^\s+([\d.]+)%\s+([\d.]+)%\s+\[(.)\]\s+(.*?)(\s+-\s+-)?\s*$/.exec(line);
+    if (m) rows.push({ children: Number(m[1]), self: Number(m[2]), kernel: m[3] === 'k', symbol: m[4]! });
+  }
+  const inclusive = (re: RegExp) => Math.max(0, ...rows.filter((r) => re.test(r.symbol)).map((r) => r.children));
+  const self = (pred: (r: (typeof rows)[number]) => boolean) => rows.filter(pred).reduce((n, r) => n + r.self, 0);
+  // The user-side wrapper or the kernel entry, whichever the samples' call chains reached more.
+  const syscalls: [string, RegExp][] = [
+    ['sendmsg / write / writev (frames to sockets; loopback receive included)', /^(__libc_sendmsg|__sys_sendmsg|ksys_write|__libc_write|__writev|do_writev)$/],
+    ['recvmsg / read (commands from sockets)', /^(__libc_recvmsg|__sys_recvmsg|ksys_read|__libc_read)$/],
+    ['fdatasync / fsync', /^(fdatasync|__GI_fdatasync|__libc_fdatasync|__x64_sys_fdatasync|do_fsync)$/],
+    ['epoll_wait', /^(epoll_wait|do_epoll_wait)$/],
+    ['futex (lock waits and wake-ups)', /^(__x64_sys_futex|do_futex)$/],
+    ['all system calls together', /^(do_syscall_64|entry_SYSCALL_64_after_hwframe)$/],
+  ];
+  const libs: [string, (r: (typeof rows)[number]) => boolean][] = [
+    ['kernel (self, all of it)', (r) => r.kernel],
+    ['malloc / free', (r) => !r.kernel && /^(_int_malloc|malloc|_int_free|free|cfree|malloc_consolidate|__libc_malloc|__libc_free|operator new|operator delete|tcache)/.test(r.symbol)],
+    ['Boost.Asio', (r) => !r.kernel && /asio::/.test(r.symbol)],
+    ['Boost.Beast', (r) => !r.kernel && /beast::/.test(r.symbol)],
+    ['nlohmann::json', (r) => !r.kernel && /nlohmann/.test(r.symbol)],
+    ['Colloquy (hub, core, codec, log)', (r) => !r.kernel && /colloquy::/.test(r.symbol) && !/asio::|beast::|nlohmann/.test(r.symbol)],
+    ['libc and libstdc++ (the rest: memcpy, strings, mutexes, …)', (r) => !r.kernel && !/asio::|beast::|nlohmann|colloquy::/.test(r.symbol) &&
+      !/^(_int_malloc|malloc|_int_free|free|cfree|malloc_consolidate)/.test(r.symbol)],
+  ];
+  const top = rows.filter((r) => r.self >= 0.8).sort((a, b) => b.self - a.self).slice(0, 15);
+  return [
+    '\n| inside system calls (inclusive) | % of the server\'s CPU samples |\n| --- | --- |',
+    ...syscalls.map(([label, re]) => `| ${label} | ${inclusive(re).toFixed(1)} |`),
+    '\n| own code (self) | % |\n| --- | --- |',
+    ...libs.map(([label, pred]) => `| ${label} | ${self(pred).toFixed(1)} |`),
+    '\n| hottest symbols (self) | % |\n| --- | --- |',
+    ...top.map((r) => `| \`${r.symbol.slice(0, 90).replace(/\|/g, '\\|')}\`${r.kernel ? ' (kernel)' : ''} | ${r.self.toFixed(1)} |`),
+  ].join('\n');
+}
+
 /** perf at a given rate on one Colloquy instance: where the time goes. */
 async function profile(): Promise<void> {
   const sys: System = { name: 'Colloquy', kind: 'colloquy', fsync: profileMode === 'everysec' ? 'everysec' : 'always' };
-  header(`profile: Colloquy --fsync ${sys.fsync} at ${profileRate} events/s, 1,000 rooms × 15 members (perf, cpu-clock, call graphs)`);
+  header(`profile: Colloquy --fsync ${sys.fsync} at ${profileRate} events/s, 1,000 rooms × 15 members (perf, cpu-clock, call graphs)`, false);
   const running = await startSystem(sys);
   const data = path.join(artifacts, `perf-${sys.fsync}.data`);
   try {
@@ -558,12 +743,11 @@ async function profile(): Promise<void> {
       { stdio: ['ignore', 'ignore', 'inherit'] });
     const [r] = await gen;
     print(`- during the profile: ${fmt(num(r, 'deliveries_per_s'))} deliveries/s, ${fmt(num(r, 'deliveries_per_cpu_s'))} per CPU-s, p99 ${fmt(num(r, 'p99_ms'))} ms`);
-    const top = execFileSync('perf', ['report', '-i', data, '--stdio', '--no-children', '--sort', 'dso,symbol', '--percent-limit', '0.7'],
-      { encoding: 'utf8', maxBuffer: 64 << 20 });
-    const lines = top.split('\n').filter((l) => /^\s+\d+\.\d+%/.test(l)).slice(0, 40);
-    print('\n```\n' + lines.join('\n') + '\n```');
-    writeFileSync(path.join(artifacts, `perf-${sys.fsync}.txt`), top);
-    print(`- the whole report: tests/artifacts/bench/perf-${sys.fsync}.txt (perf report -i ${path.relative(repoRoot, data)})`);
+    const report = execFileSync('perf', ['report', '-i', data, '--stdio', '--children', '--sort', 'symbol', '-g', 'none', '--percent-limit', '0.05'],
+      { encoding: 'utf8', maxBuffer: 256 << 20 });
+    writeFileSync(path.join(artifacts, `perf-${sys.fsync}.txt`), report);
+    print(whereTheTimeGoes(report));
+    print(`- the whole report: tests/artifacts/bench/perf-${sys.fsync}.txt; call graphs: perf report -i ${path.relative(repoRoot, data)}`);
   } finally {
     await running.stop();
   }
@@ -571,13 +755,13 @@ async function profile(): Promise<void> {
 
 // ---------------------------------------------------------------- main
 const scenarios: Record<string, () => Promise<unknown>> = {
-  a: scenarioA, b: scenarioB, c: scenarioC, d: scenarioD, e: scenarioE, f: scenarioF, g: scenarioG, smoke, profile,
+  a: scenarioA, b: scenarioB, c: scenarioC, d: scenarioD, e: scenarioE, f: scenarioF, g: scenarioG, h: scenarioH, smoke, profile,
 };
 
 async function main(): Promise<number> {
-  const chosen = scenario === 'all' ? ['g', 'a', 'f', 'c', 'd', 'e', 'b'] : [scenario];
+  const chosen = scenario === 'all' ? ['g', 'a', 'f', 'c', 'd', 'e', 'h', 'b'] : [scenario];
   if (!chosen.every((s) => s in scenarios)) {
-    process.stderr.write('usage: tests/load/bench.sh <a|b|c|d|e|f|g|smoke|profile|all> [--runs N] [--seconds S] [--rate R --fsync MODE (profile)] [--start R (b)]\n');
+    process.stderr.write('usage: tests/load/bench.sh <a|b|c|d|e|f|g|h|smoke|profile|all> [--runs N] [--seconds S] [--rate R --fsync MODE (profile)] [--start R (b)]\n');
     return 64;
   }
   mkdirSync(artifacts, { recursive: true });

@@ -422,6 +422,8 @@ int handshakes = 0; // in flight
 std::deque<int> connect_queue;
 std::vector<Delivery> deliveries;
 bool recording = false;
+i64 window_from = 0, window_to = 0; // commands sent in [from, to) are measured
+u64 window_errors = 0;              // measured commands refused (they yield no event)
 i64 last_frame_ns = 0;
 std::uint32_t rng_state = 0x9e3779b9u;
 
@@ -689,6 +691,7 @@ void on_response(int ci, u64 id, bool ok, string_view code, string_view result, 
   c.pending.erase(it);
   if (!ok) {
     ++ctr.errors;
+    if (cmd.kind == Pending::hand && cmd.sent_ns >= window_from && cmd.sent_ns < window_to) ++window_errors;
     if (ctr.first_error.empty()) ctr.first_error = string(code);
     if (code == "hand_already_raised") c.raised = true;
     if (code == "hand_not_raised") c.raised = false;
@@ -1114,7 +1117,7 @@ void add_latency(Json& j, const string& prefix, std::vector<double>& ms) {
       .add(prefix + "p99_ms", percentile(ms, 99))
       .add(prefix + "p999_ms", percentile(ms, 99.9))
       .add(prefix + "max_ms", ms.empty() ? NAN : ms.back())
-      .add(prefix + "samples", double(ms.size()));
+      .add(prefix + "samples", double(std::count_if(ms.begin(), ms.end(), [](double x) { return std::isfinite(x); })));
 }
 
 // One measured window at `rate` commands a second: warm-up, window, drain.
@@ -1132,8 +1135,12 @@ StepResult run_step(double rate, const char* kind) {
   const double cpu0 = cpu_seconds(opt.pids), aux0 = cpu_seconds(opt.aux_pids), self0 = self_cpu_seconds();
   const double machine0 = machine_busy_seconds();
   const u64 sent0 = sender.sent, commands0 = ctr.commands;
+  window_from = t0;
+  window_to = INT64_MAX;
+  window_errors = 0;
   pump_for(opt.seconds);
   const i64 t1 = now_ns();
+  window_to = t1;
   const double cpu1 = cpu_seconds(opt.pids), aux1 = cpu_seconds(opt.aux_pids), self1 = self_cpu_seconds();
   const double machine1 = machine_busy_seconds();
   const u64 commands1 = ctr.commands;
@@ -1157,6 +1164,25 @@ StepResult run_step(double rate, const char* kind) {
     if (d.same_target == 1) same.push_back(ms);
     if (d.same_target == 0) cross.push_back(ms);
   }
+  // How long each room went without a delivery in the window (a frozen storage shard, say).
+  std::vector<i64> last_seen(rooms.size(), t0), longest(rooms.size(), 0);
+  for (const Delivery& d : deliveries) {
+    if (d.recv_ns < t0 || d.recv_ns >= t1) continue;
+    const auto room = std::size_t(conns[d.sender].room);
+    longest[room] = std::max(longest[room], d.recv_ns - last_seen[room]);
+    last_seen[room] = d.recv_ns;
+  }
+  std::vector<double> gaps;
+  for (std::size_t i = 0; i < rooms.size(); ++i) gaps.push_back(double(std::max(longest[i], t1 - last_seen[i])) / 1e6);
+  std::sort(gaps.begin(), gaps.end());
+  const auto stalled = std::count_if(gaps.begin(), gaps.end(), [](double ms) { return ms > 1000; });
+
+  // Commands of the window whose events did not all arrive before the drain ended count as
+  // slower than anything measured: the percentiles they reach are reported as null, with
+  // "undelivered" saying how many deliveries are missing.
+  const u64 expected = (commands1 - commands0 - std::min(window_errors, commands1 - commands0)) * u64(opt.members);
+  const u64 undelivered = expected > all.size() ? expected - all.size() : 0;
+  all.insert(all.end(), undelivered, INFINITY);
   const double window = double(t1 - t0) / 1e9;
   const double server_cpu = cpu1 - cpu0;
   const double self_cpu = (self1 - self0) / window;
@@ -1182,6 +1208,9 @@ StepResult run_step(double rate, const char* kind) {
   const u64 hand = ctr.hand_events - before.hand_events;
   j.add("event_frame_bytes", hand > 0 ? double(ctr.hand_event_bytes - before.hand_event_bytes) / double(hand) : NAN)
       .add("complete", complete ? 1 : 0).add("missing", double(missing_deliveries())).add("drain_s", double(t2 - t1) / 1e9)
+      .add("undelivered", double(undelivered))
+      .add("room_gap_p50_ms", percentile(gaps, 50)).add("room_gap_max_ms", gaps.empty() ? NAN : gaps.back())
+      .add("rooms_stalled_1s", double(stalled))
       .add("seq_gaps", double(ctr.seq_gaps - before.seq_gaps)).add("seq_dups", double(ctr.seq_dups - before.seq_dups))
       .add("order_violations", double(ctr.order_violations - before.order_violations))
       .add("unknown_sender", double(ctr.unknown_sender - before.unknown_sender))
