@@ -203,6 +203,13 @@ function fsyncProbe(count = 200): { p50: number; p99: number } {
 }
 
 const rawLog: unknown[] = [];
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+/** Every result as it comes (a long run interrupted keeps what it measured). */
+function keep(entry: unknown): void {
+  rawLog.push(entry);
+  mkdirSync(artifacts, { recursive: true });
+  writeFileSync(path.join(artifacts, `${scenario}-${stamp}.json`), JSON.stringify(rawLog, null, 1));
+}
 
 /** Starts `sys`, runs the load generator against it, stops it; the last result line, annotated. */
 async function measure(sys: System, loadgenArgs: string[], timeoutMs = 600_000, probes = 200): Promise<Result[]> {
@@ -229,7 +236,7 @@ async function measure(sys: System, loadgenArgs: string[], timeoutMs = 600_000, 
       r.fsync_p99_ms = disk.p99;
       r.compactions = running.compactions();
     }
-    rawLog.push({ system: sys, args: loadgenArgs, results });
+    keep({ system: sys, args: loadgenArgs, results });
     return results;
   } finally {
     await running.stop();
@@ -238,7 +245,7 @@ async function measure(sys: System, loadgenArgs: string[], timeoutMs = 600_000, 
 
 async function floor(args: string[]): Promise<Result> {
   const [r] = await runTool(floorBin, args, 120_000);
-  rawLog.push({ system: 'floor', args, results: [r] });
+  keep({ system: 'floor', args, results: [r] });
   return r!;
 }
 
@@ -661,7 +668,7 @@ async function scenarioH(): Promise<void> {
         rooms_frozen_shard: stalledShard,
         rooms_carried_on: 40 - num(r, 'rooms_stalled_1s'),
       });
-      rawLog.push({ system: sys, scenario: 'h', results: [rows.at(-1)] });
+      keep({ system: sys, scenario: 'h', results: [rows.at(-1)] });
     } finally {
       for (const p of probers) p.stop();
       await running.stop();
@@ -779,8 +786,6 @@ async function main(): Promise<number> {
       if (ok === false) status = 1;
     }
   } finally {
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    writeFileSync(path.join(artifacts, `${scenario}-${stamp}.json`), JSON.stringify(rawLog, null, 1));
     writeFileSync(path.join(artifacts, `${scenario}-${stamp}.md`), report.join('\n') + '\n');
   }
   return status;
