@@ -3,7 +3,8 @@
 # Exits non-zero if any suite fails. Suites: unit (the generated protocol files are current, then
 # C++), fuzz (libFuzzer + ASan/UBSan on the command decoder and the WebSocket frame parser, 30 s in
 # all), deploy (lint the deploy files, run deploy/cluster.sh), client (TypeScript), integration
-# (real server), e2e (real headless Chromium).
+# (real server), e2e (real headless Chromium), load (the benchmark's smoke run:
+# every delivery complete and in order on Colloquy and on the Socket.IO peer; figures not checked).
 #   ./tests/run.sh                 all suites
 #   ./tests/run.sh unit client     only those
 set -uo pipefail
@@ -12,7 +13,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 artifacts="$root/tests/artifacts"
 mkdir -p "$artifacts"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz deploy client integration e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz deploy client integration e2e load)
 
 step() { printf '\n==== %s\n' "$*"; }
 die() { echo "tests/run.sh: $*" >&2; exit 1; }
@@ -139,7 +140,14 @@ for suite in "${suites[@]}"; do
       run_vitest integration "$root/tests" test:integration
       ;;
     e2e) run_vitest e2e "$root/tests" test:e2e ;;
-    *) die "unknown suite '$suite' (unit, fuzz, deploy, client, integration, e2e)" ;;
+    load)
+      step "load (benchmark smoke: the load generator against Colloquy and the Socket.IO peer, one and two instances)"
+      status=0
+      shellcheck "$root/tests/load/bench.sh" || status=1
+      COLLOQUY_BENCH_SKIP_INSTALL=1 "$root/tests/load/bench.sh" smoke || status=1
+      record load "$status" "$((1 - status))" "$status"
+      ;;
+    *) die "unknown suite '$suite' (unit, fuzz, deploy, client, integration, e2e, load)" ;;
   esac
 done
 
