@@ -231,7 +231,8 @@ do_start() {
   # The instances: each picks a free port and says which on its ready line.
   local i args pids=() logs=()
   for i in $(seq "$instances"); do
-    args=(--bind 127.0.0.1 --port 0 --static-dir "$static_dir")
+    # HAProxy (option forwardfor) connects from 127.0.0.1: its X-Forwarded-For names the client.
+    args=(--bind 127.0.0.1 --port 0 --static-dir "$static_dir" --trusted-proxy 127.0.0.1)
     if [ "$MODE" = redis ]; then
       args+=(--redis "$REDIS_URL")
     else

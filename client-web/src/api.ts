@@ -3,7 +3,7 @@ import type { CreateRoomResponse } from './protocol';
 
 export type CreateRoomOutcome =
   | { ok: true; room: CreateRoomResponse }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; retryAfterMs?: number };
 
 function isCreateRoomResponse(v: unknown): v is CreateRoomResponse {
   if (typeof v !== 'object' || v === null) return false;
@@ -13,12 +13,15 @@ function isCreateRoomResponse(v: unknown): v is CreateRoomResponse {
   );
 }
 
-export async function createRoom(title: string, fetchFn: typeof fetch = fetch): Promise<CreateRoomOutcome> {
+/** Creates a room; `token` is the operator's creation token, when the server asks for one. */
+export async function createRoom(title: string, fetchFn: typeof fetch = fetch, token?: string): Promise<CreateRoomOutcome> {
   let response: Response;
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
   try {
     response = await fetchFn('/api/rooms', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers,
       body: JSON.stringify({ title }),
       credentials: 'same-origin',
     });
@@ -32,8 +35,9 @@ export async function createRoom(title: string, fetchFn: typeof fetch = fetch): 
     body = null;
   }
   if (response.status === 201 && isCreateRoomResponse(body)) return { ok: true, room: body };
-  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  const error = (body as { error?: { code?: unknown; message?: unknown; retry_after_ms?: unknown } } | null)?.error;
   const code = typeof error?.code === 'string' ? error.code : 'internal';
   const message = typeof error?.message === 'string' ? error.message : `The server answered ${response.status}.`;
-  return { ok: false, code, message };
+  const retry = error?.retry_after_ms;
+  return typeof retry === 'number' && retry > 0 ? { ok: false, code, message, retryAfterMs: retry } : { ok: false, code, message };
 }

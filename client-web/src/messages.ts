@@ -20,6 +20,8 @@ const errorText: Record<string, string> = {
   room_not_found: 'This session does not exist, or it has ended.',
   room_full: 'This session is full. Ask the facilitator for help.',
   server_full: 'The server cannot start more sessions right now. Please try again later.',
+  create_token_required: 'This server starts sessions for its own staff only. Enter the creation token your administrator gave you.',
+  rate_limited: 'Too many requests from your network just now. Please wait a moment and try again.',
   payload_too_large: 'That is too long. Please shorten it.',
   internal: 'Something went wrong on the server. Please try again.',
   network: 'Could not reach the Colloquy server. Check your connection and try again.',

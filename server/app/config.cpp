@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include "core/text.hpp"
+#include "app/rate_limit.hpp"
 #include "log/redis_url.hpp"
 
 #include <CLI/CLI.hpp>
@@ -86,6 +87,36 @@ const std::vector<Setting>& settings() {
       {"--max-connections-per-address", "COLLOQUY_MAX_CONNECTIONS_PER_ADDRESS", number(&Config::max_connections_per_address, 1, 1'000'000),
        "a number 1-1000000", "N",
        "WebSockets open at once from one client address; past it 429\n(COLLOQUY_MAX_CONNECTIONS_PER_ADDRESS, default 100)"},
+      {"--room-creations-per-hour", "COLLOQUY_ROOM_CREATIONS_PER_HOUR", number(&Config::room_creations_per_hour, 1, 1'000'000),
+       "a number 1-1000000", "N",
+       "rooms one client address may create an hour, in bursts of up to 10;\nmore get 429 rate_limited (COLLOQUY_ROOM_CREATIONS_PER_HOUR, default 30)"},
+      {"--max-http-requests-per-second", "COLLOQUY_MAX_HTTP_REQUESTS_PER_SECOND", number(&Config::max_http_requests_per_second, 1, 1'000'000),
+       "a number 1-1000000", "N",
+       "HTTP requests (pages, API, WebSocket upgrades) one client address may\nmake a second, bursts of twice that; more get 429 rate_limited;\n/healthz and /readyz never count (COLLOQUY_MAX_HTTP_REQUESTS_PER_SECOND, default 100)"},
+      {"--trusted-proxy", "COLLOQUY_TRUSTED_PROXY",
+       [](Config& c, std::string_view v) {
+         c.trusted_proxies.clear();
+         while (!v.empty()) {
+           const auto comma = v.find(',');
+           std::string_view one = v.substr(0, comma);
+           while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+           while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+           if (!is_proxy_spec(one)) return false;
+           c.trusted_proxies.emplace_back(one);
+           v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+         }
+         return !c.trusted_proxies.empty();
+       },
+       "IP addresses or networks (10.0.0.0/8) separated by commas", "ADDRS",
+       "the balancers in front of this server: for connections from them the\nclient address (for per-address limits) is taken from X-Forwarded-For\n(COLLOQUY_TRUSTED_PROXY; default none: the socket's address)"},
+      {"--create-token", "COLLOQUY_CREATE_TOKEN",
+       [](Config& c, std::string_view v) {
+         c.create_token = v;
+         return v.size() >= 16 && v.size() <= 256 &&
+                std::all_of(v.begin(), v.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+       },
+       "16-256 printable ASCII characters, no spaces", "TOKEN",
+       "only requests with \"Authorization: Bearer TOKEN\" may create rooms\n(COLLOQUY_CREATE_TOKEN, better than the flag: not in the process list;\ndefault: anyone may)"},
       {"--join-timeout-seconds", "COLLOQUY_JOIN_TIMEOUT_SECONDS", number(&Config::join_timeout_seconds, 1, 3600),
        "a number of seconds 1-3600", "N",
        "a connection that has not joined a room this long after opening is closed\n(4002 join_timeout; COLLOQUY_JOIN_TIMEOUT_SECONDS, 1-3600, default 30)"},

@@ -21,6 +21,10 @@ struct Config {
   std::int64_t room_idle_seconds = 90 * 24 * 3600;   // --room-idle-seconds; no change: removed
   std::size_t max_connections = 10'000;             // --max-connections; past it: health checks only
   std::size_t max_connections_per_address = 100;    // --max-connections-per-address; past it: 429
+  unsigned room_creations_per_hour = 30;            // --room-creations-per-hour; per client address, bursts of 10
+  unsigned max_http_requests_per_second = 100;      // --max-http-requests-per-second; per address, bursts of 2x
+  std::vector<std::string> trusted_proxies;         // --trusted-proxy; whose X-Forwarded-For is believed
+  std::string create_token;                         // --create-token; empty: anyone may create rooms
   std::int64_t join_timeout_seconds = 30;            // --join-timeout-seconds; unjoined: closed 4002
   unsigned max_commands_per_second = 20;        // --max-commands-per-second; per connection, bursts of 2x
   unsigned threads = 2;                  // --threads / COLLOQUY_THREADS; I/O threads

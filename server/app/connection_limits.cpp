@@ -1,5 +1,7 @@
 #include "app/connection_limits.hpp"
 
+#include "app/rate_limit.hpp"
+
 namespace colloquy {
 
 std::unique_ptr<ConnectionLimits::Slot> ConnectionLimits::open(std::string address) {
@@ -7,16 +9,18 @@ std::unique_ptr<ConnectionLimits::Slot> ConnectionLimits::open(std::string addre
   return std::unique_ptr<Slot>(new Slot(shared_from_this(), std::move(address), before >= caps_.max_total));
 }
 
-bool ConnectionLimits::Slot::admit_websocket() {
+bool ConnectionLimits::Slot::admit_websocket(const std::string& client) {
   if (websocket_) return true;
+  const std::string key = rate_key(client);
   std::lock_guard lock(owner_->mutex_);
-  std::size_t& n = owner_->websockets_[address_];
+  std::size_t& n = owner_->websockets_[key];
   if (n >= owner_->caps_.max_per_address) {
-    if (n == 0) owner_->websockets_.erase(address_);
+    if (n == 0) owner_->websockets_.erase(key);
     return false;
   }
   ++n;
   websocket_ = true;
+  counted_as_ = key;
   return true;
 }
 
@@ -24,13 +28,13 @@ ConnectionLimits::Slot::~Slot() {
   owner_->total_.fetch_sub(1);
   if (!websocket_) return;
   std::lock_guard lock(owner_->mutex_);
-  auto it = owner_->websockets_.find(address_);
+  auto it = owner_->websockets_.find(counted_as_);
   if (it != owner_->websockets_.end() && --it->second == 0) owner_->websockets_.erase(it);
 }
 
 std::size_t ConnectionLimits::websockets_from(const std::string& address) const {
   std::lock_guard lock(mutex_);
-  auto it = websockets_.find(address);
+  auto it = websockets_.find(rate_key(address));
   return it == websockets_.end() ? 0 : it->second;
 }
 

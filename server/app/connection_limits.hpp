@@ -27,8 +27,11 @@ public:
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
     bool over_total() const { return over_total_; }
-    // Counts the connection as a WebSocket of its address; false (and not counted) past the cap.
-    bool admit_websocket();
+    // Counts the connection as a WebSocket of `client` (the socket's address, or behind a trusted
+    // proxy the forwarded one); false (and not counted) past the cap.
+    bool admit_websocket(const std::string& client);
+    bool admit_websocket() { return admit_websocket(address_); }
+    const std::string& address() const { return address_; }
 
   private:
     friend class ConnectionLimits;
@@ -38,6 +41,7 @@ public:
     std::string address_;
     bool over_total_;
     bool websocket_ = false;
+    std::string counted_as_; // the address the WebSocket is counted under
   };
 
   std::unique_ptr<Slot> open(std::string address);

@@ -2,6 +2,7 @@
 
 #include "app/logger.hpp"
 #include "app/room_hub.hpp"
+#include "core/secret.hpp"
 
 #include <future>
 
@@ -45,7 +46,24 @@ std::string base_url(const HttpRequest& request) {
 }
 
 // Answers through `done`, once the room is stored (maybe on another thread).
-void create_room(RoomHub& hub, const HttpRequest& request, std::function<void(HttpResponse)> done) {
+// The token after "Bearer " (scheme case-insensitive), or empty.
+std::string_view bearer_token(std::string_view authorization) {
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() <= scheme.size()) return {};
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return {};
+  }
+  std::string_view token = authorization.substr(scheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  return token;
+}
+
+void create_room(RoomHub& hub, const HttpRequest& request, std::function<void(HttpResponse)> done, const ApiAccess* access) {
+  if (access && !access->create_token.empty() && !constant_time_equal(bearer_token(request.authorization), access->create_token)) {
+    return done(error_response(401, ErrorCode::create_token_required,
+                               "this server creates rooms for its staff only: send the creation token your operator gave you"));
+  }
   if (!is_json_media_type(request.content_type)) {
     return done(error_response(415, ErrorCode::unsupported_media_type, "send the body as application/json"));
   }
@@ -58,6 +76,11 @@ void create_room(RoomHub& hub, const HttpRequest& request, std::function<void(Ht
   auto title = body.find("title");
   if (title == body.end()) return done(error_response(400, ErrorCode::missing_field, "missing field 'title'"));
   if (!title->is_string()) return done(error_response(400, ErrorCode::invalid_title, "field 'title' must be a string"));
+  if (access && access->creations) {
+    if (const auto wait = access->creations->take(request.client_address, access->now_ms())) {
+      return done(rate_limited_response("too many rooms created from your address; nothing was created, try again later", *wait));
+    }
+  }
 
   hub.create_room(title->get_ref<const std::string&>(), [base = base_url(request), done](RoomHub::CreateResult result) {
     if (auto* error = std::get_if<HubError>(&result)) {
@@ -88,6 +111,13 @@ HttpResponse error_response(int status, ErrorCode code, std::string_view message
                       json{{"error", {{"code", to_string(code)}, {"message", message}}}}.dump()};
 }
 
+HttpResponse rate_limited_response(std::string_view message, std::int64_t retry_after_ms) {
+  HttpResponse out{429, "application/json",
+                   json{{"error", {{"code", to_string(ErrorCode::rate_limited)}, {"message", message}, {"retry_after_ms", retry_after_ms}}}}.dump()};
+  out.retry_after_ms = retry_after_ms;
+  return out;
+}
+
 bool websocket_origin_allowed(std::string_view origin, std::string_view host) {
   if (origin.empty()) return true; // not a browser: no cross-site page can be behind it
   const auto scheme_end = origin.find("://");
@@ -109,7 +139,7 @@ HttpResponse payload_too_large() {
   return error_response(413, ErrorCode::payload_too_large, "the request body is over 64 KiB");
 }
 
-void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(HttpResponse)> done) {
+void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(HttpResponse)> done, const ApiAccess* access) {
   try {
     const std::string_view path = path_of(request.target);
     if (request.body.size() > max_api_body_bytes) return done(payload_too_large());
@@ -131,7 +161,7 @@ void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(Htt
     }
     if (path == "/api/rooms") {
       if (request.method != "POST") return done(error_response(405, ErrorCode::method_not_allowed, "use POST to create a room"));
-      return create_room(hub, request, std::move(done));
+      return create_room(hub, request, std::move(done), access);
     }
     return done(error_response(404, ErrorCode::not_found, "no such API path"));
   } catch (const std::exception& e) {
@@ -140,10 +170,10 @@ void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(Htt
   }
 }
 
-HttpResponse handle_api(RoomHub& hub, const HttpRequest& request) {
+HttpResponse handle_api(RoomHub& hub, const HttpRequest& request, const ApiAccess* access) {
   std::promise<HttpResponse> promise;
   auto response = promise.get_future();
-  handle_api(hub, request, [&promise](HttpResponse r) { promise.set_value(std::move(r)); });
+  handle_api(hub, request, [&promise](HttpResponse r) { promise.set_value(std::move(r)); }, access);
   return response.get();
 }
 

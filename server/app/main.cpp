@@ -93,6 +93,10 @@ int serve(const colloquy::Config& config) {
   options.threads = config.threads;
   options.max_connections = config.max_connections;
   options.max_connections_per_address = config.max_connections_per_address;
+  options.max_http_requests_per_second = config.max_http_requests_per_second;
+  options.room_creations_per_hour = config.room_creations_per_hour;
+  options.trusted_proxies = config.trusted_proxies;
+  options.create_token = config.create_token;
   options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
   net::Server server(std::move(options), hub);
 

@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -1407,8 +1408,11 @@ void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string
     std::lock_guard lock(info->mutex);
     const double rate = impl_->options.max_commands_per_second;
     if (!take_token(info->command_tokens, info->command_at_ms, impl_->options.now_ms(), rate, 2 * rate)) {
-      return Impl::send_error(*connection, id, ErrorCode::rate_limited,
-                              "too many commands from this connection; nothing was changed, try again in a second");
+      const auto retry_ms = static_cast<std::int64_t>(std::ceil((1 - info->command_tokens) * 1000.0 / rate));
+      connection->send(make_frame(protocol::encode_error(
+          id, ErrorCode::rate_limited, "too many commands from this connection; nothing was changed, try again in a second",
+          std::max<std::int64_t>(1, retry_ms))));
+      return;
     }
   }
   if (auto* join = std::get_if<protocol::JoinCommand>(&command)) return impl_->handle_join(connection, id, std::move(*join));

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 
@@ -66,9 +67,28 @@ private:
     // Past the total cap only health and readiness are answered (operators and balancers must
     // still see the server); everything else is refused and the socket closed.
     const std::string_view path = path_of(target);
-    if (slot_ && slot_->over_total() && path != "/healthz" && path != "/readyz") {
+    const bool health_check = path == "/healthz" || path == "/readyz";
+    if (slot_ && slot_->over_total() && !health_check) {
       return send_error(error_response(503, ErrorCode::server_full, "this server holds its maximum number of connections; try again shortly"),
                         false);
+    }
+    {
+      const auto forwarded = request["X-Forwarded-For"];
+      client_ = client_address(slot_ ? std::string_view(slot_->address()) : std::string_view(),
+                               {forwarded.data(), forwarded.size()}, context_->options.trusted_proxies);
+      static std::atomic<bool> warned{false};
+      if (!forwarded.empty() && context_->options.trusted_proxies.empty() && !warned.exchange(true)) {
+        logger::warn("requests from {} carry X-Forwarded-For but --trusted-proxy is not set: the per-address limits "
+                     "count every client of that proxy as one; name it with --trusted-proxy",
+                     client_);
+      }
+    }
+    // Health checks come from balancers and probes, often many a second from one address: never limited.
+    if (!health_check && context_->http_rates) {
+      if (const auto wait = context_->http_rates->take(client_, context_->access.now_ms())) {
+        return send_error(rate_limited_response("too many requests from your address; try again shortly", *wait),
+                          request.keep_alive());
+      }
     }
     if (path == "/ws") {
       if (!is_websocket_upgrade(request)) {
@@ -85,7 +105,7 @@ private:
         return send_error(error_response(static_cast<int>(refusal->status), ErrorCode::bad_request, refusal->message),
                           false);
       }
-      if (slot_ && !slot_->admit_websocket()) {
+      if (slot_ && !slot_->admit_websocket(client_)) {
         return send_error(error_response(429, ErrorCode::too_many_connections,
                                          "too many connections from your address; close one and try again"),
                           false);
@@ -121,6 +141,8 @@ private:
                    field(http::field::host),
                    field("X-Forwarded-Proto"),
                    request.body(),
+                   client_,
+                   field(http::field::authorization),
                },
                [self = shared_from_this(), shape](HttpResponse out) {
                  asio::dispatch(self->stream_.get_executor(), [self, shape, out = std::move(out)] {
@@ -129,13 +151,15 @@ private:
                    response.set(http::field::content_type, out.content_type);
                    response.set(http::field::cache_control, "no-store");
                    if (out.status == 405) response.set(http::field::allow, shape.rooms_path ? "POST" : "GET, HEAD");
+                   if (out.retry_after_ms > 0) response.set(http::field::retry_after, std::to_string((out.retry_after_ms + 999) / 1000));
                    response.keep_alive(shape.keep_alive);
                    response.body() = shape.head ? std::string() : out.body;
                    response.prepare_payload();
                    if (shape.head) response.content_length(out.body.size());
                    self->write(http::message_generator(std::move(response)));
                  });
-               });
+               },
+               &context_->access);
   }
 
   void send_static(const Request& request) {
@@ -179,6 +203,7 @@ private:
     response.set(http::field::cache_control, "no-store");
     if (!allow.empty()) response.set(http::field::allow, allow);
     if (out.status == 426) response.set(http::field::sec_websocket_version, "13"); // the one we speak
+    if (out.retry_after_ms > 0) response.set(http::field::retry_after, std::to_string((out.retry_after_ms + 999) / 1000));
     response.keep_alive(keep_alive);
     response.body() = std::move(out.body);
     response.prepare_payload();
@@ -206,6 +231,7 @@ private:
   beast::flat_buffer buffer_;
   std::shared_ptr<const SessionContext> context_;
   std::unique_ptr<ConnectionLimits::Slot> slot_; // handed on to the WebSocket session
+  std::string client_;                           // the client's address, for per-address limits
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 

@@ -49,11 +49,29 @@ std::size_t effective_max_connections(const ServerOptions& options) {
   return std::min(options.max_connections, usable);
 }
 constexpr auto drain_poll = std::chrono::milliseconds(20);
+
+std::shared_ptr<const SessionContext> make_context(RoomHub& hub, ServerOptions o) {
+  auto context = std::make_shared<SessionContext>(SessionContext{hub, std::move(o), nullptr, {}});
+  const auto& options = context->options;
+  if (options.max_http_requests_per_second > 0) {
+    const double rate = options.max_http_requests_per_second;
+    context->http_rates = std::make_shared<AddressRates>(rate, 2 * rate);
+  }
+  context->access.create_token = options.create_token;
+  if (options.room_creations_per_hour > 0) {
+    context->access.creations =
+        std::make_shared<AddressRates>(options.room_creations_per_hour / 3600.0, std::min(10.0, double(options.room_creations_per_hour)));
+  }
+  context->access.now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  return context;
+}
 } // namespace
 
 struct Server::Impl {
   Impl(ServerOptions o, RoomHub& hub)
-      : context(std::make_shared<const SessionContext>(SessionContext{hub, std::move(o)})),
+      : context(make_context(hub, std::move(o))),
         limits(std::make_shared<ConnectionLimits>(ConnectionCaps{effective_max_connections(context->options),
                                                                  context->options.max_connections_per_address})),
         io(static_cast<int>(context->options.threads)),

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace colloquy {
 class RoomHub;
@@ -34,6 +35,14 @@ struct ServerOptions {
   std::size_t max_connections = 10'000;
   std::size_t max_connections_per_address = 100;
   std::size_t fd_reserve = 64;
+  // Per client address: HTTP requests a second (bursts of twice; /healthz and /readyz exempt) and
+  // rooms created an hour (bursts of 10); past them 429 rate_limited with Retry-After. 0: no limit.
+  unsigned max_http_requests_per_second = 100;
+  unsigned room_creations_per_hour = 30;
+  // Balancers whose X-Forwarded-For names the client (for the per-address limits).
+  std::vector<std::string> trusted_proxies;
+  // Non-empty: POST /api/rooms needs "Authorization: Bearer <create_token>".
+  std::string create_token;
   unsigned threads = 2;
   std::string server_name = "colloquy";      // Server header
 };

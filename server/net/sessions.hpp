@@ -3,6 +3,8 @@
 #include "net/server.hpp"
 
 #include "app/connection_limits.hpp"
+#include "app/http_api.hpp"
+#include "app/rate_limit.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/fields.hpp>
@@ -24,6 +26,8 @@ namespace colloquy::net {
 struct SessionContext {
   RoomHub& hub;
   ServerOptions options;
+  std::shared_ptr<AddressRates> http_rates; // per client address; null: no limit
+  ApiAccess access;                         // who may create rooms, how often
 };
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;

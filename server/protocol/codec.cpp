@@ -56,9 +56,11 @@ std::string encode_reply(std::string_view id, const json& result) {
   return json{{"type", "reply"}, {"id", id}, {"result", result}}.dump();
 }
 
-std::string encode_error(const std::optional<std::string>& id, ErrorCode code, std::string_view message) {
+std::string encode_error(const std::optional<std::string>& id, ErrorCode code, std::string_view message,
+                         std::int64_t retry_after_ms) {
   json out{{"type", "error"}, {"id", nullptr}, {"code", to_string(code)}, {"message", message}};
   if (id) out["id"] = *id;
+  if (retry_after_ms > 0) out["retry_after_ms"] = retry_after_ms;
   // Replace, never throw, if a message ever carried invalid UTF-8 from the input.
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -19,7 +19,9 @@ namespace colloquy::protocol {
 inline constexpr int version = protocol_major;
 
 std::string encode_reply(std::string_view id, const nlohmann::json& result);
-std::string encode_error(const std::optional<std::string>& id, ErrorCode code, std::string_view message);
+// retry_after_ms > 0: when the command would be accepted (rate_limited).
+std::string encode_error(const std::optional<std::string>& id, ErrorCode code, std::string_view message,
+                         std::int64_t retry_after_ms = 0);
 // {"type":"prompts_pending","room":…,"prompts":[{"id","text","held"}]} (1.3).
 struct PendingView { std::string id; std::string text; bool held = false; };
 std::string encode_prompts_pending(std::string_view room_id, const std::vector<PendingView>& prompts);

@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoom, getJson } from '../lib/api.js';
+import { createRoom, getJson, httpRequest, postRoom } from '../lib/api.js';
 import { startRedis } from '../lib/redis.js';
 import { TestClient } from '../lib/ws-client.js';
 import { joinFacilitator, joinParticipant, sleep } from '../lib/room.js';
@@ -202,6 +202,84 @@ describe('connections per address and in all', () => {
       expect(late.client.isOpen).toBe(true);
     } finally {
       for (const socket of held) socket.destroy();
+      await s.stop();
+    }
+  });
+});
+
+describe('per client address: room creation and HTTP requests', () => {
+  it('rooms created an hour are limited per address, with Retry-After; a forged X-Forwarded-For does not help, a trusted proxy\'s does', async () => {
+    const direct = await startServer({ args: ['--room-creations-per-hour', '3'] });
+    const proxied = await startServer({ args: ['--room-creations-per-hour', '3', '--trusted-proxy', '127.0.0.1'] });
+    try {
+      const json = { 'Content-Type': 'application/json' };
+      for (let i = 0; i < 3; i++) expect((await postRoom(direct.baseUrl, { title: `R${i}` }, json)).status).toBe(201);
+      const refused = await postRoom(direct.baseUrl, { title: 'One more' }, json);
+      expect(refused.status).toBe(429);
+      expect(refused.json).toMatchObject({ error: { code: 'rate_limited' } });
+      // Three an hour: the next one in 20 minutes, less the moments the first three took.
+      expect(refused.json.error.retry_after_ms).toBeGreaterThan(1_190_000);
+      expect(refused.json.error.retry_after_ms).toBeLessThanOrEqual(1_200_000);
+      expect(refused.headers['retry-after']).toBe('1200');
+      // Not behind a trusted proxy: the header is the client's own words, and ignored.
+      const forged = await postRoom(direct.baseUrl, { title: 'Forged' }, { ...json, 'X-Forwarded-For': '203.0.113.77' });
+      expect(forged.status).toBe(429);
+      expect((await getJson(direct.baseUrl, '/healthz')).json.rooms).toBe(3);
+      const t = performance.now();
+      const room = await createRoom(proxied.baseUrl, 'Through the proxy', { headers: { 'X-Forwarded-For': '203.0.113.1' } });
+      const member = await joinParticipant(proxied.wsUrl, room, 'Ada');
+      expect((await member.client.send({ type: 'ping' })).type).toBe('reply');
+      console.log(`creation limited at 3 an hour; a member elsewhere: joined and pinged in ${(performance.now() - t).toFixed(1)} ms`);
+      for (let i = 0; i < 2; i++) {
+        expect((await postRoom(proxied.baseUrl, { title: 'A' }, { ...json, 'X-Forwarded-For': '203.0.113.1' })).status).toBe(201);
+      }
+      expect((await postRoom(proxied.baseUrl, { title: 'A' }, { ...json, 'X-Forwarded-For': '203.0.113.1' })).status).toBe(429);
+      // Behind the trusted proxy each client is counted apart; the rightmost entry is the one the proxy wrote.
+      expect((await postRoom(proxied.baseUrl, { title: 'B' }, { ...json, 'X-Forwarded-For': '203.0.113.1, 203.0.113.2' })).status).toBe(201);
+    } finally {
+      await direct.stop();
+      await proxied.stop();
+    }
+  });
+
+  it('with a creation token only its bearer creates rooms; others get 401 create_token_required and nothing is created', async () => {
+    const token = 'staff-token-for-the-tests-1234';
+    const s = await startServer({ env: { COLLOQUY_CREATE_TOKEN: token } });
+    try {
+      const json = { 'Content-Type': 'application/json' };
+      const anonymous = await postRoom(s.baseUrl, { title: 'No token' }, json);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.json).toMatchObject({ error: { code: 'create_token_required' } });
+      expect((await postRoom(s.baseUrl, { title: 'Wrong' }, { ...json, Authorization: `Bearer ${token}x` })).status).toBe(401);
+      expect((await getJson(s.baseUrl, '/healthz')).json.rooms).toBe(0);
+      const staff = await postRoom(s.baseUrl, { title: 'Staff' }, { ...json, Authorization: `Bearer ${token}` });
+      expect(staff.status).toBe(201);
+      expect(s.stderr()).not.toContain(token);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('HTTP requests a second are limited per address with Retry-After; /healthz and /readyz never are; joined members carry on', async () => {
+    const s = await startServer({ args: ['--max-http-requests-per-second', '5'] });
+    try {
+      const room = await createRoom(s.baseUrl, 'Busy');
+      const member = await joinParticipant(s.wsUrl, room, 'Ada');
+      const answers = await Promise.all(Array.from({ length: 30 }, () => httpRequest(s.baseUrl, { method: 'GET', path: '/' })));
+      const limited = answers.filter((a) => a.status === 429);
+      console.log(`30 page requests at 5 a second (bursts of 10): ${answers.length - limited.length} served, ${limited.length} got 429`);
+      expect(answers.length - limited.length).toBeGreaterThanOrEqual(8);
+      expect(answers.length - limited.length).toBeLessThanOrEqual(12);
+      expect(limited[0]!.json).toMatchObject({ error: { code: 'rate_limited' } });
+      expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      const probes = await Promise.all(Array.from({ length: 40 }, (_, i) => getJson(s.baseUrl, i % 2 ? '/healthz' : '/readyz')));
+      for (const p of probes) expect(p.status).toBe(200);
+      const t = performance.now();
+      expect((await member.client.send({ type: 'ping' })).type).toBe('reply');
+      console.log(`a member's ping meanwhile: ${(performance.now() - t).toFixed(1)} ms`);
+      await sleep(1100);
+      expect((await httpRequest(s.baseUrl, { method: 'GET', path: '/' })).status).toBe(200);
+    } finally {
       await s.stop();
     }
   });

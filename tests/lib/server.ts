@@ -78,6 +78,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   };
   const args = ['--bind', '127.0.0.1', '--port', '0', '--data-dir', dataDir];
   if (existsSync(staticDir)) args.push('--static-dir', staticDir);
+  // Every test connects from 127.0.0.1, so the per-address limits would count all of them as one
+  // client; they are lifted here and tested where they are set (integration/limits.test.ts).
+  args.push('--room-creations-per-hour', '1000000', '--max-http-requests-per-second', '1000000',
+    '--max-connections-per-address', '1000000');
   args.push(...(options.args ?? []));
 
   const child: ChildProcess = spawn(binaryPath, args, {

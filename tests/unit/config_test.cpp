@@ -123,3 +123,23 @@ TEST(Config, HelpAndVersion) {
 
 } // namespace
 } // namespace colloquy
+
+namespace colloquy {
+namespace {
+
+TEST(Config, PerAddressLimitsProxiesAndTheCreationToken) {
+  const Config defaults = parse_ok({});
+  EXPECT_EQ(defaults.room_creations_per_hour, 30u);
+  EXPECT_EQ(defaults.max_http_requests_per_second, 100u);
+  EXPECT_TRUE(defaults.trusted_proxies.empty());
+  EXPECT_TRUE(defaults.create_token.empty()) << "anyone may create rooms unless the operator says otherwise";
+  const Config c = parse_ok({"--trusted-proxy", "10.0.0.2, fd00::/8"}, {{"COLLOQUY_CREATE_TOKEN", "a-long-staff-token-42"}});
+  EXPECT_EQ(c.trusted_proxies, (std::vector<std::string>{"10.0.0.2", "fd00::/8"}));
+  EXPECT_EQ(c.create_token, "a-long-staff-token-42");
+  EXPECT_NE(parse_error({"--trusted-proxy", "proxy.internal"}).find("IP addresses"), std::string::npos);
+  EXPECT_NE(parse_error({"--create-token", "short"}).find("16-256"), std::string::npos);
+  EXPECT_NE(parse_error({"--room-creations-per-hour", "0"}).find("1-1000000"), std::string::npos);
+}
+
+} // namespace
+} // namespace colloquy

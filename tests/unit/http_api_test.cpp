@@ -50,6 +50,46 @@ TEST_F(HttpApiTest, BadBodiesAreRefusedAndCreateNothing) {
   EXPECT_EQ(hub.stats().rooms, 0u);
 }
 
+TEST_F(HttpApiTest, WithACreateTokenOnlyItsBearerCreatesRooms) {
+  ApiAccess access;
+  access.create_token = "staff-only-0123456789";
+  const auto post = [&](std::string_view authorization) {
+    return handle_api(hub, HttpRequest{"POST", "/api/rooms", "application/json", "c.example", "", R"({"title":"T"})", "192.0.2.1", authorization}, &access);
+  };
+  for (std::string_view wrong : {"", "Bearer ", "Bearer staff-only-012345678", "Basic staff-only-0123456789", "staff-only-0123456789"}) {
+    const HttpResponse r = post(wrong);
+    EXPECT_EQ(r.status, 401) << wrong;
+    EXPECT_EQ(code_of(r), "create_token_required") << wrong;
+  }
+  EXPECT_EQ(hub.stats().rooms, 0u) << "nothing was created";
+  EXPECT_EQ(post("Bearer staff-only-0123456789").status, 201);
+  EXPECT_EQ(post("bearer   staff-only-0123456789 ").status, 201) << "the scheme is case-insensitive";
+  EXPECT_EQ(hub.stats().rooms, 2u);
+}
+
+TEST_F(HttpApiTest, CreationIsLimitedPerClientAddressAndSaysWhenToComeBack) {
+  std::int64_t now = 1'000'000;
+  ApiAccess access;
+  access.creations = std::make_shared<AddressRates>(30 / 3600.0, 10.0); // 30 an hour, bursts of 10
+  access.now_ms = [&] { return now; };
+  const auto post = [&](std::string_view address) {
+    return handle_api(hub, HttpRequest{"POST", "/api/rooms", "application/json", "c.example", "", R"({"title":"T"})", address, ""}, &access);
+  };
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(post("198.51.100.4").status, 201) << i;
+  const HttpResponse limited = post("198.51.100.4");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(code_of(limited), "rate_limited");
+  EXPECT_EQ(limited.retry_after_ms, 120'000) << "one room every two minutes";
+  EXPECT_EQ(json::parse(limited.body)["error"]["retry_after_ms"], 120'000);
+  EXPECT_EQ(hub.stats().rooms, 10u);
+  EXPECT_EQ(post("198.51.100.5").status, 201) << "another address is not held up";
+  // A bad request does not spend the allowance.
+  EXPECT_EQ(handle_api(hub, HttpRequest{"POST", "/api/rooms", "application/json", "c.example", "", "{", "203.0.113.1", ""}, &access).status, 400);
+  now += 120'000;
+  EXPECT_EQ(post("198.51.100.4").status, 201);
+  EXPECT_EQ(post("198.51.100.4").status, 429);
+}
+
 TEST_F(HttpApiTest, RoutesAndMethods) {
   EXPECT_TRUE(is_api_path("/api/rooms"));
   EXPECT_TRUE(is_api_path("/healthz?x=1"));

@@ -155,11 +155,12 @@ export type ErrorCode =
   | 'unknown_card'
   | 'deck_empty'
   | 'unsupported'
+  | 'create_token_required'
   | 'too_many_connections'
   | 'busy'
   | 'outcome_unknown'
   | 'internal';
-export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'too_many_connections', 'busy', 'outcome_unknown', 'internal'];
+export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'create_token_required', 'too_many_connections', 'busy', 'outcome_unknown', 'internal'];
 /** WebSocket close codes the server uses. */
 export const CloseCode = {
   serverShutdown: 1001,
@@ -360,6 +361,8 @@ export interface CreateRoomResponse {
 export interface HttpErrorDetail {
   code: ErrorCode | (string & {});
   message: string;
+  /** with 429 `rate_limited`: how long until the request would be accepted (also the `Retry-After` header, in whole seconds) */
+  retry_after_ms?: number;
 }
 export interface HttpError {
   error: HttpErrorDetail;
@@ -793,6 +796,8 @@ export interface ErrorMessage {
   code: ErrorCode | (string & {});
   /** English for people; may change */
   message: string;
+  /** with `rate_limited`: how long until the command would be accepted (since 1.4) */
+  retry_after_ms?: number;
 }
 /** `event` (since 1.0): one accepted change to a room, in the room's order */
 export interface EventMessage {
@@ -1493,6 +1498,11 @@ export function decodeHttpErrorDetail(v: unknown): HttpErrorDetail | undefined {
     if (x === undefined) return undefined;
     out.message = x;
   }
+  if (!has(v, 'retry_after_ms')) { } else {
+    const x = (isInteger(v.retry_after_ms) && v.retry_after_ms >= 1 ? v.retry_after_ms : undefined);
+    if (x === undefined) return undefined;
+    out.retry_after_ms = x;
+  }
   return out as unknown as HttpErrorDetail;
 }
 export function decodeHttpError(v: unknown): HttpError | undefined {
@@ -1867,6 +1877,11 @@ function decodeErrorMessage(v: Obj): ErrorMessage | undefined {
     const x = (isString(v.message) ? v.message : undefined);
     if (x === undefined) return undefined;
     out.message = x;
+  }
+  if (!has(v, 'retry_after_ms')) { } else {
+    const x = (isInteger(v.retry_after_ms) && v.retry_after_ms >= 1 ? v.retry_after_ms : undefined);
+    if (x === undefined) return undefined;
+    out.retry_after_ms = x;
   }
   return { type: 'error', ...out } as unknown as ErrorMessage;
 }

@@ -5,10 +5,51 @@ import { MAX_TITLE_CHARS, cleanDisplayText } from '../protocol';
 import { sessionStore, storageKeys, writeItem } from '../storage';
 import { Layout } from './Layout';
 
+interface TextFieldProps {
+  id: string;
+  name: string;
+  type: 'text' | 'password';
+  label: string;
+  hint: string;
+  value: string;
+  maxLength?: number;
+  invalid?: boolean;
+  onValue: (value: string) => void;
+}
+
+/** A required text input with its label and hint (data-testid is its id). */
+function TextField(props: TextFieldProps) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        name={props.name}
+        // preact's input types split by type; both kinds take the same attributes here
+        {...({ type: props.type } as unknown as { type: 'text' })}
+        data-testid={props.id}
+        maxLength={props.maxLength}
+        required
+        autoComplete="off"
+        value={props.value}
+        aria-describedby={`${props.id}-hint`}
+        aria-invalid={props.invalid ? 'true' : undefined}
+        onInput={(e) => props.onValue((e.currentTarget as HTMLInputElement).value)}
+      />
+      <p id={`${props.id}-hint`} class="hint">
+        {props.hint}
+      </p>
+    </div>
+  );
+}
+
 export function Landing() {
   const [title, setTitle] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The server asked for its creation token (operators may restrict who starts sessions).
+  const [needToken, setNeedToken] = useState(false);
+  const [token, setToken] = useState('');
 
   useEffect(() => {
     document.title = 'Colloquy';
@@ -23,14 +64,21 @@ export function Landing() {
     }
     setBusy(true);
     setError(null);
-    const outcome = await createRoom(title);
+    const outcome = await createRoom(title, fetch, needToken ? token.trim() : undefined);
     if (outcome.ok) {
       writeItem(sessionStore(), storageKeys.invite(outcome.room.room), outcome.room.invite_url);
       location.assign(outcome.room.facilitator_url);
       return;
     }
     setBusy(false);
-    setError(errorMessage(outcome.code, outcome.message));
+    if (outcome.code === 'create_token_required') setNeedToken(true);
+    let text = errorMessage(outcome.code, outcome.message);
+    if (outcome.code === 'rate_limited' && outcome.retryAfterMs) {
+      const minutes = Math.ceil(outcome.retryAfterMs / 60_000);
+      text = `Too many sessions were started from your network. You can start another in ${
+        outcome.retryAfterMs < 60_000 ? 'a minute' : `${minutes} minutes`}.`;
+    }
+    setError(text);
   }
 
   return (
@@ -43,25 +91,28 @@ export function Landing() {
       <section class="card" aria-labelledby="start-heading">
         <h2 id="start-heading">Start a session</h2>
         <form onSubmit={onSubmit}>
-          <div class="field">
-            <label for="create-title">Session title</label>
-            <input
-              id="create-title"
-              name="title"
-              type="text"
-              data-testid="create-title"
-              maxLength={MAX_TITLE_CHARS}
-              required
-              autoComplete="off"
-              value={title}
-              aria-describedby="create-title-hint"
-              aria-invalid={error ? 'true' : undefined}
-              onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)}
+          <TextField
+            id="create-title"
+            name="title"
+            type="text"
+            label="Session title"
+            hint="For example “Spring cohort, session 3”. Participants will see it."
+            value={title}
+            maxLength={MAX_TITLE_CHARS}
+            invalid={!!error}
+            onValue={setTitle}
+          />
+          {needToken && (
+            <TextField
+              id="create-token"
+              name="token"
+              type="password"
+              label="Creation token"
+              hint="Given to staff by whoever runs this server."
+              value={token}
+              onValue={setToken}
             />
-            <p id="create-title-hint" class="hint">
-              For example “Spring cohort, session 3”. Participants will see it.
-            </p>
-          </div>
+          )}
           {error && (
             <p class="error" role="alert" data-testid="error-message">
               {error}

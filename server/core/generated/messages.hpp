@@ -229,7 +229,7 @@ enum class ErrorCode {
   timer_not_running, // pausing, extending an idle timer, or resuming one that is not paused
   facilitator_present, // claiming the facilitation while a facilitator is online or within the grace period
   invalid_text, // a prompt, card or comment that is empty, over 500 characters, or has control characters
-  rate_limited, // over a limit (commands a second per connection, 60 ephemeral updates a second per connection, 5 prompts a minute per member; see Limits); nothing changed; try again later
+  rate_limited, // over a limit (commands a second per connection, 60 ephemeral updates a second per connection, 5 prompts a minute per member; over HTTP, since 1.4, 429 for requests a second or rooms created an hour per client address, with a Retry-After header; see Limits); nothing changed; try again after retry_after_ms when the error carries it
   unknown_prompt, // no pending (or, for votes and posing, released) prompt with that id
   already_voted, // a second vote by one member for one prompt
   no_audit, // an audit command when no audit is open
@@ -239,6 +239,7 @@ enum class ErrorCode {
   unknown_card, // no card with that id in the room's deck
   deck_empty, // drawing from a deck with no cards
   unsupported, // a command this server knows but does not serve (yet); nothing changed
+  create_token_required, // HTTP 401: this server creates rooms only for requests with Authorization: Bearer and its creation token (--create-token); missing or wrong
   too_many_connections, // HTTP 429: a WebSocket upgrade from an address that has its maximum of connections open (--max-connections-per-address)
   busy, // the room has its maximum of commands waiting for its storage (256 by default); nothing changed; try again shortly
   outcome_unknown, // the room's storage did not confirm the change and could not be asked since (scale-out: Redis unreachable for longer than the settle deadline, at least 10 s); the change may or may not have been made — the room's next events show which; do not simply resend
@@ -290,6 +291,7 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::unknown_card: return "unknown_card";
   case ErrorCode::deck_empty: return "deck_empty";
   case ErrorCode::unsupported: return "unsupported";
+  case ErrorCode::create_token_required: return "create_token_required";
   case ErrorCode::too_many_connections: return "too_many_connections";
   case ErrorCode::busy: return "busy";
   case ErrorCode::outcome_unknown: return "outcome_unknown";
