@@ -49,6 +49,7 @@ int serve(const colloquy::Config& config) {
     RedisLogOptions redis_options;
     redis_options.idle_room_seconds = config.room_idle_seconds;
     redis_options.unjoined_room_seconds = config.room_unjoined_seconds;
+    redis_options.max_rooms = config.max_rooms;
     auto redis = std::make_shared<RedisRoomLog>(endpoints, net::make_redis_pubsub(endpoints), redis_options);
     storage = "Redis (" + std::to_string(endpoints.size()) + " shard" + (endpoints.size() == 1 ? "" : "s") + ")";
     if (!redis->healthy()) logger::warn("Redis is not reachable yet; /readyz reports redis_unavailable until it is");

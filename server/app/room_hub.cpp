@@ -630,6 +630,9 @@ struct RoomHub::Impl final : RoomLogObserver {
       }
       call->then(room, Error{ErrorCode::unavailable, "the room is changing too fast right now; nothing was changed, try again"});
       break;
+    case AppendStatus::full:
+      call->then(room, Error{ErrorCode::server_full, "the service holds its maximum number of rooms"});
+      break;
     case AppendStatus::failed:
       logger::error("room {}: storing a change failed: {}", room.id, call->result.error);
       call->then(room, Error{ErrorCode::unavailable, storage_unreachable});

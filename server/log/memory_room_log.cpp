@@ -13,6 +13,7 @@ bool RoomLog::append(std::string_view room_id, std::uint64_t expected_seq, const
   switch (result.status) {
   case AppendStatus::ok: return true;
   case AppendStatus::conflict: return false;
+  case AppendStatus::full: throw RoomLogError("the storage holds its maximum number of rooms");
   case AppendStatus::failed:
   case AppendStatus::unknown: break;
   }

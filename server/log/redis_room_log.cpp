@@ -19,32 +19,38 @@ using json = nlohmann::json;
 
 constexpr std::size_t max_queued_ephemeral = 256; // worker jobs past which ephemeral relays are dropped
 
-// Compare-and-append. KEYS: meta, stream, cancelled. ARGV: expected seq, epoch, channel, publish
-// payload, nonce, seconds the room lives on without changes, then one JSON event per argument.
+// Compare-and-append. KEYS: meta, stream, cancelled, the shard's room registry. ARGV: expected
+// seq, epoch, channel, publish payload, nonce, seconds the room lives on without changes, the room
+// id, the shard's room cap, then one JSON event per argument. The registry (a sorted set, room ->
+// when its keys expire, in seconds of Redis's clock) counts the shard's rooms for --max-rooms.
 // Returns {status, last seq, epoch}; status "ok", "conflict" (the room moved on, or exists already
-// when creating), "epoch" (the log was lost or reset) or "cancelled" (settled as not stored after
-// its connection broke).
+// when creating), "epoch" (the log was lost or reset), "cancelled" (settled as not stored after
+// its connection broke) or "full" (creating: the shard holds its share of --max-rooms).
 constexpr std::string_view append_script = R"lua(
 if redis.call('SISMEMBER', KEYS[3], ARGV[5]) == 1 then return {'cancelled', 0, ''} end
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local expected = tonumber(ARGV[1])
+local now = tonumber(redis.call('TIME')[1])
 if expected == 0 then
   if epoch then return {'conflict', seq, epoch} end
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[8]) then return {'full', 0, ''} end
   redis.call('HSET', KEYS[1], 'epoch', ARGV[2])
 elseif epoch ~= ARGV[2] then
   return {'epoch', seq, epoch or ''}
 elseif seq ~= expected then
   return {'conflict', seq, epoch}
 end
-local n = #ARGV - 6
-redis.call('XADD', KEYS[2], (expected + 1) .. '-1', 'e', ARGV[7], 'n', ARGV[5])
+local n = #ARGV - 8
+redis.call('XADD', KEYS[2], (expected + 1) .. '-1', 'e', ARGV[9], 'n', ARGV[5])
 for i = 2, n do
-  redis.call('XADD', KEYS[2], (expected + i) .. '-1', 'e', ARGV[6 + i])
+  redis.call('XADD', KEYS[2], (expected + i) .. '-1', 'e', ARGV[8 + i])
 end
 redis.call('HSET', KEYS[1], 'seq', expected + n)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[6]), ARGV[7])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return {'ok', expected + n, ARGV[2]}
 )lua";
@@ -176,6 +182,9 @@ std::vector<PendingPrompt> pending_pairs(const redisReply* r) {
   return out;
 }
 
+// Per shard: every room on it, scored by when its keys expire (the --max-rooms count).
+constexpr std::string_view rooms_key_text = "colloquy:rooms";
+const std::string rooms_key(rooms_key_text);
 std::string meta_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:meta"; }
 std::string cancelled_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:cancelled"; }
 std::string log_key(std::string_view room) { return "colloquy:room:{" + std::string(room) + "}:log"; }
@@ -567,14 +576,15 @@ void RedisRoomLog::send_appends(Shard& s, std::vector<AppendRequest>& batch) {
     json published = json::array();
     // A room nobody joined yet lives a day; one in use lives on for the idle limit after each change.
     const std::int64_t ttl = r.expected_seq == 0 ? options_.unjoined_room_seconds : options_.idle_room_seconds;
-    r.args = {"EVALSHA", s.append_sha, "3", meta_key(r.room), log_key(r.room), cancelled_key(r.room),
-              std::to_string(r.expected_seq), r.epoch, channel_of(r.room), "", r.nonce, std::to_string(ttl)};
+    r.args = {"EVALSHA", s.append_sha, "4", meta_key(r.room), log_key(r.room), cancelled_key(r.room), rooms_key,
+              std::to_string(r.expected_seq), r.epoch, channel_of(r.room), "", r.nonce, std::to_string(ttl),
+              r.room, std::to_string((options_.max_rooms + shards_.size() - 1) / shards_.size())};
     for (const auto& e : r.events) {
       json stored = storage::event_to_json(e);
       r.args.push_back(stored.dump());
       published.push_back(std::move(stored));
     }
-    r.args[9] = json{{"room", r.room}, {"epoch", r.epoch}, {"events", std::move(published)}}.dump();
+    r.args[10] = json{{"room", r.room}, {"epoch", r.epoch}, {"events", std::move(published)}}.dump();
     append_argv(s.append_context, r.args);
     sent.push_back(&r);
   }
@@ -629,6 +639,8 @@ void RedisRoomLog::send_appends(Shard& s, std::vector<AppendRequest>& batch) {
                "the log of room " + r.room + " was lost or reset in Redis (epoch changed); it is not replayed as if whole");
     } else if (status == "conflict") {
       r.finish(AppendStatus::conflict);
+    } else if (status == "full") {
+      r.finish(AppendStatus::full);
     } else {
       r.finish(AppendStatus::failed, "the append was cancelled");
     }
@@ -863,6 +875,7 @@ void RedisRoomLog::remove_async(std::string_view room_id, std::function<void(std
   run(room_id, [this, room = std::string(room_id), done = std::move(done)] {
     try {
       command(shard(room), {"DEL", meta_key(room), log_key(room), cancelled_key(room), pending_key(room)});
+      command(shard(room), {"ZREM", std::string(rooms_key), room});
       std::lock_guard lock(mutex_);
       epochs_.erase(room);
     } catch (const std::exception& e) {

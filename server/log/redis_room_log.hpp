@@ -69,6 +69,9 @@ struct RedisLogOptions {
   // nobody joined after its creation.
   std::int64_t idle_room_seconds = 90 * 24 * 3600;
   std::int64_t unjoined_room_seconds = 24 * 3600;
+  // --max-rooms for the whole service: each of S shards holds at most ceil(max_rooms / S) (rooms
+  // are spread over shards by id), so every instance on the same shards keeps the same cap.
+  std::size_t max_rooms = 10'000;
 };
 
 class RedisRoomLog final : public RoomLog {

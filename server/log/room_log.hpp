@@ -132,6 +132,7 @@ enum class AppendStatus {
   failed,   // nothing was stored (storage unreachable, disk full): safe to try again
   unknown,  // the connection broke with the append on it and storage could not be asked since:
             // the events may or may not have been stored (a later read of the room tells)
+  full,     // creating a room: the storage holds its maximum of rooms (shared logs); nothing stored
 };
 struct AppendResult {
   AppendStatus status = AppendStatus::ok;

@@ -108,6 +108,33 @@ describe('room lifetime', () => {
   });
 });
 
+describe('--max-rooms in scale-out', () => {
+  it('holds for the whole service: rooms created on either instance count, and a removed room frees its place', async () => {
+    const redis = await startRedis();
+    const args = ['--redis', redis.url, '--max-rooms', '5', '--room-unjoined-seconds', '2'];
+    const a = await startServer({ args });
+    const b = await startServer({ args });
+    try {
+      for (let i = 0; i < 3; i++) await createRoom(a.baseUrl, `A${i}`);
+      for (let i = 0; i < 2; i++) await createRoom(b.baseUrl, `B${i}`);
+      const json = { 'Content-Type': 'application/json' };
+      for (const s of [a, b]) {
+        const refused = await postRoom(s.baseUrl, { title: 'Sixth' }, json);
+        expect(refused.status).toBe(503);
+        expect(refused.json).toMatchObject({ error: { code: 'server_full' } });
+      }
+      expect(Number(await redis.cli('ZCARD', 'colloquy:rooms'))).toBe(5);
+      // Nobody joined them: after --room-unjoined-seconds their keys expire and the places come back.
+      await sleep(3100);
+      expect((await postRoom(b.baseUrl, { title: 'Later' }, json)).status).toBe(201);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await redis.stop();
+    }
+  });
+});
+
 describe('connections that never join', () => {
   it('are closed with 4002 join_timeout after --join-timeout-seconds; members who joined stay', async () => {
     const s = await startServer({ args: ['--join-timeout-seconds', '1'] });
