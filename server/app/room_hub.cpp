@@ -403,8 +403,11 @@ struct RoomHub::Impl final : RoomLogObserver {
   // After events were applied (and the command's reply sent): removed members' connections close
   // with 4003; a closed room closes every connection with 4004 and is removed like the sweeper
   // removes a room (the journal's `removed` record; the Redis keys deleted). Every instance that
-  // holds the room does this when the event reaches it. Under the room's lock.
+  // holds the room does this when the event reaches it. While an append of this instance is in
+  // flight, it waits for its completion (pump), so that the command's sender gets its reply
+  // first even when the event came back through the subscription sooner. Under the room's lock.
   void settle(RoomEntry& room) {
+    if (room.appending) return;
     for (const auto& member_id : std::exchange(room.removed, {})) {
       auto it = room.attached.find(member_id);
       if (it == room.attached.end()) continue;
@@ -616,6 +619,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       start_commit(room, std::move(next.command), std::move(next.then), 0);
     }
     room.pumping = false;
+    settle(room);
   }
 
   struct AppendCall {
