@@ -416,7 +416,7 @@ function genProtocolCpp() {
   }
   L.push('', '// ---- events', 'namespace {', 'struct ToWire {');
   for (const e of wireEvents) {
-    L.push(`  json operator()(const ${e.cpp}& e) const {`, `    json out{{"kind", "${e.kind}"}};`, ...wireEncode(e.fields, 'e', 'out', '    '), '    return out;', '  }');
+    L.push(`  json operator()(const ${e.cpp}&${Object.keys(e.fields).length ? ' e' : ''}) const {`, `    json out{{"kind", "${e.kind}"}};`, ...wireEncode(e.fields, 'e', 'out', '    '), '    return out;', '  }');
   }
   L.push('};', '} // namespace', '', 'json event_to_wire(const EventBody& body) { return std::visit(ToWire{}, body); }', '');
   L.push('std::optional<EventBody> event_from_wire(const json& j) {', '  if (!j.is_object()) return std::nullopt;', '  auto kind = j.find("kind");', '  if (kind == j.end() || !kind->is_string()) return std::nullopt;', '  const auto& k = kind->get_ref<const std::string&>();');
@@ -584,7 +584,7 @@ function genStorageCpp() {
   for (const [, sh] of cppShapes) L.push(`json to_record(const ${sh.cpp}& value) {`, '  json out = json::object();', ...wireEncode(sh.fields, 'value', 'out', '  ', STORAGE), '  return out;', '}');
   for (const [, sh] of cppShapes) L.push(`bool from_record(const json& j, ${sh.cpp}& out) {`, '  if (!j.is_object()) return false;', ...wireDecode(sh.fields, 'j', 'out', '  ', false, STORAGE), '  return true;', '}');
   L.push('', 'namespace {', 'struct ToRecord {');
-  for (const e of wireEvents) L.push(`  json operator()(const ${e.cpp}& e) const {`, `    json out{{"kind", "${e.kind}"}};`, ...wireEncode(e.fields, 'e', 'out', '    ', STORAGE), '    return out;', '  }');
+  for (const e of wireEvents) L.push(`  json operator()(const ${e.cpp}&${Object.keys(e.fields).length ? ' e' : ''}) const {`, `    json out{{"kind", "${e.kind}"}};`, ...wireEncode(e.fields, 'e', 'out', '    ', STORAGE), '    return out;', '  }');
   L.push('};', '} // namespace', '', 'json body_to_record(const EventBody& body) { return std::visit(ToRecord{}, body); }', '');
   L.push('std::optional<EventBody> body_from_record(const json& j) {', '  if (!j.is_object()) return std::nullopt;', '  auto kind = j.find("kind");', '  if (kind == j.end() || !kind->is_string()) return std::nullopt;', '  const auto& k = kind->get_ref<const std::string&>();');
   for (const e of wireEvents) L.push(`  if (k == "${e.kind}") {`, `    ${e.cpp} out;`, ...wireDecode(e.fields, 'j', 'out', '    ', true, STORAGE), '    return out;', '  }');
@@ -851,7 +851,7 @@ function genTs() {
   }
   L.push(`export type Command = ${cmdTypes.join(' | ')};`, "export type CommandType = Command['type'];", `export const COMMAND_TYPES: readonly CommandType[] = [${spec.commands.map((c) => `'${c.name}'`).join(', ')}];`);
   const mod = (m) => spec.commands.filter((c) => c.module === m).map((c) => `${pascal(c.name)}Command`).join(' | ');
-  L.push(`/** Commands of live rounds (1.2). */`, `export type LiveCommand = ${spec.commands.filter((c) => c.since === '1.2').map((c) => `${pascal(c.name)}Command`).join(' | ')};`);
+  L.push(`/** Commands of live rounds (1.2) and of the room's members (1.5). */`, `export type LiveCommand = ${spec.commands.filter((c) => c.since === '1.2' || (c.since === '1.5' && c.module === 'presence')).map((c) => `${pascal(c.name)}Command`).join(' | ')};`);
   L.push(`export type PromptCommand = ${mod('prompts')};`, `export type AuditCommand = ${mod('audit')};`, `export type DeckCommand = ${mod('deck')};`, '');
   L.push('// ---------------------------------------------------------------- room events');
   for (const e of wireEvents) L.push(tsInterface(`${e.cpp}Event`, e.fields, [`  kind: '${e.kind}';`], `\`${e.kind}\` (since ${e.since}${e.retired ? `; not made since ${e.retired}` : ''}): ${e.doc}`));

@@ -487,6 +487,31 @@ describe('reconnecting', () => {
     expect(lastSocket().last()).toMatchObject({ type: 'join', resume: 'TOKEN' });
   });
 
+  it.each([
+    { code: 4003, reason: 'removed', event: { kind: 'member_removed', member_id: 'm2' }, state: 'removed' },
+    { code: 4004, reason: 'room_closed', event: { kind: 'room_closed' }, state: 'closed' },
+  ])('after $code $reason says so, forgets the resume token and never reconnects (1.5)', ({ code, reason, event: body, state }) => {
+    const c = joinedConnection();
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBe('TOKEN');
+    lastSocket().receive(event(4, body));
+    expect(c.getSnapshot().room?.seq).toBe(4);
+    if (code === 4003) expect(c.getSnapshot().room?.members.find((m) => m.id === 'm2')?.presence).toBe('left');
+    lastSocket().serverClose(code, reason);
+    expect(c.getSnapshot().state).toBe(state);
+    expect(c.getSnapshot().lastError?.code).toBe(reason);
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
+    timers.advance(600_000);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it('sends member_remove and room_close as the server decodes them (1.5)', () => {
+    const c = joinedConnection();
+    void c.removeMember('m1');
+    expect(lastSocket().last()).toMatchObject({ type: 'member_remove', member: 'm1' });
+    void c.closeRoom();
+    expect(lastSocket().last()).toMatchObject({ type: 'room_close' });
+  });
+
   it('after 4002 join_timeout (a name prompt left waiting) stays idle, and the next join connects again', () => {
     const { c, s } = joinOpened('Ada');
     s.receive({ type: 'error', id: s.last().id, code: 'invalid_name', message: 'bad name' });

@@ -57,7 +57,11 @@ export type ConnectionState =
   /** The server speaks another protocol major version. */
   | 'update_required'
   /** This member chose to leave. */
-  | 'left';
+  | 'left'
+  /** A facilitator removed this member (close code 4003, 1.5): the resume token is dropped; no reconnect. */
+  | 'removed'
+  /** The facilitator closed the room for good (close code 4004, 1.5): no reconnect. */
+  | 'closed';
 
 export interface ConnectionError {
   code: string;
@@ -381,6 +385,14 @@ export class Connection {
   claimFacilitation() {
     return this.command({ type: 'claim_facilitation' });
   }
+  /** 1.5: removes a member (facilitators; co-facilitators remove participants and observers). */
+  removeMember(member: string) {
+    return this.command({ type: 'member_remove', member });
+  }
+  /** 1.5: closes the room for good (the facilitator): everything in it is deleted. */
+  closeRoom() {
+    return this.command({ type: 'room_close' });
+  }
   setAirtimeVisibility(airtime_visibility: AirtimeVisibility) {
     return this.command({ type: 'settings', airtime_visibility });
   }
@@ -693,6 +705,20 @@ export class Connection {
       this.update({
         state: 'replaced',
         lastError: { code: 'replaced', message: 'This session was opened in another tab or window.' },
+      });
+      return;
+    }
+    if (code === CloseCode.removed || code === CloseCode.roomClosed) {
+      // For good: the token no longer works (removed) or the room is gone (closed).
+      this.wantConnected = false;
+      removeItem(this.storage, storageKeys.resume(this.roomId));
+      const removed = code === CloseCode.removed;
+      this.update({
+        state: removed ? 'removed' : 'closed',
+        credential: this.credential(),
+        lastError: removed
+          ? { code: 'removed', message: 'A facilitator removed you from this room.' }
+          : { code: 'room_closed', message: 'The facilitator closed this room for good.' },
       });
       return;
     }

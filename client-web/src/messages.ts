@@ -11,6 +11,8 @@ export const stateText: Record<ConnectionState, string> = {
   failed: 'Not connected',
   update_required: 'Update required',
   left: 'Not in the room',
+  removed: 'Removed from the room',
+  closed: 'Room closed',
 };
 
 const errorText: Record<string, string> = {
@@ -27,6 +29,13 @@ const errorText: Record<string, string> = {
   network: 'Could not reach the Colloquy server. Check your connection and try again.',
   replaced: 'You opened this session in another tab or window, so it was closed here.',
   update_required: 'Colloquy has been updated. Please reload the page.',
+  removed: 'A facilitator removed you from this room. To take part again, ask for the invite link: you would join as a new member.',
+  room_closed: 'The facilitator closed this room for good. Everything in it has been deleted.',
+  room_state_full: 'This room holds as much as it can. Remove some cards first, or keep it shorter.',
+  deck_full: 'The deck holds 200 cards, its maximum. Remove one first.',
+  too_many_prompts: 'Too many prompts are waiting or have been released in this room.',
+  audit_full: 'The audit has all the comments it can hold. Send your answer without a comment, or a shorter one.',
+  cannot_remove: 'That member cannot be removed.',
 };
 
 export function errorMessage(code: string, fallback?: string): string {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { TimerState } from './protocol';
 import {
   airtimeVisibleTo,
+  canRemove,
+  closeRoomWarning,
   formatCountdown,
   formatDuration,
   nextInRound,
@@ -240,5 +242,46 @@ describe('countdown math', () => {
     [3_900_000, '1 h 5 min'],
   ])('formats a duration of %i ms for people: %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('removing members and closing the room (1.5)', () => {
+  it('member_removed makes the member left, drops their hand from the queue, and keeps the record', () => {
+    const start = room();
+    start.members = start.members.map((m) => (m.id === 'm2' ? { ...m, hand: true } : m));
+    start.floor = { ...start.floor, queue: ['m2', 'm3'] };
+    const r = run(start, { kind: 'member_removed', member_id: 'm2' });
+    expect(member(r, 'm2').presence).toBe('left');
+    expect(member(r, 'm2').hand).toBe(false);
+    expect(member(r, 'm2').airtime_ms).toBe(1000);
+    expect(r.floor.queue).toEqual(['m3']);
+    expect(r.members).toHaveLength(start.members.length);
+  });
+
+  it('room_closed changes nothing but the seq', () => {
+    const start = room();
+    const r = run(start, { kind: 'room_closed' });
+    expect({ ...r, seq: start.seq }).toEqual(start);
+  });
+
+  it('the facilitator may remove anyone else; a co-facilitator participants and observers; nobody themselves', () => {
+    const r = room();
+    const grace = member(r, 'm1');
+    const ada = { ...member(r, 'm2'), role: 'participant' as const };
+    const lead = { ...ada, role: 'co_facilitator' as const };
+    expect(canRemove('facilitator', ada, 'm1')).toBe(true);
+    expect(canRemove('facilitator', lead, 'm1')).toBe(true);
+    expect(canRemove('facilitator', grace, 'm1')).toBe(false);
+    expect(canRemove('co_facilitator', ada, 'm3')).toBe(true);
+    expect(canRemove('co_facilitator', lead, 'm3')).toBe(false);
+    expect(canRemove('co_facilitator', grace, 'm3')).toBe(false);
+    expect(canRemove('participant', ada, 'm3')).toBe(false);
+    expect(canRemove('facilitator', { ...ada, presence: 'left' }, 'm1')).toBe(false);
+  });
+
+  it('the close confirmation says what will be lost', () => {
+    const text = closeRoomWarning('Spring cohort');
+    expect(text).toContain('Spring cohort');
+    for (const lost of ['members', 'prompts', 'audit', 'deck', 'cannot be undone']) expect(text).toContain(lost);
   });
 });

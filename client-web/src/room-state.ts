@@ -117,6 +117,16 @@ export function applyEvent(room: RoomView, event: RoomEvent, seq: number, time =
       return { ...next, members: editMember(event.member_id, { presence: 'away' }) };
     case 'member_back':
       return { ...next, members: editMember(event.member_id, { presence: 'online' }) };
+    case 'member_removed':
+      // Their record stays (round results name them); they are gone, hand and all.
+      return {
+        ...next,
+        members: editMember(event.member_id, { presence: 'left', hand: false }),
+        floor: { ...room.floor, queue: room.floor.queue.filter((id) => id !== event.member_id) },
+      };
+    case 'room_closed':
+      // The server closes every connection next (4004); the view keeps what it showed.
+      return next;
     case 'role_changed':
       return { ...next, members: editMember(event.member_id, { role: event.role }) };
     case 'settings_changed':
@@ -296,4 +306,19 @@ export function formatDuration(ms: number): string {
   if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
   if (m > 0) return s > 0 ? `${m} min ${s} s` : `${m} min`;
   return `${s} s`;
+}
+
+/** Facilitators remove anyone but themselves; co-facilitators participants and observers (1.5). */
+export function canRemove(role: Role, member: RoomMember, selfId: string): boolean {
+  if (member.id === selfId || member.presence === 'left') return false;
+  if (role === 'facilitator') return true;
+  return role === 'co_facilitator' && (member.role === 'participant' || member.role === 'observer');
+}
+
+/** What the facilitator confirms before closing the room for good. */
+export function closeRoomWarning(title: string): string {
+  return (
+    `Close “${title}” for good? Everyone is disconnected and everything in the room is deleted: ` +
+    'members, round results, prompts, the audit and the deck. The invite link will stop working. This cannot be undone.'
+  );
 }

@@ -16,6 +16,7 @@ struct Config {
   std::size_t max_frame_bytes = 64 * 1024;      // --max-frame-bytes; larger frames close with 1009
   std::size_t max_send_queue_bytes = 1 << 20;   // --max-send-queue-bytes; past it: 4001 slow_consumer
   std::size_t max_members_per_room = 50;        // --max-members; room_full past it
+  std::size_t max_room_state_bytes = 56 * 1024; // --max-room-state-bytes; room_state_full past it
   std::size_t max_rooms = 10000;                // --max-rooms; 503 past it
   std::int64_t room_unjoined_seconds = 24 * 3600;    // --room-unjoined-seconds; nobody joined: removed
   std::int64_t room_idle_seconds = 90 * 24 * 3600;   // --room-idle-seconds; no change: removed

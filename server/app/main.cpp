@@ -69,6 +69,7 @@ int serve(const colloquy::Config& config) {
   HubOptions hub_options;
   hub_options.log = log;
   hub_options.max_members_per_room = config.max_members_per_room;
+  hub_options.max_room_state_bytes = config.max_room_state_bytes;
   hub_options.max_rooms = config.max_rooms;
   hub_options.max_frame_bytes = config.max_frame_bytes;
   hub_options.max_commands_per_second = config.max_commands_per_second;

@@ -144,6 +144,7 @@ struct RoomEntry : std::enable_shared_from_this<RoomEntry> {
   std::map<std::pair<std::string, EphemeralKind>, json> ephemeral; // (member, kind) -> the latest data
   bool ephemeral_due = false;
   std::int64_t last_change_ms = 0; // the time of its last event, for the idle limit
+  std::vector<std::string> removed; // members removed by the events just applied: their connections close
 };
 
 // What the hub knows of one connection. Guarded by its own mutex.
@@ -359,6 +360,7 @@ struct RoomHub::Impl final : RoomLogObserver {
               }
               if (!*out.value) return rebuild(r, then); // folded into a snapshot already
               for (const auto& event : **out.value) apply(r, event);
+              settle(r);
               then(r, true);
             });
   }
@@ -375,6 +377,7 @@ struct RoomHub::Impl final : RoomLogObserver {
               for (const auto& event : (*out.value)->events) evolve(state, event);
               r.state = std::move(state);
               schedule(r);
+              settle(r);
               then(r, true);
             });
   }
@@ -385,7 +388,45 @@ struct RoomHub::Impl final : RoomLogObserver {
     evolve(room.state, event);
     room.last_change_ms = event.time_ms;
     broadcast(room, event);
+    if (const auto* removed = std::get_if<MemberRemoved>(&event.body)) room.removed.push_back(removed->member_id);
     if (std::holds_alternative<TimerSet>(event.body) || std::holds_alternative<TimerExpired>(event.body)) schedule(room);
+  }
+
+  // Takes a connection out of its room (it is about to be closed by the hub).
+  void unbind(const std::shared_ptr<Connection>& connection) {
+    if (InfoPtr info = info_of(connection.get())) {
+      std::lock_guard lock(info->mutex);
+      info->room.reset();
+      info->member_id.clear();
+    }
+  }
+
+  // After events were applied (and the command's reply sent): removed members' connections close
+  // with 4003; a closed room closes every connection with 4004 and is removed like the sweeper
+  // removes a room (the journal's `removed` record; the Redis keys deleted). Every instance that
+  // holds the room does this when the event reaches it. While an append of this instance is in
+  // flight, it waits for its completion (pump), so that the command's sender gets its reply
+  // first even when the event came back through the subscription sooner. Under the room's lock.
+  void settle(RoomEntry& room) {
+    if (room.appending) return;
+    for (const auto& member_id : std::exchange(room.removed, {})) {
+      auto it = room.attached.find(member_id);
+      if (it == room.attached.end()) continue;
+      unbind(it->second);
+      it->second->close(4003, "removed");
+      room.attached.erase(it);
+    }
+    if (!room.state.closed || room.released) return;
+    for (auto& [member_id, connection] : room.attached) {
+      unbind(connection);
+      connection->close(4004, "room_closed");
+    }
+    room.attached.clear();
+    logger::info("room {} removed: closed by the facilitator", room.id);
+    remove(room, "");
+    log.remove_async(room.id, [id = room.id](std::string error) {
+      if (!error.empty()) logger::error("room {}: removing it from storage failed: {}", id, error);
+    });
   }
 
   void on_remote_events(const std::string& room_id, std::vector<Event> events) override {
@@ -402,6 +443,7 @@ struct RoomHub::Impl final : RoomLogObserver {
           }
           apply(r, event);
         }
+        settle(r);
       }
     });
   }
@@ -449,6 +491,13 @@ struct RoomHub::Impl final : RoomLogObserver {
       room->state = std::move(history->base);
       room->state.id = id;
       for (const auto& event : history->events) evolve(room->state, event);
+      if (room->state.closed) {
+        // Closed, but the process stopped before the room was removed: remove it now.
+        log.remove_async(id, [id](std::string error) {
+          if (!error.empty()) logger::error("room {}: removing a closed room failed: {}", id, error);
+        });
+        continue;
+      }
       // A data directory from before rooms had an idle clock starts it now.
       room->last_change_ms = history->last_change_ms != 0 ? history->last_change_ms : options.now_ms();
       room->loaded = true;
@@ -534,7 +583,10 @@ struct RoomHub::Impl final : RoomLogObserver {
     colloquy::shuffle(items, random);
   }
 
-  Limits limits() const { return Limits{options.max_members_per_room}; }
+  Limits limits() const {
+    const std::size_t frame = options.max_frame_bytes;
+    return Limits{options.max_members_per_room, std::min(options.max_room_state_bytes, frame - frame / 8)};
+  }
 
   // ---- replies
 
@@ -568,6 +620,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       start_commit(room, std::move(next.command), std::move(next.then), 0);
     }
     room.pumping = false;
+    settle(room);
   }
 
   struct AppendCall {
@@ -610,6 +663,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     case AppendStatus::ok:
       for (const auto& event : call->decision.events) apply(room, event);
       call->then(room, call->decision);
+      settle(room);
       break;
     case AppendStatus::conflict:
       // Another instance appended first: catch up and decide again on the newer state (so a
@@ -1014,16 +1068,22 @@ struct RoomHub::Impl final : RoomLogObserver {
         return send_error(*c, id, ErrorCode::rate_limited, "at most 5 prompts a minute; try again shortly");
       }
       PendingPrompt prompt{random_prompt_id(), std::move(command.text), false};
-      storage(self_room, [this, rid = room.id, prompt] {
+      // Nothing: the room has its maximum of pending prompts (the prompt is not added).
+      storage(self_room, [this, rid = room.id, prompt]() -> std::optional<std::size_t> {
+        if (log.prompts().pending(rid).size() >= max_pending_prompts) return std::nullopt;
         log.prompts().add(rid, prompt);
         std::size_t waiting = 0;
         for (const auto& p : log.prompts().pending(rid)) waiting += p.held ? 0 : 1;
         return waiting;
-      }, [this, c, id](RoomEntry& r, StoreResult<std::size_t> waiting) {
+      }, [this, c, id](RoomEntry& r, StoreResult<std::optional<std::size_t>> waiting) {
         if (!waiting.value) return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+        if (!*waiting.value) {
+          return send_error(*c, id, ErrorCode::too_many_prompts,
+                            "25 prompts are waiting for release; try again once the facilitator has released some");
+        }
         send_ok(*c, id); // to the author only
         pending_changed(r);
-        if (*waiting.value >= auto_release_at) release(r, {}, "", [](RoomEntry&, std::optional<Error>) {});
+        if (**waiting.value >= auto_release_at) release(r, {}, "", [](RoomEntry&, std::optional<Error>) {});
       });
       return;
     }
@@ -1065,10 +1125,16 @@ struct RoomHub::Impl final : RoomLogObserver {
       const Audit& audit = *room.state.audit.current;
       storage(self_room, [this, rid = room.id, audit_id = audit.id, member_id, values = audit_values(audit, answer),
                           comment = std::move(command.comment)] {
-        return log.prompts().add_audit_answer(rid, audit_id, member_id, values, comment);
-      }, [c, id](RoomEntry&, StoreResult<bool> added) {
+        return log.prompts().add_audit_answer(rid, audit_id, member_id, values, comment, max_audit_comment_bytes);
+      }, [c, id](RoomEntry&, StoreResult<AuditAdd> added) {
         if (!added.value) return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
-        if (!*added.value) return send_error(*c, id, ErrorCode::already_answered, "you answered this audit already");
+        if (*added.value == AuditAdd::already_answered) {
+          return send_error(*c, id, ErrorCode::already_answered, "you answered this audit already");
+        }
+        if (*added.value == AuditAdd::comments_full) {
+          return send_error(*c, id, ErrorCode::audit_full,
+                            "the audit's comments are full; nothing was recorded: answer without the comment, or a shorter one");
+        }
         send_ok(*c, id);
       });
       return;

@@ -35,6 +35,10 @@ struct HubOptions {
   // A resume whose missed events would take more than this many bytes gets a snapshot instead,
   // so a member who was away for long can always come back (it fits the send queue).
   std::size_t max_replay_bytes = 256 * 1024;
+  // The bytes of one room's state as a snapshot encodes it (core/state_bytes.hpp); a change past
+  // it gets room_state_full. At most 7/8 of max_frame_bytes is used, so that the join reply with
+  // its snapshot always fits one frame.
+  std::size_t max_room_state_bytes = 56 * 1024;
   // Rooms end: one nobody joined within unjoined_room_ms of its creation, and one without a
   // change for idle_room_ms, is removed with everything it holds (not while a member is
   // connected). The embedded log is swept; Redis keys expire by themselves (TTL).

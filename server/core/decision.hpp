@@ -14,7 +14,10 @@
 namespace colloquy {
 
 struct Limits {
-  std::size_t max_members = default_max_members;
+  std::size_t max_members = default_max_members;                   // present: online or away
+  std::size_t max_room_state_bytes = default_max_room_state_bytes; // core/state_bytes.hpp
+  // Member records a room keeps, present, left and removed together.
+  std::size_t max_member_records() const { return member_records_per_place * max_members; }
 };
 
 struct Decision {

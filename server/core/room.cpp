@@ -44,7 +44,7 @@ struct Registry {
   template <typename C>
   static DecideResult decide(const RoomState& room, const C& c, const Context& ctx) {
     using lifecycle::decide;
-    using presence::decide;  // Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, ChangeSettings
+    using presence::decide;  // Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, RemoveMember, CloseRoom, ChangeSettings
     using speaking::decide;  // StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor
     using timers::decide;    // TimerCommand, Expire
     using prompts::decide;   // CheckPrompt, ReleasePrompts, UpvotePrompt, PosePrompt
@@ -58,6 +58,8 @@ struct Registry {
   static void evolve(RoomState& r, const MemberLeft& e, std::int64_t t) { presence::evolve(r, e, t); }
   static void evolve(RoomState& r, const MemberConnectionLost& e, std::int64_t t) { presence::evolve(r, e, t); }
   static void evolve(RoomState& r, const MemberBack& e, std::int64_t t) { presence::evolve(r, e, t); }
+  static void evolve(RoomState& r, const MemberRemoved& e, std::int64_t t) { presence::evolve(r, e, t); }
+  static void evolve(RoomState& r, const RoomClosed& e, std::int64_t t) { presence::evolve(r, e, t); }
   static void evolve(RoomState& r, const RoleChanged& e, std::int64_t t) { presence::evolve(r, e, t); }
   static void evolve(RoomState& r, const SettingsChanged& e, std::int64_t t) { presence::evolve(r, e, t); }
   static void evolve(RoomState& r, const RoundStarted& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }
@@ -85,6 +87,11 @@ struct Registry {
 
 DecideResult decide(const RoomState& state, const Command& command, std::int64_t now_ms, const Limits& limits) {
   const Context ctx{now_ms, limits};
+  // A closed room decides nothing more (the hub removes it); a lost connection is a no-op.
+  if (state.closed) {
+    if (std::holds_alternative<LoseConnection>(command)) return Decision{};
+    return Error{ErrorCode::room_not_found, "that room was closed"};
+  }
   return std::visit([&](const auto& c) { return Registry::decide(state, c, ctx); }, command);
 }
 

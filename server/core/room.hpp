@@ -32,6 +32,7 @@ struct RoomState {
   std::string key_hash;  // facilitator key, hashed
   std::string code_hash; // participant join code, hashed
   std::uint64_t seq = 0; // the last event applied; 0 = the room does not exist yet
+  bool closed = false;   // room_closed: nothing more is decided; the hub removes it
   std::int64_t created_at_ms = 0;
   std::vector<Member> members; // the roster, in join order: members[N-1] is "mN" (presence module)
   presence::State presence;
@@ -50,7 +51,8 @@ struct RoomState {
 // Creates the room (seq 1): the hub's first command of every room.
 struct CreateRoom { std::string title; std::string key_hash; std::string code_hash; };
 
-using Command = std::variant<CreateRoom, Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, ChangeSettings,
+using Command = std::variant<CreateRoom, Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, RemoveMember,
+                             CloseRoom, ChangeSettings,
                              StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor,
                              ReleaseFloor, SetFloor, TimerCommand, Expire, CheckPrompt, ReleasePrompts, UpvotePrompt,
                              PosePrompt, OpenAudit, CheckAuditAnswer, CloseAudit, AddCard, RemoveCard, DrawCard>;

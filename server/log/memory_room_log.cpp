@@ -1,5 +1,8 @@
 #include "log/room_log.hpp"
 
+#include "core/state_bytes.hpp"
+#include "protocol/codec.hpp"
+
 #include <algorithm>
 #include <future>
 
@@ -20,7 +23,21 @@ bool RoomLog::append(std::string_view room_id, std::uint64_t expected_seq, const
   throw RoomLogError(result.error.empty() ? "the room log could not store the events" : result.error);
 }
 
-MemoryRoomLog::MemoryRoomLog(std::size_t keep_events) : keep_events_(keep_events < 1 ? 1 : keep_events) {}
+MemoryRoomLog::MemoryRoomLog(std::size_t keep_events, std::size_t keep_bytes)
+    : keep_events_(keep_events < 1 ? 1 : keep_events), keep_bytes_(keep_bytes < 1 ? 1 : keep_bytes) {}
+
+namespace {
+std::size_t push_bytes(const std::string& room_id, const Event& event) {
+  return protocol::encode_event_push(room_id, event).size();
+}
+} // namespace
+
+std::size_t MemoryRoomLog::kept_bytes(std::string_view room_id) const {
+  std::shared_ptr<Room> room = find(room_id);
+  if (!room) return 0;
+  std::lock_guard lock(room->mutex);
+  return room->bytes;
+}
 
 std::shared_ptr<MemoryRoomLog::Room> MemoryRoomLog::find(std::string_view room_id) const {
   std::shared_lock lock(mutex_);
@@ -52,12 +69,18 @@ bool MemoryRoomLog::store(std::string_view room_id, std::uint64_t expected_seq, 
   std::lock_guard lock(room->mutex);
   if (room->last_seq() != expected_seq) return false;
   if (!events.empty()) room->last_change_ms = events.back().time_ms;
-  for (auto& e : events) room->events.push_back(std::move(e));
-  // Fold the oldest half into the snapshot once twice the kept number have piled up.
-  if (room->events.size() > 2 * keep_events_) {
-    while (room->events.size() > keep_events_) {
+  for (auto& e : events) {
+    room->sizes.push_back(push_bytes(room->base.id, e));
+    room->bytes += room->sizes.back();
+    room->events.push_back(std::move(e));
+  }
+  // Fold the oldest into the snapshot once twice the kept number, or bytes, have piled up.
+  if (room->events.size() > 2 * keep_events_ || room->bytes > 2 * keep_bytes_) {
+    while (!room->events.empty() && (room->events.size() > keep_events_ || room->bytes > keep_bytes_)) {
       evolve(room->base, room->events.front());
       room->events.pop_front();
+      room->bytes -= room->sizes.front();
+      room->sizes.pop_front();
     }
   }
   return true;
@@ -110,6 +133,10 @@ void MemoryRoomLog::restore(const std::string& room_id, RoomHistory history) {
   room->base = std::move(history.base);
   room->base.id = room_id;
   room->events.assign(std::make_move_iterator(history.events.begin()), std::make_move_iterator(history.events.end()));
+  for (const auto& e : room->events) {
+    room->sizes.push_back(push_bytes(room_id, e));
+    room->bytes += room->sizes.back();
+  }
   room->last_change_ms = history.last_change_ms;
   if (!room->events.empty()) room->last_change_ms = std::max(room->last_change_ms, room->events.back().time_ms);
   std::unique_lock lock(mutex_);
@@ -180,11 +207,19 @@ void MemoryPromptStore::remove_vote(std::string_view room_id, std::string_view p
   voters.erase(std::remove(voters.begin(), voters.end(), member_id), voters.end());
 }
 
-bool MemoryPromptStore::add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
-                                         const std::vector<std::int64_t>& values, const std::string& comment) {
+std::size_t audit_comment_cost(std::string_view comment) { return state_bytes::text(comment) + 1; }
+
+AuditAdd MemoryPromptStore::add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
+                                             const std::vector<std::int64_t>& values, const std::string& comment,
+                                             std::size_t max_comment_bytes) {
   std::lock_guard lock(mutex_);
   auto& audit = audits_[std::string(room_id) + "\n" + std::string(audit_id)];
-  if (std::find(audit.answered.begin(), audit.answered.end(), member_id) != audit.answered.end()) return false;
+  if (std::find(audit.answered.begin(), audit.answered.end(), member_id) != audit.answered.end()) {
+    return AuditAdd::already_answered;
+  }
+  const std::size_t cost = comment.empty() ? 0 : audit_comment_cost(comment);
+  if (audit.comment_bytes + cost > max_comment_bytes) return AuditAdd::comments_full;
+  audit.comment_bytes += cost;
   audit.answered.emplace_back(member_id);
   auto& tally = audit.tally;
   tally.responses += 1;
@@ -197,7 +232,7 @@ bool MemoryPromptStore::add_audit_answer(std::string_view room_id, std::string_v
     auto at = std::lower_bound(tally.comments.begin(), tally.comments.end(), comment);
     tally.comments.insert(at, comment);
   }
-  return true;
+  return AuditAdd::added;
 }
 
 AuditTally MemoryPromptStore::audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const {

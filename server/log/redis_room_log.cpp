@@ -149,12 +149,20 @@ return 1
 )lua";
 
 // Records one audit answer atomically. KEYS: answered set, counts hash, comments set.
-// ARGV: member id, comment ("" = none), then one value 1..5 per item in order.
+// ARGV: member id, comment ("" = none), the comment's cost and the audit's comment budget in
+// bytes, then one value 1..5 per item in order. 1: added; 0: answered already; 2: the comments
+// would pass the budget (nothing recorded).
 constexpr std::string_view audit_answer_script = R"lua(
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-for i = 3, #ARGV do redis.call('HINCRBY', KEYS[2], (i - 3) .. ':' .. ARGV[i], 1) end
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+if ARGV[2] ~= '' then
+  local used = tonumber(redis.call('HGET', KEYS[2], 'comment_bytes') or '0')
+  if used + tonumber(ARGV[3]) > tonumber(ARGV[4]) then return 2 end
+  redis.call('HINCRBY', KEYS[2], 'comment_bytes', tonumber(ARGV[3]))
+  redis.call('SADD', KEYS[3], ARGV[2])
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+for i = 5, #ARGV do redis.call('HINCRBY', KEYS[2], (i - 5) .. ':' .. ARGV[i], 1) end
 redis.call('HINCRBY', KEYS[2], 'responses', 1)
-if ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end
 return 1
 )lua";
 
@@ -816,17 +824,21 @@ public:
   void announce(std::string_view room_id) override {
     run(room_id, {"PUBLISH", channel_of(room_id), json{{"room", room_id}, {"pending_changed", true}}.dump()});
   }
-  bool add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
-                        const std::vector<std::int64_t>& values, const std::string& comment) override {
+  AuditAdd add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
+                            const std::vector<std::int64_t>& values, const std::string& comment,
+                            std::size_t max_comment_bytes) override {
     std::vector<std::string> args{"EVAL", std::string(audit_answer_script), "3", audit_key(room_id, audit_id, "answered"),
                                   audit_key(room_id, audit_id, "counts"), audit_key(room_id, audit_id, "comments"),
                                   std::string(member_id),
                                   // A random prefix keeps equal comments apart in the set (stripped when tallied).
-                                  comment.empty() ? std::string() : random_epoch() + ":" + comment};
+                                  comment.empty() ? std::string() : random_epoch() + ":" + comment,
+                                  std::to_string(comment.empty() ? 0 : audit_comment_cost(comment)),
+                                  std::to_string(max_comment_bytes)};
     for (auto v : values) args.push_back(std::to_string(v));
-    const bool added = one(log_.command(log_.shard(room_id), args, /*retry=*/false));
+    const Reply reply = log_.command(log_.shard(room_id), args, /*retry=*/false);
     for (const char* what : {"answered", "counts", "comments"}) expire(room_id, audit_key(room_id, audit_id, what));
-    return added;
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 2) return AuditAdd::comments_full;
+    return one(reply) ? AuditAdd::added : AuditAdd::already_answered;
   }
   AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const override {
     AuditTally tally;
@@ -835,6 +847,7 @@ public:
     for (std::size_t i = 0; i + 1 < counts->elements; i += 2) {
       const std::string field(counts->element[i]->str, counts->element[i]->len);
       const auto n = static_cast<std::int64_t>(to_u64({counts->element[i + 1]->str, counts->element[i + 1]->len}));
+      if (field == "comment_bytes") continue;
       if (field == "responses") {
         tally.responses = n;
         continue;

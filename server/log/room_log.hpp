@@ -40,6 +40,13 @@ struct AuditTally {
   std::vector<std::string> comments;
 };
 
+// How adding an audit answer ended.
+enum class AuditAdd { added, already_answered, comments_full };
+
+// The bytes a comment takes of an audit's comment budget (max_audit_comment_bytes): as JSON
+// text, with its comma.
+std::size_t audit_comment_cost(std::string_view comment);
+
 // Pending anonymous prompts and prompt votes: kept beside the ordered log, never in it, and never
 // with an author. Thread-safe.
 class PromptStore {
@@ -61,9 +68,12 @@ public:
   virtual void announce(std::string_view room_id) { (void)room_id; }
 
   // Audit answers: added to per-item counts and an unordered set of comments; who answered is
-  // kept apart, only to refuse a second answer. False if the member answered already.
-  virtual bool add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
-                                const std::vector<std::int64_t>& values, const std::string& comment) = 0;
+  // kept apart, only to refuse a second answer. Nothing is recorded if the member answered
+  // already, or if the comment would take the audit's comments past `max_comment_bytes`
+  // (audit_comment_cost each).
+  virtual AuditAdd add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
+                                    const std::vector<std::int64_t>& values, const std::string& comment,
+                                    std::size_t max_comment_bytes) = 0;
   virtual AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const = 0;
   // Deletes everything of an audit (done when it closes).
   virtual void forget_audit(std::string_view room_id, std::string_view audit_id) = 0;
@@ -83,8 +93,9 @@ public:
   bool discard(std::string_view room_id, std::string_view prompt_id) override;
   bool add_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override;
   void remove_vote(std::string_view room_id, std::string_view prompt_id, std::string_view member_id) override;
-  bool add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
-                        const std::vector<std::int64_t>& values, const std::string& comment) override;
+  AuditAdd add_audit_answer(std::string_view room_id, std::string_view audit_id, std::string_view member_id,
+                            const std::vector<std::int64_t>& values, const std::string& comment,
+                            std::size_t max_comment_bytes) override;
   AuditTally audit_tally(std::string_view room_id, std::string_view audit_id, std::size_t items) const override;
   void forget_audit(std::string_view room_id, std::string_view audit_id) override;
   void forget_room(std::string_view room_id) override;
@@ -93,6 +104,7 @@ private:
   struct AuditAnswers {
     std::vector<std::string> answered; // members, kept apart from what they answered
     AuditTally tally;
+    std::size_t comment_bytes = 0;
   };
   mutable std::mutex mutex_;
   std::unordered_map<std::string, AuditAnswers> audits_; // "room\naudit"
@@ -189,11 +201,15 @@ public:
 
 // The in-process log. Keeps the last `keep_events` events of each room one by one (so clients
 // that fell behind by fewer can catch up event by event) and folds older ones into a snapshot,
-// which bounds its memory. Each room has its own lock: copying one room (a snapshot) never holds
+// which bounds its memory: in count, and in bytes (the events as pushes encode them): once a
+// room's events pass twice `keep_events` or twice `keep_bytes`, the oldest are folded until
+// both hold again. keep_bytes defaults to max_replay_bytes, the most a resume replays. Each room has its own lock: copying one room (a snapshot) never holds
 // up another. append_async completes inline.
 class MemoryRoomLog final : public RoomLog {
 public:
-  explicit MemoryRoomLog(std::size_t keep_events = 1024);
+  explicit MemoryRoomLog(std::size_t keep_events = 1024, std::size_t keep_bytes = max_replay_bytes);
+  // The bytes of the room's events kept one by one (tests).
+  std::size_t kept_bytes(std::string_view room_id) const;
 
   void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events,
                     AppendDone done) override;
@@ -216,11 +232,14 @@ private:
     mutable std::mutex mutex;
     RoomState base;
     std::deque<Event> events;
+    std::deque<std::size_t> sizes; // each event's bytes as a push
+    std::size_t bytes = 0;
     std::int64_t last_change_ms = 0;
     std::uint64_t last_seq() const { return events.empty() ? base.seq : events.back().seq; }
   };
   std::shared_ptr<Room> find(std::string_view room_id) const;
   std::size_t keep_events_;
+  std::size_t keep_bytes_;
   mutable std::shared_mutex mutex_; // the map only; each room's content has its own lock
   std::unordered_map<std::string, std::shared_ptr<Room>> rooms_;
   MemoryPromptStore prompts_;

@@ -353,7 +353,7 @@ json room_to_json(const RoomState& s) {
   if (sp.floor.turn_seconds) floor["turn_seconds"] = *sp.floor.turn_seconds;
   json turn = nullptr;
   if (sp.turn) turn = {{"member_id", sp.turn->member_id}, {"mode", to_string(sp.turn->mode)}, {"started_at", sp.turn->started_at_ms}};
-  return {{"v", record_format},
+  json out{{"v", record_format},
           {"id", s.id},
           {"title", s.title},
           {"key_hash", s.key_hash},
@@ -368,6 +368,8 @@ json room_to_json(const RoomState& s) {
           {"audit", {{"started", s.audit.started}, {"current", std::move(audit)}}},
           {"deck", {{"cards", s.deck.edited() ? list(s.deck.cards()) : json(nullptr)}, {"drawn", s.deck.drawn()},
                     {"undrawn", s.deck.undrawn()}, {"next_card", s.deck.next_card()}}}};
+  if (s.closed) out["closed"] = true; // room_closed: removed at the next start if still here
+  return out;
 }
 
 std::optional<RoomState> room_from_json(const json& j) {
@@ -389,6 +391,7 @@ std::optional<RoomState> room_from_json(const json& j) {
   s.code_hash = *code;
   s.seq = *seq;
   s.created_at_ms = *created;
+  if (auto closed = j.find("closed"); closed != j.end() && closed->is_boolean()) s.closed = closed->get<bool>();
   for (const auto& m : *members) {
     auto member = member_from_json(m);
     if (!member) return std::nullopt;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoom, getJson, httpRequest, postRoom } from '../lib/api.js';
 import { startRedis } from '../lib/redis.js';
 import { TestClient } from '../lib/ws-client.js';
-import { joinFacilitator, joinParticipant, sleep } from '../lib/room.js';
+import { joinFacilitator, joinParticipant, probeSnapshot, sleep } from '../lib/room.js';
 import { startServer, type RunningServer } from '../lib/server.js';
 
 let server: RunningServer;
@@ -103,33 +103,6 @@ describe('room lifetime', () => {
       expect(Number(await redis.cli('TTL', `colloquy:room:{${room.room}}:log`))).toBeLessThanOrEqual(3600);
     } finally {
       await scaled.stop();
-      await redis.stop();
-    }
-  });
-});
-
-describe('--max-rooms in scale-out', () => {
-  it('holds for the whole service: rooms created on either instance count, and a removed room frees its place', async () => {
-    const redis = await startRedis();
-    const args = ['--redis', redis.url, '--max-rooms', '5', '--room-unjoined-seconds', '2'];
-    const a = await startServer({ args });
-    const b = await startServer({ args });
-    try {
-      for (let i = 0; i < 3; i++) await createRoom(a.baseUrl, `A${i}`);
-      for (let i = 0; i < 2; i++) await createRoom(b.baseUrl, `B${i}`);
-      const json = { 'Content-Type': 'application/json' };
-      for (const s of [a, b]) {
-        const refused = await postRoom(s.baseUrl, { title: 'Sixth' }, json);
-        expect(refused.status).toBe(503);
-        expect(refused.json).toMatchObject({ error: { code: 'server_full' } });
-      }
-      expect(Number(await redis.cli('ZCARD', 'colloquy:rooms'))).toBe(5);
-      // Nobody joined them: after --room-unjoined-seconds their keys expire and the places come back.
-      await sleep(3100);
-      expect((await postRoom(b.baseUrl, { title: 'Later' }, json)).status).toBe(201);
-    } finally {
-      await a.stop();
-      await b.stop();
       await redis.stop();
     }
   });
@@ -234,6 +207,216 @@ describe('connections per address and in all', () => {
   });
 });
 
+/** Pings another room's member a few times and prints the worst round trip. */
+async function responsive(other: TestClient, what: string): Promise<void> {
+  const pings: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    expect((await other.send({ type: 'ping' })).type).toBe('reply');
+    pings.push(performance.now() - t);
+  }
+  console.log(`${what}: another room's ping ${Math.max(...pings).toFixed(1)} ms at most`);
+  expect(Math.max(...pings)).toBeLessThan(250);
+}
+
+const wide = (n: number) => '\u{1F600}'.repeat(n); // 4 bytes a code point: the widest text allowed
+
+describe('members: who holds a place, and removing one (1.5)', () => {
+  it('members who left hold no place of --max-members; their records stay, up to 2 per place', async () => {
+    const s = await startServer({ args: ['--max-members', '2', '--max-commands-per-second', '100000'] });
+    try {
+      const room = await createRoom(s.baseUrl, 'Small group');
+      const grace = await joinFacilitator(s.wsUrl, room);
+      const ada = await joinParticipant(s.wsUrl, room, 'Ada');
+      const lin = await TestClient.connectWelcomed(s.wsUrl, 'lin');
+      expect(await lin.send({ type: 'join', room: room.room, code: room.join_code, name: 'Lin' })).toMatchObject({ code: 'room_full' });
+      await ada.client.request({ type: 'leave' });
+      const linJoined = await lin.request({ type: 'join', room: room.room, code: room.join_code, name: 'Lin' });
+      expect(linJoined.member.id).toBe('m3');
+      await lin.request({ type: 'leave' });
+      const kim = await joinParticipant(s.wsUrl, room, 'Kim');
+      expect(kim.id).toBe('m4');
+      await kim.client.request({ type: 'leave' });
+      // Four records (2 per place): nobody new, though only Grace is here.
+      const sam = await TestClient.connectWelcomed(s.wsUrl, 'sam');
+      expect(await sam.send({ type: 'join', room: room.room, code: room.join_code, name: 'Sam' })).toMatchObject({ code: 'room_full' });
+      expect((await grace.client.send({ type: 'ping' })).type).toBe('reply');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a facilitator removes a member: 4003 removed, the token stops working, they come back only as someone new', async () => {
+    const s = await startServer({ args: ['--max-commands-per-second', '100000'] });
+    try {
+      const room = await createRoom(s.baseUrl, 'Removal');
+      const grace = await joinFacilitator(s.wsUrl, room);
+      const ada = await joinParticipant(s.wsUrl, room, 'Ada');
+      const lin = await joinParticipant(s.wsUrl, room, 'Lin');
+      await ada.client.request({ type: 'hand_raise' });
+      expect(await lin.client.send({ type: 'member_remove', member: ada.id })).toMatchObject({ code: 'forbidden' });
+      expect(await grace.client.send({ type: 'member_remove', member: grace.id })).toMatchObject({ code: 'cannot_remove' });
+      expect(await grace.client.send({ type: 'member_remove', member: 'm99' })).toMatchObject({ code: 'unknown_member' });
+      await grace.client.request({ type: 'member_remove', member: ada.id });
+      expect((await ada.client.nextEvent((e) => e.event.kind === 'member_removed')).event.member_id).toBe(ada.id);
+      expect(await ada.client.closed).toEqual({ code: 4003, reason: 'removed' });
+      await lin.client.nextEvent((e) => e.event.kind === 'member_removed');
+      expect(lin.client.isOpen).toBe(true);
+      const back = await TestClient.connectWelcomed(s.wsUrl, 'ada-back');
+      expect(await back.send({ type: 'join', room: room.room, resume: ada.token })).toMatchObject({ code: 'bad_credentials' });
+      expect(await grace.client.send({ type: 'member_remove', member: ada.id })).toMatchObject({ code: 'cannot_remove' });
+      const again = await back.request({ type: 'join', room: room.room, code: room.join_code, name: 'Ada' });
+      expect(again.member.id).toBe('m4');
+      const adaThen = again.snapshot.members.find((m: { id: string }) => m.id === ada.id);
+      expect(adaThen).toMatchObject({ presence: 'left', hand: false });
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('closing a room for good (1.5)', () => {
+  for (const mode of ['embedded', 'redis'] as const) {
+    it(`${mode}: room_close disconnects everyone with 4004 and removes the room like the sweeper; room_not_found afterwards`, async () => {
+      const redis = mode === 'redis' ? await startRedis() : null;
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'colloquy-close-'));
+      const args = redis ? ['--redis', redis.url] : [];
+      let s = await startServer({ args, dataDir });
+      try {
+        const room = await createRoom(s.baseUrl, 'Closing');
+        const calm = await createRoom(s.baseUrl, 'Calm');
+        const other = await joinParticipant(s.wsUrl, calm, 'Calm');
+        const grace = await joinFacilitator(s.wsUrl, room);
+        const ada = await joinParticipant(s.wsUrl, room, 'Ada');
+        await grace.client.request({ type: 'deck_add', text: 'Our own card' });
+        await ada.client.request({ type: 'prompt_submit', text: 'Who decides?' });
+        await grace.client.request({ type: 'prompt_submit', text: 'Held back?' });
+        expect(await ada.client.send({ type: 'room_close' })).toMatchObject({ code: 'forbidden' });
+        await grace.client.request({ type: 'room_close' });
+        for (const m of [grace, ada]) {
+          await m.client.nextEvent((e) => e.event.kind === 'room_closed');
+          expect(await m.client.closed).toEqual({ code: 4004, reason: 'room_closed' });
+        }
+        await responsive(other.client, `${mode}: after a room was closed`);
+        const late = await TestClient.connectWelcomed(s.wsUrl, 'late');
+        expect(await late.send({ type: 'join', room: room.room, resume: ada.token })).toMatchObject({ code: 'room_not_found' });
+        expect(await late.send({ type: 'join', room: room.room, code: room.join_code, name: 'Late' })).toMatchObject({ code: 'room_not_found' });
+        expect(s.stderr()).toContain(`room ${room.room} removed: closed by the facilitator`);
+        if (redis) {
+          await sleep(200);
+          // The room's log, snapshot and pending prompts are deleted (votes and audit answers expire by their TTL).
+          const keys = ['meta', 'log', 'pending', 'cancelled'].map((k) => `colloquy:room:{${room.room}}:${k}`);
+          expect(Number(await redis.cli('EXISTS', ...keys))).toBe(0);
+        } else {
+          expect((await getJson(s.baseUrl, '/healthz')).json.rooms).toBe(1);
+        }
+        other.client.terminate();
+        late.terminate();
+        await s.stop();
+        // Gone for good: a restart (on the same data directory, or the same Redis) does not bring it back.
+        s = await startServer({ args, dataDir });
+        const after = await TestClient.connectWelcomed(s.wsUrl, 'after');
+        expect(await after.send({ type: 'join', room: room.room, code: room.join_code, name: 'After' })).toMatchObject({ code: 'room_not_found' });
+        expect((await after.request({ type: 'join', room: calm.room, code: calm.join_code, name: 'Still here' })).member.id).toBe('m2');
+      } finally {
+        await s.stop();
+        await redis?.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('caps on what a room holds (1.5)', () => {
+  let s: RunningServer;
+  beforeAll(async () => {
+    s = await startServer({ args: ['--max-commands-per-second', '100000'] });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('the deck stops at 200 cards with deck_full, nothing changed, and another room stays responsive', async () => {
+    const room = await createRoom(s.baseUrl, 'Big deck');
+    const grace = await joinFacilitator(s.wsUrl, room);
+    const other = await joinParticipant(s.wsUrl, await createRoom(s.baseUrl, 'Calm'), 'Calm');
+    const builtIn = grace.result.snapshot.deck.cards.length;
+    const answers = await Promise.all(
+      Array.from({ length: 200 - builtIn + 5 }, (_, i) => grace.client.send({ type: 'deck_add', text: `Card ${i}` })),
+    );
+    await responsive(other.client, 'while 193 cards were added to another room');
+    expect(answers.filter((a) => a.type === 'reply').length).toBe(200 - builtIn);
+    expect(answers.filter((a) => a.code === 'deck_full').length).toBe(5);
+    const { snapshot } = await probeSnapshot(s.wsUrl, room);
+    expect(snapshot.deck.cards.length).toBe(200);
+    expect(snapshot.deck.cards.some((c: { text: string }) => c.text === `Card ${200 - builtIn}`)).toBe(false);
+  });
+
+  it('pending prompts stop at 25 with too_many_prompts; the 25 still fit one frame', async () => {
+    const room = await createRoom(s.baseUrl, 'Many prompts');
+    const grace = await joinFacilitator(s.wsUrl, room);
+    const members = await Promise.all(Array.from({ length: 6 }, (_, i) => joinParticipant(s.wsUrl, room, `P${i}`)));
+    let held = 0;
+    for (const m of members) {
+      for (let k = 0; k < 5 && held < 25; k++) {
+        await m.client.request({ type: 'prompt_submit', text: wide(500) });
+        const push = await grace.client.nextFrame((f) => f.type === 'prompts_pending' && f.prompts.some((p: { held: boolean }) => !p.held));
+        const fresh = push.prompts.find((p: { held: boolean }) => !p.held);
+        await grace.client.request({ type: 'prompt_hold', prompt: fresh.id });
+        held++;
+      }
+    }
+    const full = await members[5]!.client.send({ type: 'prompt_submit', text: 'One more?' });
+    expect(full).toMatchObject({ type: 'error', code: 'too_many_prompts' });
+    await sleep(100);
+    const last = grace.client.pending().filter((f) => f.type === 'prompts_pending').pop()!;
+    expect(last.prompts.length).toBe(25);
+    console.log(`25 pending prompts of 500 wide characters: a prompts_pending push of ${JSON.stringify(last).length} characters`);
+  });
+
+  it('an audit takes 8 KiB of comments; past it audit_full records nothing, an answer without comment still counts', async () => {
+    const room = await createRoom(s.baseUrl, 'Audit');
+    const grace = await joinFacilitator(s.wsUrl, room);
+    const opened = await grace.client.request({ type: 'audit_open', k: 3 });
+    expect(opened).toEqual({});
+    const audit = (await grace.client.nextEvent((e) => e.event.kind === 'audit_opened')).event.audit;
+    const answers = Object.fromEntries(audit.items.map((i: { id: string }) => [i.id, 4]));
+    const members = await Promise.all(Array.from({ length: 5 }, (_, i) => joinParticipant(s.wsUrl, room, `A${i}`)));
+    const outcomes = [];
+    for (const m of members) outcomes.push(await m.client.send({ type: 'audit_answer', answers, comment: wide(500) }));
+    expect(outcomes.filter((o) => o.type === 'reply').length).toBe(4); // 4 × 2,003 bytes fit 8,192
+    expect(outcomes[4]).toMatchObject({ code: 'audit_full' });
+    await members[4]!.client.request({ type: 'audit_answer', answers });
+    await grace.client.request({ type: 'audit_close' });
+    const closed = (await grace.client.nextEvent((e) => e.event.kind === 'audit_closed')).event;
+    expect(closed.responses).toBe(5);
+    expect(closed.results.comments.length).toBe(4);
+  });
+
+  it('past --max-room-state-bytes a change gets room_state_full, nothing changed', async () => {
+    const small = await startServer({ args: ['--max-room-state-bytes', '16384', '--max-commands-per-second', '100000'] });
+    try {
+      const room = await createRoom(small.baseUrl, 'Small state');
+      const grace = await joinFacilitator(small.wsUrl, room);
+      const ada = await joinParticipant(small.wsUrl, room, 'Ada');
+      const other = await joinParticipant(small.wsUrl, await createRoom(small.baseUrl, 'Calm'), 'Calm');
+      const answers = [];
+      for (let i = 0; i < 12; i++) answers.push(await grace.client.send({ type: 'deck_add', text: wide(500) }));
+      const accepted = answers.filter((a) => a.type === 'reply').length;
+      expect(accepted).toBeGreaterThan(2);
+      expect(answers.slice(accepted).every((a) => a.code === 'room_state_full')).toBe(true);
+      // Ada's resume (no new record, so it always fits) gets the snapshot.
+      const late = await TestClient.connectWelcomed(small.wsUrl, 'late');
+      const { snapshot } = await late.request({ type: 'join', room: room.room, resume: ada.token });
+      expect(snapshot.deck.cards.length).toBe(12 + accepted);
+      console.log(`--max-room-state-bytes 16384: ${accepted} cards of 500 wide characters accepted; snapshot ${JSON.stringify(snapshot).length} characters`);
+      await responsive(other.client, 'with a room at its byte limit');
+    } finally {
+      await small.stop();
+    }
+  });
+});
+
 describe('per client address: room creation and HTTP requests', () => {
   it('rooms created an hour are limited per address, with Retry-After; a forged X-Forwarded-For does not help, a trusted proxy\'s does', async () => {
     const direct = await startServer({ args: ['--room-creations-per-hour', '3'] });
@@ -308,6 +491,33 @@ describe('per client address: room creation and HTTP requests', () => {
       expect((await httpRequest(s.baseUrl, { method: 'GET', path: '/' })).status).toBe(200);
     } finally {
       await s.stop();
+    }
+  });
+});
+
+describe('--max-rooms in scale-out', () => {
+  it('holds for the whole service: rooms created on either instance count, and a removed room frees its place', async () => {
+    const redis = await startRedis();
+    const args = ['--redis', redis.url, '--max-rooms', '5', '--room-unjoined-seconds', '2'];
+    const a = await startServer({ args });
+    const b = await startServer({ args });
+    try {
+      for (let i = 0; i < 3; i++) await createRoom(a.baseUrl, `A${i}`);
+      for (let i = 0; i < 2; i++) await createRoom(b.baseUrl, `B${i}`);
+      const json = { 'Content-Type': 'application/json' };
+      for (const s of [a, b]) {
+        const refused = await postRoom(s.baseUrl, { title: 'Sixth' }, json);
+        expect(refused.status).toBe(503);
+        expect(refused.json).toMatchObject({ error: { code: 'server_full' } });
+      }
+      expect(Number(await redis.cli('ZCARD', 'colloquy:rooms'))).toBe(5);
+      // Nobody joined them: after --room-unjoined-seconds their keys expire and the places come back.
+      await sleep(3100);
+      expect((await postRoom(b.baseUrl, { title: 'Later' }, json)).status).toBe(201);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await redis.stop();
     }
   });
 });

@@ -179,5 +179,88 @@ TEST_F(Roles, FacilitatorWhoDisconnectsKeepsTheRoleUntilTheGracePeriodEnds) {
   EXPECT_EQ(state.find_member(grace)->role, Role::co_facilitator);
 }
 
+
+// Members who left or were removed hold no place (--max-members counts those present), but their
+// records stay (round results name them), up to member_records_per_place per place.
+TEST_F(PresenceTest, LeftMembersDoNotCountTowardTheCapButTheirRecordsDo) {
+  Limits two{2};
+  apply(state, with_key("Grace", "t1"), t0, two);
+  apply(state, with_code("Ada", "t2"), t0, two);
+  EXPECT_EQ(refusal(state, with_code("Lin", "t3"), two), ErrorCode::room_full);
+  apply(state, Leave{"m2"}, t0, two);
+  EXPECT_EQ(apply(state, with_code("Lin", "t3"), t0, two).member_id, "m3");
+  // Ada, who left, may not come back into a full room.
+  EXPECT_EQ(refusal(state, resume("t2"), two), ErrorCode::room_full);
+  apply(state, Leave{"m3"}, t0, two);
+  EXPECT_EQ(apply(state, resume("t2"), t0, two).member_id, "m2");
+  // Four records at most (2 per place): Grace, Ada, Lin and one more, whoever left.
+  apply(state, Leave{"m2"}, t0, two);
+  EXPECT_EQ(apply(state, with_code("Kim", "t4"), t0, two).member_id, "m4");
+  apply(state, Leave{"m4"}, t0, two);
+  const auto seq = state.seq;
+  EXPECT_EQ(refusal(state, with_code("Sam", "t5"), two), ErrorCode::room_full);
+  EXPECT_EQ(state.seq, seq);
+  EXPECT_EQ(state.members.size(), 4u);
+}
+
+TEST_F(PresenceTest, FacilitatorRemovesAMemberWhoseTokenStopsWorking) {
+  apply(state, with_key("Grace", "t1"));
+  apply(state, with_code("Ada", "t2"));
+  apply(state, RaiseHand{"m2"});
+  auto removed = apply(state, RemoveMember{"m1", "m2"});
+  ASSERT_FALSE(removed.events.empty());
+  EXPECT_EQ(std::get<MemberRemoved>(removed.events.at(0).body).member_id, "m2");
+  EXPECT_EQ(state.members[1].presence, Presence::left);
+  EXPECT_TRUE(state.members[1].token_hash.empty());
+  EXPECT_TRUE(state.speaking.floor.queue.empty()) << "their hand goes";
+  EXPECT_EQ(refusal(state, resume("t2")), ErrorCode::bad_credentials);
+  EXPECT_EQ(refusal(state, RemoveMember{"m1", "m2"}), ErrorCode::cannot_remove);
+  // They may come back only as somebody new, with the invite link.
+  EXPECT_EQ(apply(state, with_code("Ada", "t2b")).member_id, "m3");
+}
+
+TEST_F(PresenceTest, RemovingIsForLeadsAndNeverOneselfOrALeadByACoFacilitator) {
+  apply(state, with_key("Grace", "t1"));
+  apply(state, with_code("Ada", "t2"));
+  apply(state, with_code("Lin", "t3"));
+  apply(state, with_code("Kim", "t4"));
+  EXPECT_EQ(refusal(state, RemoveMember{"m2", "m3"}), ErrorCode::forbidden);
+  EXPECT_EQ(refusal(state, RemoveMember{"m1", "m1"}), ErrorCode::cannot_remove) << "the last facilitator stays";
+  EXPECT_EQ(refusal(state, RemoveMember{"m1", "m9"}), ErrorCode::unknown_member);
+  apply(state, SetRole{"m1", "m2", Role::co_facilitator});
+  EXPECT_EQ(refusal(state, RemoveMember{"m2", "m1"}), ErrorCode::cannot_remove);
+  apply(state, SetRole{"m1", "m3", Role::co_facilitator});
+  EXPECT_EQ(refusal(state, RemoveMember{"m2", "m3"}), ErrorCode::cannot_remove);
+  apply(state, RemoveMember{"m2", "m4"}); // a co-facilitator removes a participant
+  apply(state, RemoveMember{"m1", "m3"}); // the facilitator removes a co-facilitator
+  EXPECT_EQ(state.members[2].presence, Presence::left);
+}
+
+TEST_F(PresenceTest, ARemovedSpeakerLosesTheirTurnAndPlace) {
+  apply(state, with_key("Grace", "t1"));
+  apply(state, with_code("Ada", "t2"));
+  apply(state, with_code("Lin", "t3"));
+  apply(state, StartRound{"m1", OrderKind::custom, {"m2", "m3"}, 60, true, 0});
+  ASSERT_TRUE(state.speaking.turn);
+  EXPECT_EQ(state.speaking.turn->member_id, "m2");
+  apply(state, RemoveMember{"m1", "m2"});
+  ASSERT_TRUE(state.speaking.turn);
+  EXPECT_EQ(state.speaking.turn->member_id, "m3");
+}
+
+TEST_F(PresenceTest, OnlyTheFacilitatorClosesTheRoomAndAClosedRoomDecidesNothing) {
+  apply(state, with_key("Grace", "t1"));
+  apply(state, with_code("Ada", "t2"));
+  apply(state, SetRole{"m1", "m2", Role::co_facilitator});
+  EXPECT_EQ(refusal(state, CloseRoom{"m2"}), ErrorCode::forbidden);
+  auto closed = apply(state, CloseRoom{"m1"});
+  ASSERT_EQ(closed.events.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<RoomClosed>(closed.events[0].body));
+  EXPECT_TRUE(state.closed);
+  EXPECT_EQ(refusal(state, with_code("Lin", "t3")), ErrorCode::room_not_found);
+  EXPECT_EQ(refusal(state, resume("t2")), ErrorCode::room_not_found);
+  EXPECT_EQ(refusal(state, RaiseHand{"m1"}), ErrorCode::room_not_found);
+  EXPECT_TRUE(std::get<Decision>(decide(state, LoseConnection{"m1"}, t0)).events.empty());
+}
 } // namespace
 } // namespace colloquy

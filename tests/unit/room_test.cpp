@@ -80,10 +80,11 @@ RoomState big_room() {
   for (int i = 2; i <= 50; ++i) apply(Join{Credential::join_code, "code", "Member " + std::to_string(i), secret_hash(std::to_string(i))});
   apply(RaiseHand{"m2"});
   for (int i = 5; i <= 43; ++i) apply(RaiseHand{"m" + std::to_string(i)});
-  for (int i = 0; i < 188; ++i) apply(AddCard{"m1", "A challenge of our own, number " + std::to_string(i)});
+  // One below the deck's and the released prompts' caps (200), so that adding one more is allowed.
+  for (int i = 0; i < 187; ++i) apply(AddCard{"m1", "A challenge of our own, number " + std::to_string(i)});
   for (int batch = 0; batch < 20; ++batch) {
     std::vector<PromptText> prompts;
-    for (int i = 0; i < 10; ++i) prompts.push_back(PromptText{"p" + std::to_string(batch * 10 + i), "A prompt"});
+    for (int i = 0; i < (batch == 19 ? 9 : 10); ++i) prompts.push_back(PromptText{"p" + std::to_string(batch * 10 + i), "A prompt"});
     apply(ReleasePrompts{"", prompts});
   }
   return s;
@@ -141,8 +142,8 @@ TEST(RoomCost, ADecisionAllocatesTheSameInAFullRoomAsInAnEmptyOne) {
   const RoomState big = big_room();
   const RoomState small = small_room();
   ASSERT_EQ(big.members.size(), 50u);
-  ASSERT_EQ(big.deck.size(), 200u);
-  ASSERT_EQ(big.prompts.released().size(), 200u);
+  ASSERT_EQ(big.deck.size(), max_deck_cards - 1);
+  ASSERT_EQ(big.prompts.released().size(), max_released_prompts - 1);
   for (const auto& [name, command] : everyday_commands()) {
     SCOPED_TRACE(name);
     const long in_small = allocations_of(small, command);

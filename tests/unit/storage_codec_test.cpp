@@ -33,6 +33,8 @@ std::vector<EventBody> one_of_each() {
       MemberLeft{"m2"},
       MemberConnectionLost{"m2"},
       MemberBack{"m2"},
+      MemberRemoved{"m2"},
+      RoomClosed{},
       RoleChanged{"m2", Role::co_facilitator},
       SettingsChanged{AirtimeVisibility::facilitators},
       RoundStarted{RoundHeader{3, {"m1", "m2"}, 120, true}},

@@ -6,7 +6,7 @@ import { cleanDisplayText, cleanPromptText, hasLoneSurrogate, validLength } from
 /** The protocol major version this client speaks (welcome.protocol). */
 export const PROTOCOL_VERSION = 1;
 /** The minor version of this declaration. */
-export const PROTOCOL_MINOR = 4;
+export const PROTOCOL_MINOR = 5;
 
 // ---------------------------------------------------------------- limits
 /** a command's `id`: 1 to 64 characters */
@@ -65,8 +65,22 @@ export const AUTO_RELEASE_AT = 3;
 export const FACILITATOR_GRACE_SECONDS = 120;
 /** a frame's size limit in either direction (`--max-frame-bytes`; announced in `welcome`) */
 export const DEFAULT_MAX_FRAME_BYTES = 65536;
-/** members a room holds (`--max-members`; `room_full`) */
+/** members present in a room: online or away, not those who left or were removed (`--max-members`; `room_full`) */
 export const DEFAULT_MAX_MEMBERS = 50;
+/** a room keeps at most this many member records per place of `--max-members` (100 by default), present, left and removed together: their ids stay in round results (`room_full`) */
+export const MEMBER_RECORDS_PER_PLACE = 2;
+/** cards in a room's deck (`deck_full`) */
+export const MAX_DECK_CARDS = 200;
+/** released prompts a room keeps (`too_many_prompts`) */
+export const MAX_RELEASED_PROMPTS = 200;
+/** prompts waiting for release in a room, held or not (`too_many_prompts`); 25 of the longest still fit one `prompts_pending` frame */
+export const MAX_PENDING_PROMPTS = 25;
+/** the comments of one audit together, in bytes as JSON text (`audit_full`); reserved in the room's state when the audit opens */
+export const MAX_AUDIT_COMMENT_BYTES = 8192;
+/** the bytes of one room's state as a snapshot encodes it (`--max-room-state-bytes`, at most 7/8 of `--max-frame-bytes`; `room_state_full`) */
+export const DEFAULT_MAX_ROOM_STATE_BYTES = 57344;
+/** a resume whose missed events take more bytes than this gets a snapshot; the in-memory log keeps at least this many bytes of a room's latest events, and at most twice as many */
+export const MAX_REPLAY_BYTES = 262144;
 
 // ---------------------------------------------------------------- enums
 /** a member's role */
@@ -159,8 +173,13 @@ export type ErrorCode =
   | 'too_many_connections'
   | 'busy'
   | 'outcome_unknown'
+  | 'deck_full'
+  | 'too_many_prompts'
+  | 'audit_full'
+  | 'room_state_full'
+  | 'cannot_remove'
   | 'internal';
-export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'create_token_required', 'too_many_connections', 'busy', 'outcome_unknown', 'internal'];
+export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'create_token_required', 'too_many_connections', 'busy', 'outcome_unknown', 'deck_full', 'too_many_prompts', 'audit_full', 'room_state_full', 'cannot_remove', 'internal'];
 /** WebSocket close codes the server uses. */
 export const CloseCode = {
   serverShutdown: 1001,
@@ -169,6 +188,8 @@ export const CloseCode = {
   frameTooLarge: 1009,
   replaced: 4000,
   joinTimeout: 4002,
+  removed: 4003,
+  roomClosed: 4004,
   slowConsumer: 4001,
 } as const;
 
@@ -417,6 +438,17 @@ export interface ClaimFacilitationCommand {
   type: 'claim_facilitation';
   id: string;
 }
+/** `member_remove` (since 1.5): removes a member from the room: their connection is closed (4003 `removed`), their resume token stops working, their hand, turn and place in a round go; they may come back only as a new member with the invite link */
+export interface MemberRemoveCommand {
+  type: 'member_remove';
+  id: string;
+  member: string;
+}
+/** `room_close` (since 1.5): closes the room for good: everyone gets `room_closed` and is disconnected (4004 `room_closed`), and the room is removed with everything in it (its log, deck, prompts, audit, members); `room_not_found` afterwards */
+export interface RoomCloseCommand {
+  type: 'room_close';
+  id: string;
+}
 /** `settings` (since 1.2): whether clients show airtime bars to everyone (a display setting: who spoke and for how long is visible to all anyway) */
 export interface SettingsCommand {
   type: 'settings';
@@ -581,11 +613,11 @@ export interface EphemeralCommand {
   /** per kind: `cursor`: `{x, y}`, finite numbers from -1e6 to 1e6 */
   data: Record<string, unknown>;
 }
-export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | EphemeralCommand;
+export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | EphemeralCommand;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'deck_add', 'deck_remove', 'deck_draw', 'ephemeral'];
-/** Commands of live rounds (1.2). */
-export type LiveCommand = SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand;
+export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'member_remove', 'room_close', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'deck_add', 'deck_remove', 'deck_draw', 'ephemeral'];
+/** Commands of live rounds (1.2) and of the room's members (1.5). */
+export type LiveCommand = SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand;
 export type PromptCommand = PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand;
 export type AuditCommand = AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand;
 export type DeckCommand = DeckAddCommand | DeckRemoveCommand | DeckDrawCommand;
@@ -615,6 +647,15 @@ export interface MemberConnectionLostEvent {
 export interface MemberBackEvent {
   kind: 'member_back';
   member_id: string;
+}
+/** `member_removed` (since 1.5): a facilitator removed the member: presence `left`, their resume token no longer works; their record stays (round results name them) */
+export interface MemberRemovedEvent {
+  kind: 'member_removed';
+  member_id: string;
+}
+/** `room_closed` (since 1.5): the facilitator closed the room for good: it is removed with everything in it, and every connection is closed (4004) */
+export interface RoomClosedEvent {
+  kind: 'room_closed';
 }
 /** `role_changed` (since 1.2): a member's role */
 export interface RoleChangedEvent {
@@ -745,6 +786,8 @@ export type RoomEvent =
   | MemberLeftEvent
   | MemberConnectionLostEvent
   | MemberBackEvent
+  | MemberRemovedEvent
+  | RoomClosedEvent
   | RoleChangedEvent
   | SettingsChangedEvent
   | RoundStartedEvent
@@ -767,7 +810,7 @@ export type RoomEvent =
   | DeckCardRemovedEvent
   | DeckCardDrawnEvent
   | UnknownEvent;
-export const EVENT_KINDS: readonly string[] = ['room_created', 'member_joined', 'member_left', 'member_connection_lost', 'member_back', 'role_changed', 'settings_changed', 'round_started', 'round_order_changed', 'round_ended', 'turn_started', 'turn_ended', 'hand_raised', 'hand_lowered', 'floor_settings_changed', 'timer_set', 'timer_expired', 'prompts_released', 'prompt_upvoted', 'prompt_posed', 'audit_opened', 'audit_closed', 'deck_changed', 'deck_card_added', 'deck_card_removed', 'deck_card_drawn'];
+export const EVENT_KINDS: readonly string[] = ['room_created', 'member_joined', 'member_left', 'member_connection_lost', 'member_back', 'member_removed', 'room_closed', 'role_changed', 'settings_changed', 'round_started', 'round_order_changed', 'round_ended', 'turn_started', 'turn_ended', 'hand_raised', 'hand_lowered', 'floor_settings_changed', 'timer_set', 'timer_expired', 'prompts_released', 'prompt_upvoted', 'prompt_posed', 'audit_opened', 'audit_closed', 'deck_changed', 'deck_card_added', 'deck_card_removed', 'deck_card_drawn'];
 
 // ---------------------------------------------------------------- server messages
 /** `welcome` (since 1.0): first frame on every connection; a client whose major version differs shows "update required" and sends nothing */
@@ -1564,6 +1607,19 @@ export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
       }
       return { kind: 'member_back', ...out } as unknown as MemberBackEvent;
     }
+    case 'member_removed': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'member_id')) { return undefined; } else {
+        const x = (isString(v.member_id) && v.member_id.length >= 1 ? v.member_id : undefined);
+        if (x === undefined) return undefined;
+        out.member_id = x;
+      }
+      return { kind: 'member_removed', ...out } as unknown as MemberRemovedEvent;
+    }
+    case 'room_closed': {
+      const out: Record<string, unknown> = {};
+      return { kind: 'room_closed', ...out } as unknown as RoomClosedEvent;
+    }
     case 'role_changed': {
       const out: Record<string, unknown> = {};
       if (!has(v, 'member_id')) { return undefined; } else {
@@ -2073,6 +2129,17 @@ function checkHandOver(o: Obj, id: string): void {
 function checkClaimFacilitation(o: Obj, id: string): void {
   onlyFields(o, [], id);
 }
+function checkMemberRemove(o: Obj, id: string): void {
+  onlyFields(o, ['member'], id);
+  if (!has(o, 'member')) { fail('missing_field', id, "missing field 'member'"); } else {
+    const x = o.member;
+    if (!isString(x)) fail('invalid_field', id, "field 'member' must be a string");
+    if (!validLength(x, MAX_MEMBER_ID_CHARS)) fail('invalid_field', id, "field 'member' must be 1 to 64 characters");
+  }
+}
+function checkRoomClose(o: Obj, id: string): void {
+  onlyFields(o, [], id);
+}
 function checkSettings(o: Obj, id: string): void {
   onlyFields(o, ['airtime_visibility'], id);
   if (!has(o, 'airtime_visibility')) { fail('missing_field', id, "missing field 'airtime_visibility'"); } else {
@@ -2315,6 +2382,8 @@ const CHECKS: Record<string, (o: Obj, id: string) => void> = {
   set_role: checkSetRole,
   hand_over: checkHandOver,
   claim_facilitation: checkClaimFacilitation,
+  member_remove: checkMemberRemove,
+  room_close: checkRoomClose,
   settings: checkSettings,
   round_start: checkRoundStart,
   round_finish: checkRoundFinish,

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Connection, ConnectionSnapshot, ConnectionState, RoomMember, RoomView } from '../connection';
 import { errorMessage, stateText } from '../messages';
 import { MAX_NAME_CHARS, type AssignableRole, type MemberInfo, type Role, type RoomEvent } from '../protocol';
-import { nextInRound } from '../room-state';
+import { canRemove, closeRoomWarning, nextInRound } from '../room-state';
 import { clearFragment, storeFragmentSecret } from '../routing';
 import { readItem, sessionStore, storageKeys } from '../storage';
 import { Layout } from './Layout';
@@ -191,6 +191,22 @@ function RoomContent({ connection, snap, rejoining, onRejoin, roomId }: ContentP
           Use here
         </button>
       </Notice>
+    );
+  }
+  if (state === 'removed' || state === 'closed') {
+    const removed = state === 'removed';
+    return (
+      <section aria-labelledby="gone-heading">
+        <h1 id="gone-heading" data-testid={removed ? 'removed-title' : 'closed-title'}>
+          {removed ? 'You were removed from the room' : 'This room was closed'}
+        </h1>
+        <p role="status">{errorMessage(removed ? 'removed' : 'room_closed')}</p>
+        <div class="actions">
+          <a class="button" href="/">
+            Go to the start page
+          </a>
+        </div>
+      </section>
     );
   }
   if (state === 'left' && !rejoining) {
@@ -398,6 +414,7 @@ function RoomScreen({
                 member={m}
                 isSelf={m.id === self.id}
                 connection={role === 'facilitator' && m.id !== self.id ? connection : null}
+                remover={canRemove(role, m, self.id) ? connection : null}
               />
             ))}
           </ul>
@@ -408,6 +425,18 @@ function RoomScreen({
         <button type="button" class="button" data-testid="leave-room" onClick={() => connection.leave()}>
           Leave room
         </button>
+        {role === 'facilitator' && (
+          <button
+            type="button"
+            class="button danger"
+            data-testid="close-room"
+            onClick={() => {
+              if (window.confirm(closeRoomWarning(room.title))) void connection.closeRoom();
+            }}
+          >
+            Close room for good
+          </button>
+        )}
       </div>
     </>
   );
@@ -417,11 +446,14 @@ function MemberItem({
   member,
   isSelf,
   connection,
+  remover,
 }: {
   member: RoomMember;
   isSelf: boolean;
   /** Given to the facilitator for other members: shows the role menu. */
   connection: Connection | null;
+  /** Given to leads for members they may remove: shows "Remove". */
+  remover: Connection | null;
 }) {
   const selectId = `role-${member.id}`;
   return (
@@ -475,6 +507,20 @@ function MemberItem({
             <option value="facilitator">Facilitator (hand over)</option>
           </select>
         </span>
+      )}
+      {remover && (
+        <button
+          type="button"
+          class="button small"
+          data-testid="remove-member"
+          onClick={() => {
+            if (window.confirm(`Remove ${member.name} from the room? They are disconnected and can come back only as a new member with the invite link.`)) {
+              void remover.removeMember(member.id);
+            }
+          }}
+        >
+          Remove
+        </button>
       )}
     </li>
   );

@@ -1,6 +1,7 @@
 #include "core/activities/audit.hpp"
 
 #include "core/room.hpp"
+#include "core/state_bytes.hpp"
 #include "core/templates.hpp"
 
 #include <algorithm>
@@ -22,6 +23,12 @@ DecideResult decide(const RoomState& room, const OpenAudit& c, const Context& ct
   if (!presence::lead(room, c.actor)) return forbidden("only facilitators open an audit");
   if (room.audit.current && room.audit.current->open) return Error{ErrorCode::audit_in_progress, "an audit is open; close it first"};
   if (c.k < min_audit_k || c.k > max_audit_k) return Error{ErrorCode::invalid_field, "k is 3 to 50"};
+  // The largest results the audit can have are reserved now, so that closing it always fits.
+  const std::size_t before = room.audit.current ? state_bytes::audit(*room.audit.current) : 0;
+  const std::size_t after = state_bytes::open_audit(default_audit_items());
+  if (after > before) {
+    if (auto full = state_bytes::check_growth(room, after - before, ctx)) return *full;
+  }
   Emitter out(room.seq, ctx.now_ms);
   out.emit(AuditOpened{AuditHeader{"a" + std::to_string(room.audit.started + 1), c.k, default_audit_items()}});
   return out.take();

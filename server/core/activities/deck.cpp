@@ -3,6 +3,7 @@
 #include "core/random.hpp"
 
 #include "core/room.hpp"
+#include "core/state_bytes.hpp"
 #include "core/templates.hpp"
 
 #include <algorithm>
@@ -58,6 +59,7 @@ void State::add(DeckCard card) {
   slot_of_.emplace(card.id, slots_.size());
   undrawn_at_.emplace(card.id, undrawn_.size());
   undrawn_.push_back(card.id);
+  bytes_ += state_bytes::card(card.id, card.text);
   slots_.push_back(std::move(card));
   ++live_;
   edited_ = true;
@@ -78,6 +80,7 @@ void State::take_from_undrawn(const std::string& id) {
 void State::remove(const std::string& id) {
   auto it = slot_of_.find(id);
   if (it == slot_of_.end()) return;
+  bytes_ -= state_bytes::card(slots_[it->second]->id, slots_[it->second]->text);
   slots_[it->second].reset();
   slot_of_.erase(it);
   --live_;
@@ -127,11 +130,13 @@ void State::replace(std::vector<DeckCard> cards, bool edited, const std::vector<
   undrawn_.clear();
   undrawn_at_.clear();
   live_ = 0;
+  bytes_ = 0;
   next_card_ = std::max(next_card_, next_card);
   for (auto& card : cards) {
     if (slot_of_.contains(card.id)) continue;
     next_card_ = std::max(next_card_, card_number(card.id) + 1);
     slot_of_.emplace(card.id, slots_.size());
+    bytes_ += state_bytes::card(card.id, card.text);
     slots_.push_back(std::move(card));
     ++live_;
   }
@@ -155,8 +160,11 @@ void State::replace(std::vector<DeckCard> cards, bool edited, const std::vector<
 
 DecideResult decide(const RoomState& room, const AddCard& c, const Context& ctx) {
   if (!presence::lead(room, c.actor)) return forbidden("only facilitators edit the deck");
+  if (room.deck.size() >= max_deck_cards) return Error{ErrorCode::deck_full, "the deck holds 200 cards; remove one first"};
+  DeckCard card{"c" + std::to_string(room.deck.next_card()), c.text};
+  if (auto full = state_bytes::check_growth(room, state_bytes::card(card.id, card.text), ctx)) return *full;
   Emitter out(room.seq, ctx.now_ms);
-  out.emit(DeckCardAdded{DeckCard{"c" + std::to_string(room.deck.next_card()), c.text}});
+  out.emit(DeckCardAdded{std::move(card)});
   return out.take();
 }
 

@@ -27,6 +27,8 @@ public:
   std::vector<DeckCard> cards() const;
   std::vector<std::string> drawn() const;
   std::size_t size() const { return live_; }
+  // The deck's bytes in a snapshot (core/state_bytes.hpp), kept as cards come and go.
+  std::size_t bytes() const { return bytes_; }
   const DeckCard* find(std::string_view id) const;
   bool edited() const { return edited_; } // false: still the built-in deck, following its template
   std::uint64_t next_card() const { return next_card_; }
@@ -51,6 +53,7 @@ private:
   std::vector<std::optional<DeckCard>> slots_; // deck order; a removed card leaves an empty slot
   std::unordered_map<std::string, std::size_t> slot_of_;
   std::size_t live_ = 0;
+  std::size_t bytes_ = 0;
   std::vector<std::string> drawn_; // may still name removed cards (skipped); drawn_set_ is exact
   std::unordered_set<std::string> drawn_set_;
   std::vector<std::string> undrawn_;

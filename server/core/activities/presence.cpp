@@ -2,6 +2,7 @@
 
 #include "core/room.hpp"
 #include "core/secret.hpp"
+#include "core/state_bytes.hpp"
 
 namespace colloquy::presence {
 
@@ -15,8 +16,14 @@ const Member* lead(const RoomState& room, const std::string& id) {
   return a && leads(a->role) ? a : nullptr;
 }
 
+std::size_t present(const RoomState& room) {
+  std::size_t n = 0;
+  for (const auto& m : room.members) n += m.presence == Presence::left ? 0 : 1;
+  return n;
+}
+
 DecideResult decide(const RoomState& room, const Join& c, const Context& ctx) {
-  if (!room.exists()) return Error{ErrorCode::room_not_found, "no room with that id"};
+  if (!room.exists() || room.closed) return Error{ErrorCode::room_not_found, "no room with that id"};
   const std::string presented = secret_hash(c.secret);
   if (c.credential == Credential::resume_token) {
     // Check every member so the time taken does not depend on which one matched.
@@ -26,6 +33,10 @@ DecideResult decide(const RoomState& room, const Join& c, const Context& ctx) {
     }
     if (!found) return Error{ErrorCode::bad_credentials, "that resume token is not valid for this room"};
     if (found->presence == Presence::online) return Decision{{}, found->id};
+    // A member who left comes back into a place of their own: only if there is one.
+    if (found->presence == Presence::left && present(room) >= ctx.limits.max_members) {
+      return Error{ErrorCode::room_full, "the room is full"};
+    }
     Emitter out(room.seq, ctx.now_ms);
     out.emit(MemberBack{found->id});
     if (found->role != Role::observer) speaking::Chain(room, out).rejoin_round(found->id);
@@ -37,8 +48,14 @@ DecideResult decide(const RoomState& room, const Join& c, const Context& ctx) {
     return Error{ErrorCode::bad_credentials, facilitator ? "that facilitator key is not valid for this room"
                                                          : "that join code is not valid for this room"};
   }
-  if (room.members.size() >= ctx.limits.max_members) return Error{ErrorCode::room_full, "the room is full"};
+  // Members who left or were removed hold no place, but their records stay (round results name
+  // them), up to member_records_per_place per place.
+  if (present(room) >= ctx.limits.max_members) return Error{ErrorCode::room_full, "the room is full"};
+  if (room.members.size() >= ctx.limits.max_member_records()) {
+    return Error{ErrorCode::room_full, "the room has had as many members as it can keep; it takes no new ones"};
+  }
   std::string id = "m" + std::to_string(room.members.size() + 1);
+  if (auto full = state_bytes::check_growth(room, state_bytes::member(id, c.name), ctx)) return *full;
   Emitter out(room.seq, ctx.now_ms);
   out.emit(MemberJoined{MemberInfo{id, c.name, facilitator ? Role::facilitator : Role::participant}, c.new_token_hash});
   return out.take(id);
@@ -53,6 +70,16 @@ Decision departure(const RoomState& room, const Context& ctx, const std::string&
   chain.cannot_speak(member_id);
   chain.withdraw(member_id);
   return out.take(member_id);
+}
+} // namespace
+
+namespace {
+// The member may no longer speak: their hand, their turn and their place in the round go.
+void take_out_of_speaking(const RoomState& room, Emitter& out, const std::string& member_id) {
+  speaking::Chain chain(room, out);
+  chain.cannot_speak(member_id);
+  chain.withdraw(member_id);
+  chain.drop_from_round(member_id);
 }
 } // namespace
 
@@ -79,13 +106,7 @@ DecideResult decide(const RoomState& room, const SetRole& c, const Context& ctx)
   if (m->role == c.role) return Decision{};
   Emitter out(room.seq, ctx.now_ms);
   out.emit(RoleChanged{c.member, c.role});
-  if (c.role == Role::observer) {
-    // Observers do not speak: their hand, their turn and their place in the round go.
-    speaking::Chain chain(room, out);
-    chain.cannot_speak(c.member);
-    chain.withdraw(c.member);
-    chain.drop_from_round(c.member);
-  }
+  if (c.role == Role::observer) take_out_of_speaking(room, out, c.member); // observers do not speak
   return out.take();
 }
 
@@ -119,6 +140,32 @@ DecideResult decide(const RoomState& room, const ClaimFacilitation& c, const Con
   return out.take();
 }
 
+DecideResult decide(const RoomState& room, const RemoveMember& c, const Context& ctx) {
+  const Member* a = lead(room, c.actor);
+  if (!a) return forbidden("only facilitators remove members");
+  if (c.member == c.actor) return Error{ErrorCode::cannot_remove, "you cannot remove yourself; use leave"};
+  const Member* m = room.find_member(c.member);
+  if (!m) return Error{ErrorCode::unknown_member, "no member with that id"};
+  if (m->token_hash.empty()) return Error{ErrorCode::cannot_remove, "that member was removed already"};
+  // A co-facilitator removes participants and observers; only a facilitator removes a lead. The
+  // sender stays, so the room never loses its last facilitator this way.
+  if (a->role != Role::facilitator && leads(m->role)) {
+    return Error{ErrorCode::cannot_remove, "only the facilitator removes a facilitator or co-facilitator"};
+  }
+  Emitter out(room.seq, ctx.now_ms);
+  out.emit(MemberRemoved{c.member});
+  if (m->presence != Presence::left) take_out_of_speaking(room, out, c.member);
+  return out.take();
+}
+
+DecideResult decide(const RoomState& room, const CloseRoom& c, const Context& ctx) {
+  const Member* a = actor(room, c.actor);
+  if (!a || a->role != Role::facilitator) return forbidden("only the facilitator closes the room");
+  Emitter out(room.seq, ctx.now_ms);
+  out.emit(RoomClosed{});
+  return out.take();
+}
+
 DecideResult decide(const RoomState& room, const ChangeSettings& c, const Context& ctx) {
   const Member* a = actor(room, c.actor);
   if (!a || a->role != Role::facilitator) return forbidden("only the facilitator changes room settings");
@@ -143,6 +190,12 @@ void evolve(RoomState& room, const MemberJoined& e, std::int64_t) {
 void evolve(RoomState& room, const MemberLeft& e, std::int64_t t) { set_presence(room, e.member_id, Presence::left, t); }
 void evolve(RoomState& room, const MemberConnectionLost& e, std::int64_t t) { set_presence(room, e.member_id, Presence::away, t); }
 void evolve(RoomState& room, const MemberBack& e, std::int64_t t) { set_presence(room, e.member_id, Presence::online, t); }
+void evolve(RoomState& room, const MemberRemoved& e, std::int64_t t) {
+  set_presence(room, e.member_id, Presence::left, t);
+  // No resume token matches an empty hash: the removed member can come back only as someone new.
+  if (Member* m = room.find_member(e.member_id)) m->token_hash.clear();
+}
+void evolve(RoomState& room, const RoomClosed&, std::int64_t) { room.closed = true; }
 void evolve(RoomState& room, const RoleChanged& e, std::int64_t) {
   if (Member* m = room.find_member(e.member_id)) m->role = e.role;
 }

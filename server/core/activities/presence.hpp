@@ -52,12 +52,18 @@ DecideResult decide(const RoomState& room, const LoseConnection& c, const Contex
 DecideResult decide(const RoomState& room, const SetRole& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const HandOver& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const ClaimFacilitation& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const RemoveMember& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const CloseRoom& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const ChangeSettings& c, const Context& ctx);
+// Members holding a place: online or away (not left, not removed).
+std::size_t present(const RoomState& room);
 
 void evolve(RoomState& room, const MemberJoined& e, std::int64_t time_ms);
 void evolve(RoomState& room, const MemberLeft& e, std::int64_t time_ms);
 void evolve(RoomState& room, const MemberConnectionLost& e, std::int64_t time_ms);
 void evolve(RoomState& room, const MemberBack& e, std::int64_t time_ms);
+void evolve(RoomState& room, const MemberRemoved& e, std::int64_t time_ms);
+void evolve(RoomState& room, const RoomClosed& e, std::int64_t time_ms);
 void evolve(RoomState& room, const RoleChanged& e, std::int64_t time_ms);
 void evolve(RoomState& room, const SettingsChanged& e, std::int64_t time_ms);
 

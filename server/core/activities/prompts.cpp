@@ -1,6 +1,7 @@
 #include "core/activities/prompts.hpp"
 
 #include "core/room.hpp"
+#include "core/state_bytes.hpp"
 
 namespace colloquy::prompts {
 
@@ -14,6 +15,7 @@ ReleasedPrompt* State::find(std::string_view id) { return const_cast<ReleasedPro
 void State::add(ReleasedPrompt prompt) {
   if (index_.contains(prompt.id)) return;
   index_.emplace(prompt.id, released_.size());
+  bytes_ += state_bytes::released_prompt(prompt.id, prompt.text);
   released_.push_back(std::move(prompt));
 }
 
@@ -28,9 +30,15 @@ DecideResult decide(const RoomState& room, const CheckPrompt& c, const Context&)
 DecideResult decide(const RoomState& room, const ReleasePrompts& c, const Context& ctx) {
   if (!c.actor.empty() && !presence::lead(room, c.actor)) return forbidden("only facilitators release prompts");
   if (c.batch.empty()) return Decision{};
+  if (room.prompts.released().size() + c.batch.size() > max_released_prompts) {
+    return Error{ErrorCode::too_many_prompts, "the room keeps 200 released prompts; no more can be released"};
+  }
+  std::size_t growth = 0;
   for (const auto& p : c.batch) {
     if (room.prompts.find(p.id)) return Error{ErrorCode::invalid_field, "that prompt was released already"};
+    growth += state_bytes::released_prompt(p.id, p.text);
   }
+  if (auto full = state_bytes::check_growth(room, growth, ctx)) return *full;
   Emitter out(room.seq, ctx.now_ms);
   out.emit(PromptsReleased{c.batch});
   return out.take();

@@ -37,8 +37,11 @@ public:
   const ReleasedPrompt* find(std::string_view id) const;
   ReleasedPrompt* find(std::string_view id);
   void add(ReleasedPrompt prompt);
+  // The released prompts' bytes in a snapshot (core/state_bytes.hpp).
+  std::size_t bytes() const { return bytes_; }
 
 private:
+  std::size_t bytes_ = 0;
   std::vector<ReleasedPrompt> released_;               // in the order they were released
   std::unordered_map<std::string, std::size_t> index_; // id -> position
 };

@@ -3,6 +3,7 @@
 #include "core/random.hpp"
 
 #include "core/room.hpp"
+#include "core/state_bytes.hpp"
 
 #include <algorithm>
 
@@ -247,6 +248,8 @@ DecideResult decide(const RoomState& room, const MoveLater& c, const Context& ct
   if (!contains(room.speaking.round->remaining, c.member)) {
     return Error{ErrorCode::invalid_field, "that member is not waiting for a turn in this round"};
   }
+  // Moving the speaker adds a turn outcome the round keeps: the one way to grow a round past its members.
+  if (auto full = state_bytes::check_growth(room, state_bytes::outcome, ctx)) return *full;
   Emitter out(room.seq, ctx.now_ms);
   Chain chain(room, out);
   const auto& turn = room.speaking.turn;

@@ -15,7 +15,7 @@
 namespace colloquy {
 
 inline constexpr int protocol_major = 1;
-inline constexpr int protocol_minor = 4;
+inline constexpr int protocol_minor = 5;
 
 // ---- limits (protocol/README.md#limits)
 inline constexpr std::size_t max_id_chars = 64; // a command's id: 1 to 64 characters
@@ -46,7 +46,14 @@ inline constexpr std::int64_t max_prompts_per_minute = 5; // anonymous prompts o
 inline constexpr std::int64_t auto_release_at = 3; // pending prompts (not held) that release a batch by themselves
 inline constexpr std::int64_t facilitator_grace_seconds = 120; // how long no facilitator must have been online before a co-facilitator may claim the role
 inline constexpr std::size_t default_max_frame_bytes = 65536; // a frame's size limit in either direction (--max-frame-bytes; announced in welcome)
-inline constexpr std::size_t default_max_members = 50; // members a room holds (--max-members; room_full)
+inline constexpr std::size_t default_max_members = 50; // members present in a room: online or away, not those who left or were removed (--max-members; room_full)
+inline constexpr std::size_t member_records_per_place = 2; // a room keeps at most this many member records per place of --max-members (100 by default), present, left and removed together: their ids stay in round results (room_full)
+inline constexpr std::size_t max_deck_cards = 200; // cards in a room's deck (deck_full)
+inline constexpr std::size_t max_released_prompts = 200; // released prompts a room keeps (too_many_prompts)
+inline constexpr std::size_t max_pending_prompts = 25; // prompts waiting for release in a room, held or not (too_many_prompts); 25 of the longest still fit one prompts_pending frame
+inline constexpr std::size_t max_audit_comment_bytes = 8192; // the comments of one audit together, in bytes as JSON text (audit_full); reserved in the room's state when the audit opens
+inline constexpr std::size_t default_max_room_state_bytes = 57344; // the bytes of one room's state as a snapshot encodes it (--max-room-state-bytes, at most 7/8 of --max-frame-bytes; room_state_full)
+inline constexpr std::size_t max_replay_bytes = 262144; // a resume whose missed events take more bytes than this gets a snapshot; the in-memory log keeps at least this many bytes of a room's latest events, and at most twice as many
 
 // ---- enums: the wire name of each value is its C++ name
 // a member's role
@@ -243,6 +250,11 @@ enum class ErrorCode {
   too_many_connections, // HTTP 429: a WebSocket upgrade from an address that has its maximum of connections open (--max-connections-per-address)
   busy, // the room has its maximum of commands waiting for its storage (256 by default); nothing changed; try again shortly
   outcome_unknown, // the room's storage did not confirm the change and could not be asked since (scale-out: Redis unreachable for longer than the settle deadline, at least 10 s); the change may or may not have been made — the room's next events show which; do not simply resend
+  deck_full, // adding a card to a deck that holds 200 (max_deck_cards); nothing changed
+  too_many_prompts, // submitting a prompt while 25 wait for release (max_pending_prompts), or releasing past the 200 released prompts a room keeps (max_released_prompts); nothing changed
+  audit_full, // an audit answer whose comment would take the audit's comments past 8 KiB (max_audit_comment_bytes); nothing recorded: answer again without the comment or with a shorter one
+  room_state_full, // the change would take the room's state past its byte limit (--max-room-state-bytes, 56 KiB by default), so that a snapshot of it would no longer fit in one frame; nothing changed
+  cannot_remove, // member_remove of oneself (use leave), of a facilitator by a co-facilitator, or of a member removed already
   internal, // a fault in the server; nothing changed; the server log has the detail
 };
 constexpr std::string_view to_string(ErrorCode code) {
@@ -295,6 +307,11 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::too_many_connections: return "too_many_connections";
   case ErrorCode::busy: return "busy";
   case ErrorCode::outcome_unknown: return "outcome_unknown";
+  case ErrorCode::deck_full: return "deck_full";
+  case ErrorCode::too_many_prompts: return "too_many_prompts";
+  case ErrorCode::audit_full: return "audit_full";
+  case ErrorCode::room_state_full: return "room_state_full";
+  case ErrorCode::cannot_remove: return "cannot_remove";
   case ErrorCode::internal: return "internal";
   }
   return "internal";
@@ -388,6 +405,13 @@ struct HandOver { // hand_over
 struct ClaimFacilitation { // claim_facilitation
   std::string actor;
 };
+struct RemoveMember { // member_remove
+  std::string actor;
+  std::string member;
+};
+struct CloseRoom { // room_close
+  std::string actor;
+};
 struct ChangeSettings { // settings
   std::string actor;
   AirtimeVisibility airtime_visibility = AirtimeVisibility::everyone;
@@ -468,6 +492,8 @@ template <typename C> struct CommandName;
 template <> struct CommandName<SetRole> { static constexpr std::string_view value = "set_role"; };
 template <> struct CommandName<HandOver> { static constexpr std::string_view value = "hand_over"; };
 template <> struct CommandName<ClaimFacilitation> { static constexpr std::string_view value = "claim_facilitation"; };
+template <> struct CommandName<RemoveMember> { static constexpr std::string_view value = "member_remove"; };
+template <> struct CommandName<CloseRoom> { static constexpr std::string_view value = "room_close"; };
 template <> struct CommandName<ChangeSettings> { static constexpr std::string_view value = "settings"; };
 template <> struct CommandName<StartRound> { static constexpr std::string_view value = "round_start"; };
 template <> struct CommandName<FinishTurn> { static constexpr std::string_view value = "round_finish"; };
@@ -510,6 +536,13 @@ struct MemberConnectionLost { // member_connection_lost
 struct MemberBack { // member_back
   std::string member_id;
   bool operator==(const MemberBack&) const = default;
+};
+struct MemberRemoved { // member_removed
+  std::string member_id;
+  bool operator==(const MemberRemoved&) const = default;
+};
+struct RoomClosed { // room_closed
+  bool operator==(const RoomClosed&) const = default;
 };
 struct RoleChanged { // role_changed
   std::string member_id;
@@ -607,7 +640,7 @@ struct DeckCardDrawn { // deck_card_drawn
   DeckCard card;
   bool operator==(const DeckCardDrawn&) const = default;
 };
-using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, RoleChanged, SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded, HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired, PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged, DeckCardAdded, DeckCardRemoved, DeckCardDrawn>;
+using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, MemberRemoved, RoomClosed, RoleChanged, SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded, HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired, PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged, DeckCardAdded, DeckCardRemoved, DeckCardDrawn>;
 // The wire kind of an event body type.
 template <typename E> struct EventKind;
 template <> struct EventKind<RoomCreated> { static constexpr std::string_view value = "room_created"; };
@@ -615,6 +648,8 @@ template <> struct EventKind<MemberJoined> { static constexpr std::string_view v
 template <> struct EventKind<MemberLeft> { static constexpr std::string_view value = "member_left"; };
 template <> struct EventKind<MemberConnectionLost> { static constexpr std::string_view value = "member_connection_lost"; };
 template <> struct EventKind<MemberBack> { static constexpr std::string_view value = "member_back"; };
+template <> struct EventKind<MemberRemoved> { static constexpr std::string_view value = "member_removed"; };
+template <> struct EventKind<RoomClosed> { static constexpr std::string_view value = "room_closed"; };
 template <> struct EventKind<RoleChanged> { static constexpr std::string_view value = "role_changed"; };
 template <> struct EventKind<SettingsChanged> { static constexpr std::string_view value = "settings_changed"; };
 template <> struct EventKind<RoundStarted> { static constexpr std::string_view value = "round_started"; };

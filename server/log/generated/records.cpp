@@ -109,9 +109,9 @@ bool from_record(const json& j, MemberInfo& out) {
     auto it = j.find("role");
     if (it == j.end()) return false;
     {
-      auto v77 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v77) return false;
-      out.role = *v77;
+      auto v78 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v78) return false;
+      out.role = *v78;
     }
   }
   return true;
@@ -122,9 +122,9 @@ bool from_record(const json& j, Timer& out) {
     auto it = j.find("state");
     if (it == j.end()) return false;
     {
-      auto v78 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v78) return false;
-      out.state = *v78;
+      auto v79 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v79) return false;
+      out.state = *v79;
     }
   }
   {
@@ -168,12 +168,12 @@ bool from_record(const json& j, RoundHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v83{};
+      std::vector<std::string> v84{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v83.push_back((*it)[i].get<std::string>());
+        v84.push_back((*it)[i].get<std::string>());
       }
-      out.order = std::move(v83);
+      out.order = std::move(v84);
     }
   }
   {
@@ -208,9 +208,9 @@ bool from_record(const json& j, RoundOutcome& out) {
     auto it = j.find("outcome");
     if (it == j.end()) return false;
     {
-      auto v88 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v88) return false;
-      out.outcome = *v88;
+      auto v89 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v89) return false;
+      out.outcome = *v89;
     }
   }
   {
@@ -286,13 +286,13 @@ bool from_record(const json& j, AuditHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItem> v96{};
+      std::vector<AuditItem> v97{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItem v97;
-        if (!from_record((*it)[i], v97)) return false;
-        v96.push_back(std::move(v97));
+        AuditItem v98;
+        if (!from_record((*it)[i], v98)) return false;
+        v97.push_back(std::move(v98));
       }
-      out.items = std::move(v96);
+      out.items = std::move(v97);
     }
   }
   return true;
@@ -312,12 +312,12 @@ bool from_record(const json& j, AuditItemResult& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array() || (*it).size() != 5) return false;
-      std::array<std::int64_t, 5> v99{};
+      std::array<std::int64_t, 5> v100{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_number_integer()) return false;
-        v99[i] = (*it)[i].get<std::int64_t>();
+        v100[i] = (*it)[i].get<std::int64_t>();
       }
-      out.counts = std::move(v99);
+      out.counts = std::move(v100);
     }
   }
   return true;
@@ -329,13 +329,13 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItemResult> v101{};
+      std::vector<AuditItemResult> v102{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItemResult v102;
-        if (!from_record((*it)[i], v102)) return false;
-        v101.push_back(std::move(v102));
+        AuditItemResult v103;
+        if (!from_record((*it)[i], v103)) return false;
+        v102.push_back(std::move(v103));
       }
-      out.items = std::move(v101);
+      out.items = std::move(v102);
     }
   }
   {
@@ -343,12 +343,12 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v103{};
+      std::vector<std::string> v104{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v103.push_back((*it)[i].get<std::string>());
+        v104.push_back((*it)[i].get<std::string>());
       }
-      out.comments = std::move(v103);
+      out.comments = std::move(v104);
     }
   }
   return true;
@@ -422,6 +422,15 @@ struct ToRecord {
   json operator()(const MemberBack& e) const {
     json out{{"kind", "member_back"}};
     out["member_id"] = e.member_id;
+    return out;
+  }
+  json operator()(const MemberRemoved& e) const {
+    json out{{"kind", "member_removed"}};
+    out["member_id"] = e.member_id;
+    return out;
+  }
+  json operator()(const RoomClosed&) const {
+    json out{{"kind", "room_closed"}};
     return out;
   }
   json operator()(const RoleChanged& e) const {
@@ -585,9 +594,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("member");
       if (it == j.end()) return std::nullopt;
       {
-        MemberInfo v112;
-        if (!from_record((*it), v112)) return std::nullopt;
-        out.member = std::move(v112);
+        MemberInfo v113;
+        if (!from_record((*it), v113)) return std::nullopt;
+        out.member = std::move(v113);
       }
     }
     {
@@ -636,6 +645,22 @@ std::optional<EventBody> body_from_record(const json& j) {
     }
     return out;
   }
+  if (k == "member_removed") {
+    MemberRemoved out;
+    {
+      auto it = j.find("member_id");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string()) return std::nullopt;
+        out.member_id = (*it).get<std::string>();
+      }
+    }
+    return out;
+  }
+  if (k == "room_closed") {
+    RoomClosed out;
+    return out;
+  }
   if (k == "role_changed") {
     RoleChanged out;
     {
@@ -650,9 +675,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("role");
       if (it == j.end()) return std::nullopt;
       {
-        auto v118 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v118) return std::nullopt;
-        out.role = *v118;
+        auto v120 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v120) return std::nullopt;
+        out.role = *v120;
       }
     }
     return out;
@@ -663,9 +688,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("airtime_visibility");
       if (it == j.end()) return std::nullopt;
       {
-        auto v119 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v119) return std::nullopt;
-        out.airtime_visibility = *v119;
+        auto v121 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v121) return std::nullopt;
+        out.airtime_visibility = *v121;
       }
     }
     return out;
@@ -676,9 +701,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("round");
       if (it == j.end()) return std::nullopt;
       {
-        RoundHeader v120;
-        if (!from_record((*it), v120)) return std::nullopt;
-        out.round = std::move(v120);
+        RoundHeader v122;
+        if (!from_record((*it), v122)) return std::nullopt;
+        out.round = std::move(v122);
       }
     }
     return out;
@@ -690,12 +715,12 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<std::string> v121{};
+        std::vector<std::string> v123{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
           if (!(*it)[i].is_string()) return std::nullopt;
-          v121.push_back((*it)[i].get<std::string>());
+          v123.push_back((*it)[i].get<std::string>());
         }
-        out.remaining = std::move(v121);
+        out.remaining = std::move(v123);
       }
     }
     return out;
@@ -706,9 +731,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v123 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v123) return std::nullopt;
-        out.reason = *v123;
+        auto v125 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v125) return std::nullopt;
+        out.reason = *v125;
       }
     }
     return out;
@@ -727,9 +752,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v125 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v125) return std::nullopt;
-        out.mode = *v125;
+        auto v127 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v127) return std::nullopt;
+        out.mode = *v127;
       }
     }
     return out;
@@ -748,9 +773,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v127 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v127) return std::nullopt;
-        out.outcome = *v127;
+        auto v129 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v129) return std::nullopt;
+        out.outcome = *v129;
       }
     }
     {
@@ -821,27 +846,27 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v134 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v134) return std::nullopt;
-        out.timer = *v134;
+        auto v136 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v136) return std::nullopt;
+        out.timer = *v136;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v135 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v135) return std::nullopt;
-        out.action = *v135;
+        auto v137 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v137) return std::nullopt;
+        out.action = *v137;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v136;
-        if (!from_record((*it), v136)) return std::nullopt;
-        out.state = std::move(v136);
+        Timer v138;
+        if (!from_record((*it), v138)) return std::nullopt;
+        out.state = std::move(v138);
       }
     }
     return out;
@@ -852,9 +877,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v137 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v137) return std::nullopt;
-        out.timer = *v137;
+        auto v139 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v139) return std::nullopt;
+        out.timer = *v139;
       }
     }
     return out;
@@ -866,13 +891,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<PromptText> v138{};
+        std::vector<PromptText> v140{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v139;
-          if (!from_record((*it)[i], v139)) return std::nullopt;
-          v138.push_back(std::move(v139));
+          PromptText v141;
+          if (!from_record((*it)[i], v141)) return std::nullopt;
+          v140.push_back(std::move(v141));
         }
-        out.prompts = std::move(v138);
+        out.prompts = std::move(v140);
       }
     }
     return out;
@@ -923,9 +948,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v144;
-        if (!from_record((*it), v144)) return std::nullopt;
-        out.audit = std::move(v144);
+        AuditHeader v146;
+        if (!from_record((*it), v146)) return std::nullopt;
+        out.audit = std::move(v146);
       }
     }
     return out;
@@ -952,9 +977,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v147;
-        if (!from_record((*it), v147)) return std::nullopt;
-        out.results = std::move(v147);
+        AuditResults v149;
+        if (!from_record((*it), v149)) return std::nullopt;
+        out.results = std::move(v149);
       }
     }
     return out;
@@ -966,13 +991,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v148{};
+        std::vector<DeckCard> v150{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v149;
-          if (!from_record((*it)[i], v149)) return std::nullopt;
-          v148.push_back(std::move(v149));
+          DeckCard v151;
+          if (!from_record((*it)[i], v151)) return std::nullopt;
+          v150.push_back(std::move(v151));
         }
-        out.cards = std::move(v148);
+        out.cards = std::move(v150);
       }
     }
     return out;
@@ -983,9 +1008,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v150;
-        if (!from_record((*it), v150)) return std::nullopt;
-        out.card = std::move(v150);
+        DeckCard v152;
+        if (!from_record((*it), v152)) return std::nullopt;
+        out.card = std::move(v152);
       }
     }
     return out;
@@ -1008,9 +1033,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v152;
-        if (!from_record((*it), v152)) return std::nullopt;
-        out.card = std::move(v152);
+        DeckCard v154;
+        if (!from_record((*it), v154)) return std::nullopt;
+        out.card = std::move(v154);
       }
     }
     return out;

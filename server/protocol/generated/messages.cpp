@@ -431,6 +431,15 @@ struct ToWire {
     out["member_id"] = e.member_id;
     return out;
   }
+  json operator()(const MemberRemoved& e) const {
+    json out{{"kind", "member_removed"}};
+    out["member_id"] = e.member_id;
+    return out;
+  }
+  json operator()(const RoomClosed&) const {
+    json out{{"kind", "room_closed"}};
+    return out;
+  }
   json operator()(const RoleChanged& e) const {
     json out{{"kind", "role_changed"}};
     out["member_id"] = e.member_id;
@@ -619,6 +628,22 @@ std::optional<EventBody> event_from_wire(const json& j) {
     }
     return out;
   }
+  if (k == "member_removed") {
+    MemberRemoved out;
+    {
+      auto it = j.find("member_id");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string() || (*it).get_ref<const std::string&>().size() < 1) return std::nullopt;
+        out.member_id = (*it).get<std::string>();
+      }
+    }
+    return out;
+  }
+  if (k == "room_closed") {
+    RoomClosed out;
+    return out;
+  }
   if (k == "role_changed") {
     RoleChanged out;
     {
@@ -633,9 +658,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("role");
       if (it == j.end()) return std::nullopt;
       {
-        auto v40 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v40) return std::nullopt;
-        out.role = *v40;
+        auto v41 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v41) return std::nullopt;
+        out.role = *v41;
       }
     }
     return out;
@@ -646,9 +671,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("airtime_visibility");
       if (it == j.end()) return std::nullopt;
       {
-        auto v41 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v41) return std::nullopt;
-        out.airtime_visibility = *v41;
+        auto v42 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v42) return std::nullopt;
+        out.airtime_visibility = *v42;
       }
     }
     return out;
@@ -659,9 +684,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("round");
       if (it == j.end()) return std::nullopt;
       {
-        RoundHeader v42;
-        if (!from_wire((*it), v42)) return std::nullopt;
-        out.round = std::move(v42);
+        RoundHeader v43;
+        if (!from_wire((*it), v43)) return std::nullopt;
+        out.round = std::move(v43);
       }
     }
     return out;
@@ -673,12 +698,12 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<std::string> v43{};
+        std::vector<std::string> v44{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
           if (!(*it)[i].is_string() || (*it)[i].get_ref<const std::string&>().size() < 1) return std::nullopt;
-          v43.push_back((*it)[i].get<std::string>());
+          v44.push_back((*it)[i].get<std::string>());
         }
-        out.remaining = std::move(v43);
+        out.remaining = std::move(v44);
       }
     }
     return out;
@@ -689,9 +714,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v45 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v45) return std::nullopt;
-        out.reason = *v45;
+        auto v46 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v46) return std::nullopt;
+        out.reason = *v46;
       }
     }
     return out;
@@ -710,9 +735,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v47 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v47) return std::nullopt;
-        out.mode = *v47;
+        auto v48 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v48) return std::nullopt;
+        out.mode = *v48;
       }
     }
     return out;
@@ -731,9 +756,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v49 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v49) return std::nullopt;
-        out.outcome = *v49;
+        auto v50 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v50) return std::nullopt;
+        out.outcome = *v50;
       }
     }
     {
@@ -804,27 +829,27 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v56 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v56) return std::nullopt;
-        out.timer = *v56;
+        auto v57 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v57) return std::nullopt;
+        out.timer = *v57;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v57 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v57) return std::nullopt;
-        out.action = *v57;
+        auto v58 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v58) return std::nullopt;
+        out.action = *v58;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v58;
-        if (!from_wire((*it), v58)) return std::nullopt;
-        out.state = std::move(v58);
+        Timer v59;
+        if (!from_wire((*it), v59)) return std::nullopt;
+        out.state = std::move(v59);
       }
     }
     return out;
@@ -835,9 +860,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v59 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v59) return std::nullopt;
-        out.timer = *v59;
+        auto v60 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v60) return std::nullopt;
+        out.timer = *v60;
       }
     }
     return out;
@@ -849,13 +874,13 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array() || (*it).size() < 1) return std::nullopt;
-        std::vector<PromptText> v60{};
+        std::vector<PromptText> v61{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v61;
-          if (!from_wire((*it)[i], v61)) return std::nullopt;
-          v60.push_back(std::move(v61));
+          PromptText v62;
+          if (!from_wire((*it)[i], v62)) return std::nullopt;
+          v61.push_back(std::move(v62));
         }
-        out.prompts = std::move(v60);
+        out.prompts = std::move(v61);
       }
     }
     return out;
@@ -906,9 +931,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v66;
-        if (!from_wire((*it), v66)) return std::nullopt;
-        out.audit = std::move(v66);
+        AuditHeader v67;
+        if (!from_wire((*it), v67)) return std::nullopt;
+        out.audit = std::move(v67);
       }
     }
     return out;
@@ -935,9 +960,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v69;
-        if (!from_wire((*it), v69)) return std::nullopt;
-        out.results = std::move(v69);
+        AuditResults v70;
+        if (!from_wire((*it), v70)) return std::nullopt;
+        out.results = std::move(v70);
       }
     }
     return out;
@@ -949,13 +974,13 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v70{};
+        std::vector<DeckCard> v71{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v71;
-          if (!from_wire((*it)[i], v71)) return std::nullopt;
-          v70.push_back(std::move(v71));
+          DeckCard v72;
+          if (!from_wire((*it)[i], v72)) return std::nullopt;
+          v71.push_back(std::move(v72));
         }
-        out.cards = std::move(v70);
+        out.cards = std::move(v71);
       }
     }
     return out;
@@ -966,9 +991,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v72;
-        if (!from_wire((*it), v72)) return std::nullopt;
-        out.card = std::move(v72);
+        DeckCard v73;
+        if (!from_wire((*it), v73)) return std::nullopt;
+        out.card = std::move(v73);
       }
     }
     return out;
@@ -991,9 +1016,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v74;
-        if (!from_wire((*it), v74)) return std::nullopt;
-        out.card = std::move(v74);
+        DeckCard v75;
+        if (!from_wire((*it), v75)) return std::nullopt;
+        out.card = std::move(v75);
       }
     }
     return out;
@@ -1098,6 +1123,24 @@ Decoded decode_hand_over(const json& o, const std::string& id) {
 Decoded decode_claim_facilitation(const json& o, const std::string& id) {
   if (auto e = only_fields(o, id, {})) return *e;
   ClaimFacilitation c{};
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_member_remove(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"member"})) return *e;
+  RemoveMember c{};
+  {
+    const json* v = find(o, "member");
+    if (!v) return missing(id, "member");
+    if (auto e = read_string(*v, id, "member", max_member_id_chars)) return *e;
+    c.member = v->get<std::string>();
+  }
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_room_close(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {})) return *e;
+  CloseRoom c{};
   return DecodedCommand{id, RoomCommand{std::move(c)}};
 }
 
@@ -1519,6 +1562,8 @@ std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame)
   if (type == "set_role") return decode_set_role(doc, *id);
   if (type == "hand_over") return decode_hand_over(doc, *id);
   if (type == "claim_facilitation") return decode_claim_facilitation(doc, *id);
+  if (type == "member_remove") return decode_member_remove(doc, *id);
+  if (type == "room_close") return decode_room_close(doc, *id);
   if (type == "settings") return decode_settings(doc, *id);
   if (type == "round_start") return decode_round_start(doc, *id);
   if (type == "round_finish") return decode_round_finish(doc, *id);
