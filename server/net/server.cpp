@@ -53,7 +53,7 @@ constexpr auto drain_poll = std::chrono::milliseconds(20);
 
 struct Server::Impl {
   Impl(ServerOptions o, RoomHub& hub)
-      : context(std::make_shared<const SessionContext>(SessionContext{hub, std::move(o)})),
+      : context(std::make_shared<SessionContext>(SessionContext{hub, std::move(o), {}})),
         limits(std::make_shared<ConnectionLimits>(ConnectionCaps{effective_max_connections(context->options),
                                                                  context->options.max_connections_per_address})),
         io(static_cast<int>(context->options.threads)),
@@ -66,7 +66,8 @@ struct Server::Impl {
   }
   ~Impl() { context->hub.set_executor(nullptr); }
 
-  std::shared_ptr<const SessionContext> context;
+  std::shared_ptr<SessionContext> context; // sessions see it const; listen() sets the origins
+
   std::shared_ptr<ConnectionLimits> limits;
   asio::io_context io;
   tcp::acceptor acceptor;
@@ -142,7 +143,10 @@ std::uint16_t Server::listen() {
   if (ec) {
     throw std::runtime_error("cannot listen on " + options.bind + ":" + std::to_string(options.port) + ": " + ec.message());
   }
-  return acceptor.local_endpoint().port();
+  const std::uint16_t port = acceptor.local_endpoint().port();
+  // With port 0 the bound port is the one browsers use: the loopback origins name it.
+  impl_->context->origins = origin_policy(options.public_origins, port);
+  return port;
 }
 
 void Server::run() {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace colloquy {
 class RoomHub;
@@ -36,6 +37,9 @@ struct ServerOptions {
   std::size_t fd_reserve = 64;
   unsigned threads = 2;
   std::string server_name = "colloquy";      // Server header
+  // Origins a browser may open a WebSocket from (--public-origin); empty: loopback origins on
+  // the bound port only. A WebSocket upgrade with another Origin gets 403 forbidden_origin.
+  std::vector<std::string> public_origins;
 };
 
 class Server {

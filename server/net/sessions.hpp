@@ -3,6 +3,7 @@
 #include "net/server.hpp"
 
 #include "app/connection_limits.hpp"
+#include "app/http_api.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/fields.hpp>
@@ -24,6 +25,7 @@ namespace colloquy::net {
 struct SessionContext {
   RoomHub& hub;
   ServerOptions options;
+  OriginPolicy origins; // set by listen(), once the port is known, before any session starts
 };
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;

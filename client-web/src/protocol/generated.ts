@@ -6,7 +6,7 @@ import { cleanDisplayText, cleanPromptText, hasLoneSurrogate, validLength } from
 /** The protocol major version this client speaks (welcome.protocol). */
 export const PROTOCOL_VERSION = 1;
 /** The minor version of this declaration. */
-export const PROTOCOL_MINOR = 4;
+export const PROTOCOL_MINOR = 5;
 
 // ---------------------------------------------------------------- limits
 /** a command's `id`: 1 to 64 characters */
@@ -487,7 +487,7 @@ export interface FloorSettingsCommand {
   auto_advance: boolean;
   quieter_first: boolean;
 }
-/** `timer` (since 1.2): starts, pauses, resumes, extends or resets a timer. Extending an expired timer by a positive number starts it again for that many seconds */
+/** `timer` (since 1.2): starts, pauses, resumes, extends or resets a timer. Extending an expired timer by a positive number starts it again for that many seconds. Extends add up to 4 hours at most: one that would take the timer's total or what is left of it past 4 hours is `invalid_duration` and changes nothing (the turn timer of a go-round too) */
 export interface TimerCommand {
   type: 'timer';
   id: string;
@@ -629,7 +629,7 @@ export interface RoundStartedEvent {
   kind: 'round_started';
   round: RoundHeader;
 }
-/** `round_order_changed` (since 1.2): who is still to speak, in order, the current speaker first */
+/** `round_order_changed` (since 1.2): who is still to speak, in order, the current speaker first. Also when a member whose turn was skipped because they were away (gone before it came, or left or lost their connection during it) comes back while the round runs: they go to the end */
 export interface RoundOrderChangedEvent {
   kind: 'round_order_changed';
   remaining: string[];
@@ -639,7 +639,7 @@ export interface RoundEndedEvent {
   kind: 'round_ended';
   reason: RoundEndReason;
 }
-/** `turn_started` (since 1.2): that member holds the talking piece */
+/** `turn_started` (since 1.2): that member holds the talking piece. A floor turn also takes its member out of the queue: since 1.5 a `hand_lowered` comes first, but rooms recorded before have none, so clients still do it here */
 export interface TurnStartedEvent {
   kind: 'turn_started';
   member_id: string;
@@ -657,7 +657,7 @@ export interface HandRaisedEvent {
   kind: 'hand_raised';
   member_id: string;
 }
-/** `hand_lowered` (since 1.2): leaves the queue */
+/** `hand_lowered` (since 1.2): leaves the queue. Since 1.5 every way out of the queue is this event: lowered (`hand_lower`), given the floor (just before their `turn_started`), passed over by `floor_give` or auto-advance because they are gone, gone (left, lost), made observer */
 export interface HandLoweredEvent {
   kind: 'hand_lowered';
   member_id: string;
