@@ -71,6 +71,45 @@ describe('applyEvent (1.2)', () => {
     expect(r.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 13_000 });
   });
 
+  it('floor_give since 1.5: hand_lowered, then turn_started; the same view as the inference for older rooms', () => {
+    const given = run(
+      room(),
+      { kind: 'hand_raised', member_id: 'm2' },
+      { kind: 'hand_raised', member_id: 'm3' },
+      { kind: 'hand_lowered', member_id: 'm2' },
+      { kind: 'turn_started', member_id: 'm2', mode: 'floor' },
+    );
+    const inferred = run(
+      room(),
+      { kind: 'hand_raised', member_id: 'm2' },
+      { kind: 'hand_raised', member_id: 'm3' },
+      { kind: 'turn_started', member_id: 'm2', mode: 'floor' },
+    );
+    expect(given.floor.queue).toEqual(['m3']);
+    expect(member(given, 'm2').hand).toBe(false);
+    expect(member(given, 'm3').hand).toBe(true);
+    expect(given.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 14_000 });
+    expect({ ...given, seq: 0, turn: null }).toEqual({ ...inferred, seq: 0, turn: null });
+  });
+
+  it('a speaker skipped for being away and back during the round goes to the end (round_order_changed)', () => {
+    const r = run(
+      room(),
+      { kind: 'round_started', round: { id: 1, order: ['m2', 'm3'], turn_seconds: 60, auto_advance: true } },
+      { kind: 'turn_started', member_id: 'm2', mode: 'round' },
+      { kind: 'member_connection_lost', member_id: 'm2' },
+      { kind: 'turn_ended', member_id: 'm2', outcome: 'skipped', ms: 5000 },
+      { kind: 'turn_started', member_id: 'm3', mode: 'round' },
+      { kind: 'member_back', member_id: 'm2' },
+      { kind: 'round_order_changed', remaining: ['m3', 'm2'] },
+    );
+    expect(r.round!.remaining).toEqual(['m3', 'm2']);
+    expect(r.round!.outcomes).toEqual([{ member_id: 'm2', outcome: 'skipped', ms: 5000 }]);
+    expect(member(r, 'm2').airtime_ms).toBe(6000); // 1 s before, 5 s of this turn
+    expect(member(r, 'm2').presence).toBe('online');
+    expect(r.turn?.member_id).toBe('m3');
+  });
+
   it('turn_ended in a round adds airtime, leaves remaining, records the outcome and clears the turn', () => {
     const r = run(
       room(),

@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include "app/http_api.hpp"
 #include "core/text.hpp"
 #include "app/rate_limit.hpp"
 #include "log/redis_url.hpp"
@@ -10,6 +11,7 @@
 #include <charconv>
 #include <functional>
 #include <optional>
+#include <utility>
 
 namespace colloquy {
 namespace {
@@ -139,6 +141,27 @@ const std::vector<Setting>& settings() {
        "redis://HOST:PORT, or several separated by commas (rooms are sharded over them)", "URLS",
        "scale-out: keep rooms in Redis and share them with every instance\nusing the same servers: redis://HOST:PORT, "
        "comma-separated to\nshard rooms over several (COLLOQUY_REDIS; default: embedded)"},
+      {"--public-origin", "COLLOQUY_PUBLIC_ORIGIN",
+       [](Config& c, std::string_view v) {
+         // Several: repeated flags, or one value with commas. Each is kept normalised.
+         while (true) {
+           const auto comma = v.find(',');
+           std::string_view item = v.substr(0, comma);
+           while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+           while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+           if (item.ends_with('/')) item.remove_suffix(1); // as written in a browser's address bar
+           auto origin = normalize_origin(item);
+           if (!origin) return false;
+           if (std::find(c.public_origins.begin(), c.public_origins.end(), *origin) == c.public_origins.end()) {
+             c.public_origins.push_back(std::move(*origin));
+           }
+           if (comma == std::string_view::npos) return true;
+           v.remove_prefix(comma + 1);
+         }
+       },
+       "an origin like https://colloquy.example.org (scheme, host, optional port; no path), or several separated by commas",
+       "ORIGIN",
+       "where browsers reach this server, e.g. https://colloquy.example.org;\nrepeat or separate by commas for several. WebSocket upgrades\nfrom any other Origin get 403 (COLLOQUY_PUBLIC_ORIGIN; default:\nonly http://localhost, 127.0.0.1 and [::1] on this server's port)"},
       {"--log-level", "COLLOQUY_LOG_LEVEL", one_of(&Config::log_level, {"debug", "info", "warn", "error"}),
        "debug, info, warn or error", "LEVEL", "debug, info, warn or error (COLLOQUY_LOG_LEVEL, default info)"},
   };
@@ -175,9 +198,12 @@ ConfigResult parse_config(const std::vector<std::string>& args, const std::map<s
   app.get_formatter()->column_width(27);
   app.option_defaults()->group("Options (each also read from the environment variable shown; a flag wins)");
   std::optional<ConfigResult> outcome;
+  bool origins_flag_seen = false;
   for (const auto& s : settings()) {
-    const auto on_value = [&config, &outcome, &s](const CLI::results_t& results) {
+    const auto on_value = [&config, &outcome, &s, &origins_flag_seen](const CLI::results_t& results) {
       const std::string value = results.empty() ? std::string() : results.back();
+      // The one list setting: its flags add up, and together replace what the environment said.
+      if (s.flag == "--public-origin" && !std::exchange(origins_flag_seen, true)) config.public_origins.clear();
       if (value.empty()) {
         outcome = ConfigError{std::string(s.flag) + " needs a value: " + std::string(s.expected)};
       } else if (!s.apply(config, value)) {

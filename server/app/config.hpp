@@ -33,6 +33,9 @@ struct Config {
   std::string fsync = "always";
   std::string redis;                     // --redis / COLLOQUY_REDIS: redis://HOST:PORT[,…]; empty: embedded          // --fsync / COLLOQUY_FSYNC: always or everysec
   std::string log_level = "info";        // --log-level / COLLOQUY_LOG_LEVEL: debug, info, warn, error
+  // --public-origin / COLLOQUY_PUBLIC_ORIGIN (repeatable, or comma-separated): the origins browsers
+  // reach the server at, normalised (app/http_api.hpp); empty: loopback on the server's port only.
+  std::vector<std::string> public_origins;
 };
 
 struct ConfigHelp { std::string text; };     // --help was given

@@ -118,16 +118,69 @@ HttpResponse rate_limited_response(std::string_view message, std::int64_t retry_
   return out;
 }
 
-bool websocket_origin_allowed(std::string_view origin, std::string_view host) {
-  if (origin.empty()) return true; // not a browser: no cross-site page can be behind it
+std::optional<std::string> normalize_origin(std::string_view origin) {
+  const auto lower = [](std::string_view text) {
+    std::string out(text);
+    for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+  };
   const auto scheme_end = origin.find("://");
-  if (scheme_end == std::string_view::npos) return false;
-  const std::string_view authority = origin.substr(scheme_end + 3);
-  if (authority.size() != host.size() || host.empty()) return false;
-  for (std::size_t i = 0; i < host.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authority[i])) != std::tolower(static_cast<unsigned char>(host[i]))) return false;
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::string scheme = lower(origin.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  std::string_view rest = origin.substr(scheme_end + 3);
+  std::string_view host;
+  std::string_view port;
+  bool has_port = false;
+  if (rest.starts_with('[')) { // an IPv6 literal
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos || close == 1) return std::nullopt;
+    host = rest.substr(0, close + 1);
+    for (char ch : host.substr(1, host.size() - 2)) {
+      if (!std::isxdigit(static_cast<unsigned char>(ch)) && ch != ':' && ch != '.') return std::nullopt;
+    }
+    rest = rest.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) return std::nullopt;
+    has_port = !rest.empty();
+    if (has_port) port = rest.substr(1);
+  } else {
+    const auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    has_port = colon != std::string_view::npos;
+    if (has_port) port = rest.substr(colon + 1);
+    if (host.empty()) return std::nullopt;
+    for (char ch : host) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '.' && ch != '_') return std::nullopt;
+    }
   }
-  return true;
+  unsigned long number = scheme == "https" ? 443 : 80;
+  if (has_port) { // written: 1 to 65535, digits only
+    if (port.empty() || port.size() > 5) return std::nullopt;
+    number = 0;
+    for (char ch : port) {
+      if (!std::isdigit(static_cast<unsigned char>(ch))) return std::nullopt;
+      number = number * 10 + static_cast<unsigned long>(ch - '0');
+    }
+    if (number == 0 || number > 65535) return std::nullopt;
+  }
+  return scheme + "://" + lower(host) + ":" + std::to_string(number);
+}
+
+OriginPolicy origin_policy(const std::vector<std::string>& public_origins, std::uint16_t port) {
+  OriginPolicy policy;
+  for (const auto& origin : public_origins) {
+    if (auto normal = normalize_origin(origin)) policy.allowed.push_back(std::move(*normal));
+  }
+  if (!public_origins.empty()) return policy;
+  const std::string p = std::to_string(port);
+  policy.allowed = {"http://localhost:" + p, "http://127.0.0.1:" + p, "http://[::1]:" + p};
+  return policy;
+}
+
+bool websocket_origin_allowed(std::string_view origin, const OriginPolicy& policy) {
+  if (origin.empty()) return true; // not a browser: no cross-site page can be behind it
+  const auto normal = normalize_origin(origin);
+  return normal && std::find(policy.allowed.begin(), policy.allowed.end(), *normal) != policy.allowed.end();
 }
 
 bool is_api_path(std::string_view target) {

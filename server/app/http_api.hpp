@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace colloquy {
 
@@ -62,8 +64,23 @@ HttpResponse payload_too_large();
 // {"error": {"code": ..., "message": ...}} with the given status.
 HttpResponse error_response(int status, ErrorCode code, std::string_view message);
 
-// Cross-site WebSocket hijacking guard: a browser always sends Origin; it must name this host.
-// No Origin (a non-browser client) is allowed.
-bool websocket_origin_allowed(std::string_view origin, std::string_view host);
+// An origin (RFC 6454) as it is compared: scheme and host in lower case, the port always written,
+// defaults filled in ("https://colloquy.example.org:443"). Nothing if it is not an http or https
+// origin with a host (a path, a query, user info, "null" or a bad port are not origins).
+std::optional<std::string> normalize_origin(std::string_view origin);
+
+// The origins a browser may open a WebSocket from (cross-site WebSocket hijacking and DNS
+// rebinding guard). Never compared with the request's Host header, which the page's attacker
+// chooses once a name of theirs resolves to this server.
+struct OriginPolicy {
+  std::vector<std::string> allowed; // normalised
+};
+// `public_origins` (--public-origin) when given; otherwise the loopback origins on the server's
+// own (bound) port: http://localhost:PORT, http://127.0.0.1:PORT, http://[::1]:PORT.
+OriginPolicy origin_policy(const std::vector<std::string>& public_origins, std::uint16_t port);
+
+// Whether an upgrade with this Origin header is accepted. No Origin (a client that is not a
+// browser, so no page of another site is behind it) is accepted.
+bool websocket_origin_allowed(std::string_view origin, const OriginPolicy& policy);
 
 } // namespace colloquy

@@ -1,5 +1,6 @@
 // colloquy: reads the configuration, serves until SIGINT/SIGTERM, exits 0 after a clean shutdown.
 #include "app/config.hpp"
+#include "app/http_api.hpp"
 #include "app/logger.hpp"
 #include "app/room_hub.hpp"
 #include "log/journal_room_log.hpp"
@@ -100,6 +101,7 @@ int serve(const colloquy::Config& config) {
   options.trusted_proxies = config.trusted_proxies;
   options.create_token = config.create_token;
   options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;
+  options.public_origins = config.public_origins;
   net::Server server(std::move(options), hub);
 
   std::uint16_t port = 0;
@@ -114,6 +116,10 @@ int serve(const colloquy::Config& config) {
   // Scripts and tests read the port from this line; keep its shape.
   std::cout << "colloquy listening on " << url << std::endl;
   logger::info("serving {} (web client from '{}')", url, config.static_dir);
+  std::string origins;
+  for (const auto& origin : origin_policy(config.public_origins, port).allowed) origins += (origins.empty() ? "" : ", ") + origin;
+  logger::info("WebSocket upgrades accepted with Origin {}{} (or none: not a browser)", origins,
+               config.public_origins.empty() ? " only; behind a proxy or on another name, set --public-origin" : "");
 
   server.run();
   logger::info("stopped");

@@ -1139,6 +1139,8 @@ struct RoomHub::Impl final : RoomLogObserver {
       });
       return;
     }
+    // Closing: who may first (the core decides it again on commit), then whether an audit is open.
+    if (!presence::lead(room.state, member_id)) return send_error(*c, id, ErrorCode::forbidden, "only facilitators close an audit");
     if (!room.state.audit.current || !room.state.audit.current->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
     const Audit audit = *room.state.audit.current;
     storage(self_room, [this, rid = room.id, audit] { return log.prompts().audit_tally(rid, audit.id, audit.items.size()); },

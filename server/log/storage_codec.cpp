@@ -147,8 +147,11 @@ std::optional<Member> member_from_json(const json& m) {
 
 json round_to_json(const std::optional<Round>& round) {
   if (!round) return nullptr;
-  return {{"id", round->id}, {"order", round->order}, {"remaining", round->remaining}, {"turn_seconds", round->turn_seconds},
-          {"auto_advance", round->auto_advance}, {"outcomes", list(round->outcomes)}};
+  json out{{"id", round->id}, {"order", round->order}, {"remaining", round->remaining}, {"turn_seconds", round->turn_seconds},
+           {"auto_advance", round->auto_advance}, {"outcomes", list(round->outcomes)}};
+  // Optional within format 2 (absent: nobody was skipped for being away; records before it lack it).
+  if (!round->skipped_away.empty()) out["skipped_away"] = round->skipped_away;
+  return out;
 }
 
 // A round, floor and turn as both formats write them; false if malformed.
@@ -161,8 +164,10 @@ bool speaking_from_json(const json& round, const json& floor, const json& turn, 
     auto seconds = number<std::int64_t>(round, "turn_seconds");
     auto automatic = flag(round, "auto_advance");
     auto outcomes = records<RoundOutcome>(round, "outcomes");
-    if (!id || !order || !remaining || !seconds || !automatic || !outcomes) return false;
-    s.round = Round{*id, *order, *remaining, *seconds, *automatic, *outcomes};
+    std::optional<std::vector<std::string>> away = std::vector<std::string>{};
+    if (round.contains("skipped_away")) away = strings(round, "skipped_away");
+    if (!id || !order || !remaining || !seconds || !automatic || !outcomes || !away) return false;
+    s.round = Round{*id, *order, *remaining, *seconds, *automatic, *outcomes, *away};
   }
   auto queue = strings(floor, "queue");
   auto automatic = flag(floor, "auto_advance");

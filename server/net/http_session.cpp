@@ -95,9 +95,9 @@ private:
         return send_error(error_response(400, ErrorCode::bad_request, "/ws accepts WebSocket upgrades only"),
                           request.keep_alive());
       }
+      // Compared with the configured origins, never with Host (a DNS-rebinding page sets both).
       const auto origin = request[http::field::origin];
-      const auto host = request[http::field::host];
-      if (!websocket_origin_allowed({origin.data(), origin.size()}, {host.data(), host.size()})) {
+      if (!websocket_origin_allowed({origin.data(), origin.size()}, context_->origins)) {
         return send_error(error_response(403, ErrorCode::forbidden_origin, "WebSocket connections must come from this site"),
                           false);
       }

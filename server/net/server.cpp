@@ -50,8 +50,8 @@ std::size_t effective_max_connections(const ServerOptions& options) {
 }
 constexpr auto drain_poll = std::chrono::milliseconds(20);
 
-std::shared_ptr<const SessionContext> make_context(RoomHub& hub, ServerOptions o) {
-  auto context = std::make_shared<SessionContext>(SessionContext{hub, std::move(o), nullptr, {}});
+std::shared_ptr<SessionContext> make_context(RoomHub& hub, ServerOptions o) {
+  auto context = std::make_shared<SessionContext>(SessionContext{hub, std::move(o), nullptr, {}, {}});
   const auto& options = context->options;
   if (options.max_http_requests_per_second > 0) {
     const double rate = options.max_http_requests_per_second;
@@ -84,7 +84,8 @@ struct Server::Impl {
   }
   ~Impl() { context->hub.set_executor(nullptr); }
 
-  std::shared_ptr<const SessionContext> context;
+  std::shared_ptr<SessionContext> context; // sessions see it const; listen() sets the origins
+
   std::shared_ptr<ConnectionLimits> limits;
   asio::io_context io;
   tcp::acceptor acceptor;
@@ -160,7 +161,10 @@ std::uint16_t Server::listen() {
   if (ec) {
     throw std::runtime_error("cannot listen on " + options.bind + ":" + std::to_string(options.port) + ": " + ec.message());
   }
-  return acceptor.local_endpoint().port();
+  const std::uint16_t port = acceptor.local_endpoint().port();
+  // With port 0 the bound port is the one browsers use: the loopback origins name it.
+  impl_->context->origins = origin_policy(options.public_origins, port);
+  return port;
 }
 
 void Server::run() {

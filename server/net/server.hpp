@@ -45,6 +45,9 @@ struct ServerOptions {
   std::string create_token;
   unsigned threads = 2;
   std::string server_name = "colloquy";      // Server header
+  // Origins a browser may open a WebSocket from (--public-origin); empty: loopback origins on
+  // the bound port only. A WebSocket upgrade with another Origin gets 403 forbidden_origin.
+  std::vector<std::string> public_origins;
 };
 
 class Server {

@@ -28,6 +28,7 @@ struct SessionContext {
   ServerOptions options;
   std::shared_ptr<AddressRates> http_rates; // per client address; null: no limit
   ApiAccess access;                         // who may create rooms, how often
+  OriginPolicy origins; // set by listen(), once the port is known, before any session starts
 };
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;

@@ -1,12 +1,11 @@
 // Limits a client cannot talk its way past (protocol/README.md#limits): each holds at its cap, gives
 // its documented error, changes nothing beyond the cap, and never slows down anyone else.
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoom, getJson, httpRequest, postRoom } from '../lib/api.js';
+import { createRoom, getJson, httpRequest, postRoom, wsUpgrade } from '../lib/api.js';
 import { startRedis } from '../lib/redis.js';
 import { TestClient } from '../lib/ws-client.js';
 import { joinFacilitator, joinParticipant, probeSnapshot, sleep } from '../lib/room.js';
@@ -127,26 +126,10 @@ describe('connections that never join', () => {
   });
 });
 
-/** Sends a WebSocket upgrade to /ws and resolves with the HTTP status (101 when upgraded) and body. */
-function upgrade(baseUrl: string): Promise<{ status: number; body: string; socket?: import('node:net').Socket }> {
-  const url = new URL('/ws', baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1', port: Number(url.port), path: '/ws', timeout: 5000,
-      headers: {
-        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Origin: `http://127.0.0.1:${url.port}`,
-      },
-    });
-    req.on('upgrade', (res, socket) => resolve({ status: res.statusCode ?? 0, body: '', socket }));
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** A browser-like WebSocket upgrade from the server's own loopback origin. */
+function upgrade(baseUrl: string) {
+  const port = Number(new URL(baseUrl).port);
+  return wsUpgrade(port, { Origin: `http://127.0.0.1:${port}` });
 }
 
 describe('connections per address and in all', () => {

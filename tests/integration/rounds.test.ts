@@ -86,6 +86,87 @@ describe('go-round on one server', () => {
   });
 });
 
+describe('protocol rules kept (issue 9)', () => {
+  it('floor_give lowers the hand by a hand_lowered event before turn_started; auto-advance too', async () => {
+    const room = await createRoom(server.baseUrl, 'Dialogue');
+    const grace = await joinFacilitator(server.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(server.wsUrl, room, 'Ada');
+    const lin = await joinParticipant(server.wsUrl, room, 'Lin');
+    const since = lin.result.snapshot.seq;
+    await grace.client.request({ type: 'floor_settings', turn_seconds: null, auto_advance: true, quieter_first: false });
+    await ada.client.request({ type: 'hand_raise' });
+    await lin.client.request({ type: 'hand_raise' });
+    await grace.client.request({ type: 'floor_give' });
+    await grace.client.nextEvent((e) => e.event.kind === 'turn_started' && e.event.member_id === ada.id);
+    await grace.client.request({ type: 'floor_release' }); // auto-advance: Lin
+    await grace.client.nextEvent((e) => e.event.kind === 'turn_started' && e.event.member_id === lin.id);
+    const kinds = grace.client
+      .events()
+      .filter((f) => f.seq > since && ['hand_lowered', 'turn_started', 'turn_ended'].includes(f.event.kind))
+      .map((f) => `${f.event.kind} ${f.event.member_id}`);
+    expect(kinds).toEqual([
+      `hand_lowered ${ada.id}`,
+      `turn_started ${ada.id}`,
+      `turn_ended ${ada.id}`,
+      `hand_lowered ${lin.id}`,
+      `turn_started ${lin.id}`,
+    ]);
+    // A client built from the event table alone agrees with a fresh snapshot: no hand raised.
+    const raised = new Set<string>();
+    for (const f of grace.client.events().filter((x) => x.seq > since)) {
+      if (f.event.kind === 'hand_raised') raised.add(f.event.member_id);
+      if (f.event.kind === 'hand_lowered') raised.delete(f.event.member_id);
+    }
+    expect([...raised]).toEqual([]);
+    const probe = await joinParticipant(server.wsUrl, room, 'Probe');
+    expect(probe.result.snapshot.floor.queue).toEqual([]);
+  });
+
+  it('a speaker whose connection drops mid-turn goes to the end when they come back during the round', async () => {
+    const room = await createRoom(server.baseUrl, 'Check-in');
+    const grace = await joinFacilitator(server.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(server.wsUrl, room, 'Ada');
+    const lin = await joinParticipant(server.wsUrl, room, 'Lin');
+    await grace.client.request({ type: 'round_start', order: [ada.id, lin.id, grace.id], turn_seconds: 600 });
+    ada.client.terminate(); // mid-turn
+    const skipped = await grace.client.nextEvent((e) => e.event.kind === 'turn_ended' && e.event.member_id === ada.id);
+    expect(skipped.event.outcome).toBe('skipped');
+    await grace.client.nextEvent((e) => e.event.kind === 'turn_started' && e.event.member_id === lin.id);
+    const back = await TestClient.connectWelcomed(server.wsUrl, 'ada-back');
+    const rejoined = await back.request({ type: 'join', room: room.room, resume: ada.token });
+    expect(rejoined.snapshot.round.remaining).toEqual([lin.id, grace.id, ada.id]);
+    const order = await grace.client.nextEvent((e) => e.event.kind === 'round_order_changed');
+    expect(order.event.remaining).toEqual([lin.id, grace.id, ada.id]);
+    await lin.client.request({ type: 'round_finish' });
+    await grace.client.nextEvent((e) => e.event.kind === 'turn_started' && e.event.member_id === grace.id);
+    await grace.client.request({ type: 'round_finish' });
+    await back.nextEvent((e) => e.event.kind === 'turn_started' && e.event.member_id === ada.id);
+    await back.request({ type: 'round_finish' }); // refused unless it is her turn
+    expect((await grace.client.nextEvent((e) => e.event.kind === 'round_ended')).event.reason).toBe('completed');
+    const turns = grace.client.events().filter((f) => f.event.kind === 'turn_started').map((f) => f.event.member_id);
+    expect(turns).toEqual([ada.id, lin.id, grace.id, ada.id]);
+  });
+
+  it('an observer gets forbidden before any state check; extends stop at 4 hours', async () => {
+    const room = await createRoom(server.baseUrl, 'Watched');
+    const grace = await joinFacilitator(server.wsUrl, room, 'Grace');
+    const obs = await joinParticipant(server.wsUrl, room, 'Olu');
+    await grace.client.request({ type: 'set_role', member: obs.id, role: 'observer' });
+    for (const cmd of [{ type: 'hand_lower' }, { type: 'floor_release' }, { type: 'round_finish' }, { type: 'audit_close' }]) {
+      expect(await errorOf(obs, cmd), JSON.stringify(cmd)).toBe('forbidden');
+    }
+    expect(await errorOf(grace, { type: 'audit_close' })).toBe('no_audit');
+
+    await grace.client.request({ type: 'timer', timer: 'phase', action: 'start', seconds: 14400 });
+    expect(await errorOf(grace, { type: 'timer', timer: 'phase', action: 'extend', seconds: 1 })).toBe('invalid_duration');
+    for (let i = 0; i < 3; i++) {
+      expect(await errorOf(grace, { type: 'timer', timer: 'phase', action: 'extend', seconds: 14400 })).toBe('invalid_duration');
+    }
+    const probe = await joinParticipant(server.wsUrl, room, 'Probe');
+    expect(probe.result.snapshot.timers.phase.duration_ms).toBe(14_400_000);
+  });
+});
+
 describe('go-round across three instances', () => {
   it('each turn expires exactly once and every member, on its own instance, sees the same speaker', async () => {
     const redis = await startRedis();

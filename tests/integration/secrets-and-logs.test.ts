@@ -1,4 +1,7 @@
 // Secrets (facilitator keys, join codes, resume tokens) never reach the log (README.md#operations).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoom, postRoom } from '../lib/api.js';
 import { joinFacilitator, joinParticipant, joinWith } from '../lib/room.js';
@@ -70,5 +73,42 @@ describe('secrets are never logged', () => {
       expect(line).toMatch(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?\s+(debug|info|warn|error)\s+\S/i);
     }
     expect(lines.some((l) => /\sdebug\s/i.test(l)), 'at least one debug line at --log-level debug').toBe(true);
+  });
+});
+
+describe('a line feed from outside cannot forge a log line', () => {
+  it('room ids, names and titles with a line feed are refused; a logged value with one is escaped', async () => {
+    const forged = '2026-01-01T00:00:00.000Z error forged by a line feed';
+    // A value that does reach the log (the web client's directory, in the start-up line).
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'colloquy-logs-'));
+    const dir = path.join(parent, `web\n${forged}`);
+    mkdirSync(dir);
+    const s = await startServer({ args: ['--log-level', 'debug', '--static-dir', dir] });
+    try {
+      const bad = await postRoom(s.baseUrl, { title: `Title\n${forged}` });
+      expect(bad.status).toBe(400);
+      expect(bad.json.error.code).toBe('invalid_title');
+      const room = await createRoom(s.baseUrl, 'Line feeds');
+      const client = await TestClient.connectWelcomed(s.wsUrl, 'lf');
+      const noRoom = await client.send({ type: 'join', room: `r\n${forged}`, code: room.join_code, name: 'Ada' });
+      expect(noRoom.code).toBe('room_not_found');
+      const badName = await client.send({ type: 'join', room: room.room, code: room.join_code, name: `Ada\n${forged}` });
+      expect(badName.code).toBe('invalid_name');
+      const ok = await client.send({ type: 'join', room: room.room, code: room.join_code, name: 'Ada' });
+      expect(ok.type).toBe('reply');
+      await client.close();
+      await new Promise((r) => setTimeout(r, 300));
+      const lines = s.stderr().split('\n').filter((l) => l.trim() !== '');
+      const mentions = lines.filter((l) => l.includes('forged by a line feed'));
+      expect(mentions.length, 'the directory name reached the log').toBeGreaterThanOrEqual(1);
+      for (const line of mentions) {
+        expect(line.startsWith(forged), line).toBe(false);
+        expect(line).toContain(`web\\n${forged}`); // the line feed written as \n
+      }
+      for (const line of lines) expect(line).toMatch(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?\s+(debug|info|warn|error)\s+\S/i);
+    } finally {
+      await s.stop();
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

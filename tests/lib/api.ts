@@ -105,3 +105,28 @@ export async function createRoom(baseUrl: string, title = 'Spring cohort', opts:
 export async function getJson(baseUrl: string, path: string): Promise<HttpResult> {
   return httpRequest(baseUrl, { method: 'GET', path });
 }
+
+/**
+ * Sends a WebSocket upgrade request to /ws on 127.0.0.1:`port` with these headers (over the
+ * handshake's own) and resolves with the HTTP status (101 when upgraded), the body of a refusal,
+ * and the upgraded socket (the caller destroys it).
+ */
+export function wsUpgrade(port: number, headers: Record<string, string> = {}): Promise<{ status: number; body: string; socket?: import('node:net').Socket }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path: '/ws', timeout: 5000,
+      headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers,
+      },
+    });
+    req.on('upgrade', (res, socket) => resolve({ status: res.statusCode ?? 0, body: '', socket }));
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

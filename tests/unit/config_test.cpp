@@ -36,6 +36,24 @@ TEST(Config, FlagsOverrideEnvironment) {
   EXPECT_EQ(parse_ok({"--static-dir", "/srv/www", "--threads", "4"}).static_dir, "/srv/www");
 }
 
+TEST(Config, PublicOriginsAddUpAndAFlagReplacesTheEnvironment) {
+  EXPECT_TRUE(parse_ok({}).public_origins.empty());
+  EXPECT_EQ(parse_ok({"--public-origin", "https://Colloquy.Example.org/"}).public_origins,
+            (std::vector<std::string>{"https://colloquy.example.org:443"}));
+  EXPECT_EQ(parse_ok({"--public-origin", "https://a.example", "--public-origin=http://b.example:8080, https://c.example"}).public_origins,
+            (std::vector<std::string>{"https://a.example:443", "http://b.example:8080", "https://c.example:443"}));
+  const std::map<std::string, std::string> env{{"COLLOQUY_PUBLIC_ORIGIN", "https://a.example,https://b.example"}};
+  EXPECT_EQ(parse_ok({}, env).public_origins, (std::vector<std::string>{"https://a.example:443", "https://b.example:443"}));
+  EXPECT_EQ(parse_ok({"--public-origin", "https://c.example"}, env).public_origins, (std::vector<std::string>{"https://c.example:443"}));
+  for (const char* bad : {"colloquy.example.org", "https://colloquy.example.org/room", "ftp://x.example", "https://a.example,,https://b",
+                          "https://x.example:99999"}) {
+    const std::string message = parse_error({"--public-origin", bad});
+    EXPECT_NE(message.find("--public-origin"), std::string::npos) << bad;
+    EXPECT_NE(message.find("https://colloquy.example.org"), std::string::npos) << "says what it expects: " << message;
+  }
+  EXPECT_NE(parse_error({}, {{"COLLOQUY_PUBLIC_ORIGIN", "nope"}}).find("COLLOQUY_PUBLIC_ORIGIN"), std::string::npos);
+}
+
 TEST(Config, BadValuesAreRefusedWithTheReason) {
   EXPECT_NE(parse_error({"--port", "80a"}).find("--port"), std::string::npos);
   EXPECT_NE(parse_error({"--port", "70000"}).find("0-65535"), std::string::npos);

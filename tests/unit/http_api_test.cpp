@@ -113,15 +113,51 @@ TEST_F(HttpApiTest, HealthReportsCounts) {
   EXPECT_EQ(body["connections"], 0);
 }
 
-TEST(WebSocketOrigin, BrowsersMayOnlyConnectFromThisHost) {
-  EXPECT_TRUE(websocket_origin_allowed("", "localhost:8080")) << "non-browser clients send no Origin";
-  EXPECT_TRUE(websocket_origin_allowed("http://localhost:8080", "localhost:8080"));
-  EXPECT_TRUE(websocket_origin_allowed("https://Colloquy.Example", "colloquy.example"));
-  EXPECT_FALSE(websocket_origin_allowed("https://evil.example", "colloquy.example"));
-  EXPECT_FALSE(websocket_origin_allowed("http://localhost:8081", "localhost:8080"));
-  EXPECT_FALSE(websocket_origin_allowed("http://colloquy.example.evil.example", "colloquy.example"));
-  EXPECT_FALSE(websocket_origin_allowed("null", "localhost:8080"));
-  EXPECT_FALSE(websocket_origin_allowed("http://localhost:8080", ""));
+TEST(WebSocketOrigin, OriginsAreComparedNormalised) {
+  EXPECT_EQ(normalize_origin("http://localhost:8080"), "http://localhost:8080");
+  EXPECT_EQ(normalize_origin("HTTPS://Colloquy.Example.ORG"), "https://colloquy.example.org:443");
+  EXPECT_EQ(normalize_origin("https://colloquy.example.org:443"), "https://colloquy.example.org:443");
+  EXPECT_EQ(normalize_origin("http://colloquy.example.org"), "http://colloquy.example.org:80");
+  EXPECT_EQ(normalize_origin("http://[::1]:8080"), "http://[::1]:8080");
+  EXPECT_EQ(normalize_origin("http://[::FFFF:127.0.0.1]"), "http://[::ffff:127.0.0.1]:80");
+  EXPECT_EQ(normalize_origin("http://x.example:08080"), "http://x.example:8080");
+  for (const char* bad : {"", "null", "localhost:8080", "ftp://x.example", "http://", "http://:80", "http://x.example:",
+                          "http://x.example:0", "http://x.example:65536", "http://x.example:123456", "http://x.example/",
+                          "http://x.example/path", "http://x.example?q", "http://user@x.example", "http://x.example:80:80",
+                          "http://[::1", "http://[]:80", "http://[::1]x", "http://[g::1]", "http://x example",
+                          "http://x.example:8o"}) {
+    EXPECT_FALSE(normalize_origin(bad)) << bad;
+  }
+}
+
+TEST(WebSocketOrigin, WithoutPublicOriginsOnlyLoopbackOnTheServersPort) {
+  const OriginPolicy policy = origin_policy({}, 8080);
+  EXPECT_TRUE(websocket_origin_allowed("", policy)) << "non-browser clients send no Origin";
+  EXPECT_TRUE(websocket_origin_allowed("http://localhost:8080", policy));
+  EXPECT_TRUE(websocket_origin_allowed("http://LOCALHOST:8080", policy));
+  EXPECT_TRUE(websocket_origin_allowed("http://127.0.0.1:8080", policy));
+  EXPECT_TRUE(websocket_origin_allowed("http://[::1]:8080", policy));
+  EXPECT_FALSE(websocket_origin_allowed("http://localhost:8081", policy)) << "another port";
+  EXPECT_FALSE(websocket_origin_allowed("https://localhost:8080", policy)) << "another scheme";
+  EXPECT_FALSE(websocket_origin_allowed("http://localhost", policy)) << "port 80 is not 8080";
+  EXPECT_FALSE(websocket_origin_allowed("http://evil.example:8080", policy)) << "DNS rebinding: Host would say the same";
+  EXPECT_FALSE(websocket_origin_allowed("http://127.0.0.1.evil.example:8080", policy));
+  EXPECT_FALSE(websocket_origin_allowed("null", policy));
+  EXPECT_TRUE(websocket_origin_allowed("http://localhost", origin_policy({}, 80))) << "the default port, normalised";
+}
+
+TEST(WebSocketOrigin, PublicOriginsReplaceLoopback) {
+  const OriginPolicy policy = origin_policy({"https://colloquy.example.org:443", "http://b.example:8080"}, 8080);
+  EXPECT_TRUE(websocket_origin_allowed("https://colloquy.example.org", policy));
+  EXPECT_TRUE(websocket_origin_allowed("https://Colloquy.Example.Org:443", policy));
+  EXPECT_TRUE(websocket_origin_allowed("http://b.example:8080", policy));
+  EXPECT_TRUE(websocket_origin_allowed("", policy));
+  EXPECT_FALSE(websocket_origin_allowed("http://colloquy.example.org", policy)) << "http is another origin";
+  EXPECT_FALSE(websocket_origin_allowed("https://colloquy.example.org:8443", policy));
+  EXPECT_FALSE(websocket_origin_allowed("http://b.example", policy));
+  EXPECT_FALSE(websocket_origin_allowed("http://localhost:8080", policy)) << "loopback only when none is given";
+  EXPECT_FALSE(websocket_origin_allowed("https://evil.example", policy));
+  EXPECT_FALSE(websocket_origin_allowed("https://colloquy.example.org.evil.example", policy));
 }
 
 } // namespace

@@ -158,5 +158,107 @@ TEST_F(Speaking, TurnTimerWithoutAutoAdvanceOnlyExpires) {
   EXPECT_EQ(state.timers.turn.state, TimerState::running);
 }
 
+// A client that knows the queue only from hand_raised and hand_lowered (the event table) must see
+// the same queue as the server after every decision: taking the floor lowers the hand by an event.
+TEST_F(Speaking, EveryoneLeavingTheQueueLeavesItByHandLowered) {
+  std::vector<std::string> seen; // the queue as the event table tells it
+  auto follow = [&](const std::vector<Event>& events) {
+    for (const auto& e : events) {
+      if (const auto* r = std::get_if<HandRaised>(&e.body)) seen.push_back(r->member_id);
+      if (const auto* l = std::get_if<HandLowered>(&e.body)) std::erase(seen, l->member_id);
+    }
+    EXPECT_EQ(seen, state.speaking.floor.queue);
+  };
+  auto lowered_before_turn = [](const std::vector<Event>& events, const std::string& who) {
+    auto lowered = std::find_if(events.begin(), events.end(), [&](const Event& e) {
+      const auto* l = std::get_if<HandLowered>(&e.body);
+      return l && l->member_id == who;
+    });
+    auto started = std::find_if(events.begin(), events.end(), [&](const Event& e) {
+      const auto* t = std::get_if<TurnStarted>(&e.body);
+      return t && t->member_id == who;
+    });
+    return lowered != events.end() && started != events.end() && lowered < started;
+  };
+  for (const auto& who : {ada, lin, kim}) follow(apply_ok(RaiseHand{who}));
+
+  auto head = apply_ok(GiveFloor{grace, std::nullopt}); // the head of the queue
+  follow(head);
+  EXPECT_TRUE(lowered_before_turn(head, ada));
+  auto named = apply_ok(GiveFloor{grace, kim}); // a named member whose hand is raised
+  follow(named);
+  EXPECT_TRUE(lowered_before_turn(named, kim));
+  EXPECT_EQ(count<HandLowered>(named), 1) << "only Kim's hand";
+
+  follow(apply_ok(SetFloor{grace, 60, true, false}));
+  follow(apply_ok(RaiseHand{ada}));
+  auto released = apply_ok(ReleaseFloor{kim}); // auto-advance: Lin, the head
+  follow(released);
+  EXPECT_TRUE(lowered_before_turn(released, lin));
+  auto expired = pass_time(60'000); // Lin's limit: the floor moves on to Ada by itself
+  follow(expired);
+  EXPECT_TRUE(lowered_before_turn(expired, ada));
+  EXPECT_EQ(speaker(), ada);
+
+  auto not_raised = apply_ok(GiveFloor{grace, lin}); // no hand raised: no hand_lowered
+  follow(not_raised);
+  EXPECT_EQ(count<HandLowered>(not_raised), 0);
+
+  // Someone who is gone is passed over, and their hand lowered, when the floor is given.
+  follow(apply_ok(RaiseHand{ada}));
+  follow(apply_ok(RaiseHand{kim}));
+  follow(apply_ok(LoseConnection{ada})); // her hand goes with her
+  follow(apply_ok(GiveFloor{grace, std::nullopt}));
+  EXPECT_EQ(speaker(), kim);
+  EXPECT_TRUE(seen.empty());
+}
+
+TEST_F(Speaking, SpeakerWhoDropsMidTurnGoesToTheEndWhenBackDuringTheRound) {
+  apply_ok(StartRound{grace, OrderKind::custom, {ada, lin, kim}, 600, true, 0});
+  now += 5000;
+  apply_ok(LoseConnection{ada});
+  EXPECT_EQ(speaker(), lin);
+  auto back = apply_ok(Join{Credential::resume_token, "token-Ada", "", ""});
+  ASSERT_EQ(count<RoundOrderChanged>(back), 1) << "back while the round runs: the event says she goes last";
+  EXPECT_EQ(std::get<RoundOrderChanged>(back.back().body).remaining, (std::vector<std::string>{lin, kim, ada}));
+  EXPECT_EQ(state.speaking.round->remaining, (std::vector<std::string>{lin, kim, ada}));
+  apply_ok(FinishTurn{lin});
+  apply_ok(PassTurn{kim});
+  EXPECT_EQ(speaker(), ada) << "her turn again";
+  now += 2000;
+  apply_ok(FinishTurn{ada});
+  EXPECT_FALSE(state.speaking.round);
+  EXPECT_EQ(state.find_member(ada)->airtime_ms, 7000);
+}
+
+TEST_F(Speaking, OnlyThoseSkippedForBeingAwayAreRequeued) {
+  apply_ok(StartRound{grace, OrderKind::custom, {ada, lin, kim}, 600, true, 0});
+  now += 1000;
+  apply_ok(SkipTurn{grace}); // Ada was here: the facilitator skipped her
+  apply_ok(LoseConnection{ada});
+  auto back = apply_ok(Join{Credential::resume_token, "token-Ada", "", ""});
+  EXPECT_EQ(count<RoundOrderChanged>(back), 0) << "a facilitator's skip stands";
+  EXPECT_EQ(state.speaking.round->remaining, (std::vector<std::string>{lin, kim}));
+
+  apply_ok(FinishTurn{lin}); // Lin spoke, then goes and comes back: she has had her turn
+  apply_ok(Leave{lin});
+  auto lin_back = apply_ok(Join{Credential::resume_token, "token-Lin", "", ""});
+  EXPECT_EQ(count<RoundOrderChanged>(lin_back), 0);
+
+  apply_ok(Leave{kim}); // the speaker leaves: skipped, and the round is over
+  EXPECT_FALSE(state.speaking.round);
+  auto kim_back = apply_ok(Join{Credential::resume_token, "token-Kim", "", ""});
+  EXPECT_EQ(count<RoundOrderChanged>(kim_back), 0) << "after the round, nothing to go back to";
+
+  // Made an observer mid-turn: skipped, and never requeued.
+  apply_ok(StartRound{grace, OrderKind::custom, {ada, lin}, 600, true, 0});
+  apply_ok(SetRole{grace, ada, Role::observer});
+  EXPECT_EQ(speaker(), lin);
+  apply_ok(LoseConnection{ada});
+  auto observer_back = apply_ok(Join{Credential::resume_token, "token-Ada", "", ""});
+  EXPECT_EQ(count<RoundOrderChanged>(observer_back), 0);
+  EXPECT_EQ(state.speaking.round->remaining, (std::vector<std::string>{lin}));
+}
+
 } // namespace
 } // namespace colloquy

@@ -155,7 +155,7 @@ RoomState full_room() {
   s.members[1].away_since_ms = 5000;
   s.presence.airtime_visibility = AirtimeVisibility::facilitators;
   s.speaking.rounds_started = 2;
-  s.speaking.round = Round{2, {"m1", "m2"}, {"m2"}, 60, false, {RoundOutcome{"m1", Outcome::spoke, 3000}}};
+  s.speaking.round = Round{2, {"m1", "m2"}, {"m2"}, 60, false, {RoundOutcome{"m1", Outcome::spoke, 3000}}, {}};
   s.speaking.floor = Floor{{"m2"}, 90, true, true};
   s.speaking.turn = Turn{"m2", TurnMode::round, 4000};
   s.timers.phase = Timer{TimerState::expired, 60'000, 7000, 0};
@@ -183,6 +183,25 @@ TEST(StorageRooms, ARoomRoundTripsWithHashesAndCounters) {
   EXPECT_EQ(back->deck.undrawn(), (std::vector<std::string>{"c4", "c3"})) << "the next draw chooses as before";
   EXPECT_EQ(back->deck.next_card(), 20u);
   EXPECT_EQ(protocol::snapshot_to_wire(*back), protocol::snapshot_to_wire(s));
+}
+
+TEST(StorageRooms, WhoWasSkippedForBeingAwaySurvivesASnapshot) {
+  RoomState s = full_room();
+  s.speaking.round->skipped_away = {"m1"};
+  const json stored = storage::room_to_json(s);
+  EXPECT_EQ(stored["speaking"]["round"]["skipped_away"], json::array({"m1"}));
+  auto back = storage::room_from_json(stored);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->speaking.round->skipped_away, (std::vector<std::string>{"m1"}));
+  // Records written before it have no such key (nobody owed a turn); a malformed one is refused.
+  json old = stored;
+  old["speaking"]["round"].erase("skipped_away");
+  back = storage::room_from_json(old);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->speaking.round->skipped_away.empty());
+  old["speaking"]["round"]["skipped_away"] = 3;
+  EXPECT_FALSE(storage::room_from_json(old));
+  EXPECT_FALSE(storage::room_to_json(full_room())["speaking"]["round"].contains("skipped_away")) << "absent when empty";
 }
 
 TEST(StorageRooms, TheDeckIsKeptAsEditedOrFollowsTheTemplate) {

@@ -57,5 +57,45 @@ TEST_F(Timers, TimersPauseResumeExtendAndReset) {
   EXPECT_EQ(state.timers.phase, Timer{});
 }
 
+// Extends add up, but never past the 4 hours a start may give (max_duration_seconds): an extend
+// that would take the total or what is left past it is refused with invalid_duration, whole.
+TEST_F(Timers, RepeatedExtendsStopAtTheFourHourLimit) {
+  const std::int64_t hour = 3600;
+  apply_ok(TimerCommand{grace, TimerId::phase, TimerAction::start, hour});
+  apply_ok(TimerCommand{grace, TimerId::phase, TimerAction::extend, 2 * hour});
+  apply_ok(TimerCommand{grace, TimerId::phase, TimerAction::extend, hour});
+  EXPECT_EQ(state.timers.phase.duration_ms, 4 * hour * 1000) << "exactly 4 hours is allowed";
+  const Timer before = state.timers.phase;
+  refused(TimerCommand{grace, TimerId::phase, TimerAction::extend, 1}, ErrorCode::invalid_duration);
+  refused(TimerCommand{grace, TimerId::phase, TimerAction::extend, 4 * hour}, ErrorCode::invalid_duration);
+  EXPECT_EQ(state.timers.phase, before) << "nothing changed";
+  apply_ok(TimerCommand{grace, TimerId::phase, TimerAction::extend, -60}); // shortening is fine
+  apply_ok(TimerCommand{grace, TimerId::phase, TimerAction::extend, 60});  // and back to the limit
+  refused(TimerCommand{grace, TimerId::phase, TimerAction::extend, 60}, ErrorCode::invalid_duration);
+
+  // Paused: the same limit.
+  apply_ok(TimerCommand{grace, TimerId::phase, TimerAction::pause, 0});
+  refused(TimerCommand{grace, TimerId::phase, TimerAction::extend, 1}, ErrorCode::invalid_duration);
+  EXPECT_EQ(state.timers.phase.remaining_ms, 4 * hour * 1000);
+
+  // Expired: more time starts it again, at most 4 hours.
+  apply_ok(TimerCommand{grace, TimerId::phase, TimerAction::resume, 0});
+  pass_time(4 * hour * 1000);
+  ASSERT_EQ(state.timers.phase.state, TimerState::expired);
+  apply_ok(TimerCommand{grace, TimerId::phase, TimerAction::extend, 4 * hour});
+  refused(TimerCommand{grace, TimerId::phase, TimerAction::extend, 1}, ErrorCode::invalid_duration);
+}
+
+TEST_F(Timers, AGoRoundTurnCannotBeExtendedPastTheLimitEither) {
+  apply_ok(StartRound{grace, OrderKind::custom, {ada, lin}, 4 * 3600 - 10, true, 0});
+  apply_ok(TimerCommand{grace, TimerId::turn, TimerAction::extend, 10});
+  const Timer before = state.timers.turn;
+  refused(TimerCommand{grace, TimerId::turn, TimerAction::extend, 1}, ErrorCode::invalid_duration);
+  EXPECT_EQ(state.timers.turn, before);
+  // Time that has passed does not make room: the total counts, not only what is left.
+  now += 3600'000;
+  refused(TimerCommand{grace, TimerId::turn, TimerAction::extend, 60}, ErrorCode::invalid_duration);
+}
+
 } // namespace
 } // namespace colloquy

@@ -522,7 +522,7 @@ export interface FloorSettingsCommand {
   auto_advance: boolean;
   quieter_first: boolean;
 }
-/** `timer` (since 1.2): starts, pauses, resumes, extends or resets a timer. Extending an expired timer by a positive number starts it again for that many seconds */
+/** `timer` (since 1.2): starts, pauses, resumes, extends or resets a timer. Extending an expired timer by a positive number starts it again for that many seconds. Extends add up to 4 hours at most: one that would take the timer's total or what is left of it past 4 hours is `invalid_duration` and changes nothing (the turn timer of a go-round too) */
 export interface TimerCommand {
   type: 'timer';
   id: string;
@@ -673,7 +673,7 @@ export interface RoundStartedEvent {
   kind: 'round_started';
   round: RoundHeader;
 }
-/** `round_order_changed` (since 1.2): who is still to speak, in order, the current speaker first */
+/** `round_order_changed` (since 1.2): who is still to speak, in order, the current speaker first. Also when a member whose turn was skipped because they were away (gone before it came, or left or lost their connection during it) comes back while the round runs: they go to the end */
 export interface RoundOrderChangedEvent {
   kind: 'round_order_changed';
   remaining: string[];
@@ -683,7 +683,7 @@ export interface RoundEndedEvent {
   kind: 'round_ended';
   reason: RoundEndReason;
 }
-/** `turn_started` (since 1.2): that member holds the talking piece */
+/** `turn_started` (since 1.2): that member holds the talking piece. A floor turn also takes its member out of the queue: since 1.5 a `hand_lowered` comes first, but rooms recorded before have none, so clients still do it here */
 export interface TurnStartedEvent {
   kind: 'turn_started';
   member_id: string;
@@ -701,7 +701,7 @@ export interface HandRaisedEvent {
   kind: 'hand_raised';
   member_id: string;
 }
-/** `hand_lowered` (since 1.2): leaves the queue */
+/** `hand_lowered` (since 1.2): leaves the queue. Since 1.5 every way out of the queue is this event: lowered (`hand_lower`), given the floor (just before their `turn_started`), passed over by `floor_give` or auto-advance because they are gone, gone (left, lost), made observer */
 export interface HandLoweredEvent {
   kind: 'hand_lowered';
   member_id: string;
@@ -839,7 +839,7 @@ export interface ErrorMessage {
   code: ErrorCode | (string & {});
   /** English for people; may change */
   message: string;
-  /** with `rate_limited`: how long until the command would be accepted (since 1.4) */
+  /** with `rate_limited`: how long until the command would be accepted (since 1.5) */
   retry_after_ms?: number;
 }
 /** `event` (since 1.0): one accepted change to a room, in the room's order */

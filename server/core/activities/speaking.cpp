@@ -101,6 +101,9 @@ void Chain::advance_round() {
 
 void Chain::give_floor(const std::string& member) {
   if (scratch_.turn) end_turn(Outcome::spoke);
+  // Whoever leaves the queue, for whatever reason, leaves it by hand_lowered: a client built from
+  // the event table never shows the hand of the member who holds the floor as still raised.
+  if (scratch_.hand_raised(member)) emit(HandLowered{member});
   emit(TurnStarted{member, TurnMode::floor});
   if (scratch_.floor.turn_seconds) {
     emit(TimerSet{TimerId::turn, TimerAction::start, running(out_.now(), *scratch_.floor.turn_seconds)});
@@ -148,8 +151,8 @@ void Chain::rejoin_round(const std::string& member) {
   if (!scratch_.round) return;
   const auto& r = *scratch_.round;
   if (contains(r.remaining, member)) return;
-  auto last = std::find_if(r.outcomes.rbegin(), r.outcomes.rend(), [&](const RoundOutcome& o) { return o.member_id == member; });
-  if (last == r.outcomes.rend() || last->outcome != Outcome::skipped || last->ms != 0) return;
+  // Only a member skipped for being away (not one a facilitator skipped, nor one who spoke or passed).
+  if (!contains(r.skipped_away, member)) return;
   auto remaining = r.remaining;
   remaining.push_back(member);
   emit(RoundOrderChanged{std::move(remaining)});
@@ -286,8 +289,9 @@ DecideResult decide(const RoomState& room, const RaiseHand& c, const Context& ct
 }
 
 DecideResult decide(const RoomState& room, const LowerHand& c, const Context& ctx) {
+  // Who may first, then what state the hand is in: an observer learns nothing about the queue.
   const Member* a = presence::actor(room, c.actor);
-  if (!a) return forbidden("you are not in this room");
+  if (!a || a->role == Role::observer) return forbidden("observers do not take the floor");
   const std::string target = c.member.value_or(c.actor);
   if (target != c.actor && !leads(a->role)) return forbidden("only facilitators lower someone else's hand");
   if (!room.find_member(target)) return Error{ErrorCode::unknown_member, "no member with that id"};
@@ -324,7 +328,7 @@ DecideResult decide(const RoomState& room, const GiveFloor& c, const Context& ct
 
 DecideResult decide(const RoomState& room, const ReleaseFloor& c, const Context& ctx) {
   const Member* a = presence::actor(room, c.actor);
-  if (!a) return forbidden("you are not in this room");
+  if (!a || a->role == Role::observer) return forbidden("observers do not hold the floor");
   const auto& turn = room.speaking.turn;
   if (!turn || turn->mode != TurnMode::floor) return Error{ErrorCode::no_turn, "nobody holds the floor"};
   if (turn->member_id != c.actor && !leads(a->role)) return Error{ErrorCode::not_your_turn, "someone else holds the floor"};
@@ -346,7 +350,7 @@ DecideResult decide(const RoomState& room, const SetFloor& c, const Context& ctx
 // ---- evolve
 
 void evolve(State& s, const RoundStarted& e, std::int64_t) {
-  s.round = Round{e.round.id, e.round.order, e.round.order, e.round.turn_seconds, e.round.auto_advance, {}};
+  s.round = Round{e.round.id, e.round.order, e.round.order, e.round.turn_seconds, e.round.auto_advance, {}, {}};
   s.rounds_started = std::max(s.rounds_started, e.round.id);
 }
 void evolve(State& s, const RoundOrderChanged& e, std::int64_t) {
@@ -377,8 +381,17 @@ void evolve(State& s, const FloorSettingsChanged& e, std::int64_t) {
   s.floor.quieter_first = e.quieter_first;
 }
 void evolve(RoomState& room, const TurnEnded& e, std::int64_t time_ms) {
-  if (Member* m = room.find_member(e.member_id)) m->airtime_ms += e.ms;
+  Member* m = room.find_member(e.member_id);
+  if (m) m->airtime_ms += e.ms;
+  const bool in_round = room.speaking.round && !(room.speaking.turn && room.speaking.turn->member_id == e.member_id &&
+                                                 room.speaking.turn->mode == TurnMode::floor);
   evolve(room.speaking, e, time_ms);
+  if (!in_round || !room.speaking.round) return;
+  // A turn skipped while its member is not online (gone before their turn came, or left or lost
+  // their connection mid-turn: the presence event comes first) is owed to them if they come back.
+  auto& away = room.speaking.round->skipped_away;
+  erase_first(away, e.member_id);
+  if (e.outcome == Outcome::skipped && m && m->presence != Presence::online && m->role != Role::observer) away.push_back(e.member_id);
 }
 
 } // namespace colloquy::speaking

@@ -26,6 +26,9 @@ struct Round {
   std::int64_t turn_seconds = 0;
   bool auto_advance = true;
   std::vector<RoundOutcome> outcomes;
+  // Members whose turn was skipped because they were not online (derived from turn_ended and the
+  // presence at that moment; kept in snapshots): coming back while the round runs puts them at the end.
+  std::vector<std::string> skipped_away;
 };
 
 struct Floor {

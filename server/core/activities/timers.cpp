@@ -16,6 +16,16 @@ std::optional<Deadline> next_deadline(const RoomState& state) {
 }
 
 namespace timers {
+namespace {
+constexpr std::int64_t max_duration_ms = max_duration_seconds * 1000;
+
+// What is left of a timer at `now`: to its end if running, as kept if paused.
+std::int64_t remaining_ms(const Timer& t, std::int64_t now) {
+  if (t.state == TimerState::running) return std::max<std::int64_t>(0, t.ends_at_ms - now);
+  if (t.state == TimerState::paused) return t.remaining_ms;
+  return 0;
+}
+} // namespace
 
 DecideResult decide(const RoomState& room, const TimerCommand& c, const Context& ctx) {
   if (!presence::lead(room, c.actor)) return forbidden("only facilitators run the timers");
@@ -51,6 +61,11 @@ DecideResult decide(const RoomState& room, const TimerCommand& c, const Context&
       next = Timer{TimerState::running, delta, now + delta, 0}; // more time after the end: runs again
     } else {
       return Error{ErrorCode::timer_not_running, "that timer is not running"};
+    }
+    // Extends add up, but a timer never holds more than the 4 hours a start may give it: neither
+    // its total nor what is left of it (refused whole: nothing changes).
+    if (next.duration_ms > max_duration_ms || remaining_ms(next, now) > max_duration_ms) {
+      return Error{ErrorCode::invalid_duration, "a timer runs at most 4 hours in all; extend it by less"};
     }
     break;
   case TimerAction::reset:

@@ -221,9 +221,9 @@ enum class ErrorCode {
   payload_too_large, // HTTP: the request body is over the limit (64 KiB)
   unsupported_media_type, // HTTP: a body that is not application/json
   bad_request, // HTTP: not valid HTTP/1.1 (400), headers over 16 KiB (431), or a plain request to /ws (400)
-  forbidden_origin, // HTTP 403: a WebSocket upgrade from a page of another site
+  forbidden_origin, // HTTP 403: a WebSocket upgrade whose Origin is not one the server accepts: one of --public-origin, or without it a loopback origin on the server's port (cross-site WebSocket hijacking, DNS rebinding)
   unavailable, // the room's storage (Redis, in scale-out) cannot be reached now, or the room is changing too fast to get a word in; nothing changed (an append whose reply was lost is settled first: Redis is asked, and a copy still on its way is cancelled, before this is said); try again (HTTP 503)
-  forbidden, // the sender's role may not give this command (see the permission matrix)
+  forbidden, // the sender's role may not give this command (see the permission matrix); checked before anything about the room's state
   not_your_turn, // finishing or passing a turn that is someone else's
   no_round, // a round command when no go-round runs
   no_turn, // starting the turn timer when nobody holds the floor
@@ -232,11 +232,11 @@ enum class ErrorCode {
   hand_already_raised, // raising a hand that is raised
   hand_not_raised, // lowering a hand that is not raised
   unknown_member, // a member id the room does not have (or one that may not take part: an observer in a round order)
-  invalid_duration, // a duration of 0 or less, or over 4 hours
+  invalid_duration, // a duration of 0 or less, or over 4 hours; an extend that would take a timer past 4 hours in all (nothing changes)
   timer_not_running, // pausing, extending an idle timer, or resuming one that is not paused
   facilitator_present, // claiming the facilitation while a facilitator is online or within the grace period
   invalid_text, // a prompt, card or comment that is empty, over 500 characters, or has control characters
-  rate_limited, // over a limit (commands a second per connection, 60 ephemeral updates a second per connection, 5 prompts a minute per member; over HTTP, since 1.4, 429 for requests a second or rooms created an hour per client address, with a Retry-After header; see Limits); nothing changed; try again after retry_after_ms when the error carries it
+  rate_limited, // over a limit (commands a second per connection, 60 ephemeral updates a second per connection, 5 prompts a minute per member; over HTTP, since 1.5, 429 for requests a second or rooms created an hour per client address, with a Retry-After header; see Limits); nothing changed; try again after retry_after_ms when the error carries it
   unknown_prompt, // no pending (or, for votes and posing, released) prompt with that id
   already_voted, // a second vote by one member for one prompt
   no_audit, // an audit command when no audit is open
