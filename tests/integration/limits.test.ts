@@ -504,3 +504,45 @@ describe('--max-rooms in scale-out', () => {
     }
   });
 });
+
+describe('resuming past the send limit', () => {
+  it('a member away during more changes than the send queue holds gets a snapshot, not a 4001 loop; another room stays responsive', async () => {
+    const s = await startServer({ args: ['--max-send-queue-bytes', '131072', '--max-commands-per-second', '100000', '--fsync', 'everysec'] });
+    try {
+      const room = await createRoom(s.baseUrl, 'Busy deck');
+      const grace = await joinFacilitator(s.wsUrl, room);
+      const ada = await joinParticipant(s.wsUrl, room, 'Ada');
+      const other = await joinParticipant(s.wsUrl, await createRoom(s.baseUrl, 'Elsewhere'), 'Lin');
+      const after = ada.result.snapshot.seq;
+      ada.client.terminate();
+      await grace.client.nextEvent((e) => e.event.kind === 'member_connection_lost');
+      // 150 cards of the widest text added and removed: about 600 KB of events, over four times the queue.
+      const pings: number[] = [];
+      for (let i = 0; i < 150; i++) {
+        const added = await grace.client.request({ type: 'deck_add', text: wide(500) });
+        const card = added.card?.id ?? (await grace.client.nextEvent((e) => e.event.kind === 'deck_card_added')).event.card.id;
+        await grace.client.request({ type: 'deck_remove', card });
+        if (i % 30 === 0) {
+          const t = performance.now();
+          await other.client.send({ type: 'ping' });
+          pings.push(performance.now() - t);
+        }
+      }
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const back = await TestClient.connectWelcomed(s.wsUrl, `ada-back-${attempt}`);
+        const result = await back.request({ type: 'join', room: room.room, resume: ada.token, after });
+        expect(result.replay).toBeUndefined();
+        expect(result.snapshot.members.find((m: { id: string }) => m.id === ada.id)).toMatchObject({ presence: 'online' });
+        await back.expectNoFrame(300);
+        expect(back.isOpen).toBe(true);
+        expect((await back.send({ type: 'ping' })).type).toBe('reply');
+        back.terminate();
+        await grace.client.nextEvent((e) => e.event.kind === 'member_connection_lost');
+      }
+      console.log(`resume after ~600 KB of missed events with a 128 KiB send queue: a snapshot each time; another room's ping ${Math.max(...pings).toFixed(1)} ms at most`);
+      expect(s.stderr()).not.toContain('slow_consumer');
+    } finally {
+      await s.stop();
+    }
+  }, 60_000);
+});

@@ -262,3 +262,32 @@ TEST_F(Speaking, OnlyThoseSkippedForBeingAwayAreRequeued) {
 
 } // namespace
 } // namespace colloquy
+
+namespace colloquy {
+namespace {
+
+class SpeakingRequeue : public testing::CoreTest {};
+
+TEST_F(SpeakingRequeue, AMemberWhoKeepsDroppingIsPutBackTwiceAtMostThenTheSkipStands) {
+  // Two connections that take turns dropping could otherwise keep a round going for ever.
+  apply_ok(StartRound{grace, OrderKind::custom, {ada, lin}, 600, true, 0});
+  for (std::size_t i = 0; i <= max_round_requeues; ++i) {
+    ASSERT_EQ(speaker(), ada) << "cycle " << i;
+    apply_ok(LoseConnection{ada});
+    ASSERT_EQ(speaker(), lin);
+    auto back = apply_ok(Join{Credential::resume_token, "token-Ada", "", ""});
+    if (i == max_round_requeues) {
+      EXPECT_EQ(count<RoundOrderChanged>(back), 0) << "skipped " << i + 1 << " times: the skip stands";
+      EXPECT_EQ(state.speaking.round->remaining, (std::vector<std::string>{lin}));
+      break;
+    }
+    EXPECT_EQ(count<RoundOrderChanged>(back), 1) << "put back, time " << i + 1;
+    apply_ok(LoseConnection{lin});
+    apply_ok(Join{Credential::resume_token, "token-Lin", "", ""});
+  }
+  apply_ok(FinishTurn{lin});
+  EXPECT_FALSE(state.speaking.round) << "the round ends";
+}
+
+} // namespace
+} // namespace colloquy

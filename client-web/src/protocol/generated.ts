@@ -37,6 +37,8 @@ export const MAX_AUDIT_COMMENT_CHARS = 500;
 export const MAX_DURATION_SECONDS = 14400;
 /** member ids in a `round_start` order */
 export const MAX_ROUND_ORDER = 1000;
+/** times one member is put back at the end of a running go-round after being skipped while away; past it the skip stands (so a round, and its outcomes, stay bounded) */
+export const MAX_ROUND_REQUEUES = 2;
 /** prompt ids in one `prompt_release` */
 export const MAX_RELEASE_PROMPTS = 100;
 /** entries in `audit_answer.answers` */

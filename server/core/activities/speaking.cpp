@@ -153,6 +153,12 @@ void Chain::rejoin_round(const std::string& member) {
   if (contains(r.remaining, member)) return;
   // Only a member skipped for being away (not one a facilitator skipped, nor one who spoke or passed).
   if (!contains(r.skipped_away, member)) return;
+  // At most max_round_requeues times a round: a connection that keeps dropping cannot keep a
+  // round (and its outcomes) growing. Each requeue followed a skip, so the skips count them.
+  const auto skips = std::count_if(r.outcomes.begin(), r.outcomes.end(), [&](const RoundOutcome& o) {
+    return o.member_id == member && o.outcome == Outcome::skipped;
+  });
+  if (static_cast<std::size_t>(skips) > max_round_requeues) return;
   auto remaining = r.remaining;
   remaining.push_back(member);
   emit(RoundOrderChanged{std::move(remaining)});

@@ -32,6 +32,7 @@ inline constexpr std::size_t max_card_chars = 500; // a challenge card's text, a
 inline constexpr std::size_t max_audit_comment_chars = 500; // an audit comment, after trimming (code points)
 inline constexpr std::int64_t max_duration_seconds = 14400; // a duration (turn, timer): whole seconds, 1 to 4 hours
 inline constexpr std::size_t max_round_order = 1000; // member ids in a round_start order
+inline constexpr std::size_t max_round_requeues = 2; // times one member is put back at the end of a running go-round after being skipped while away; past it the skip stands (so a round, and its outcomes, stay bounded)
 inline constexpr std::size_t max_release_prompts = 100; // prompt ids in one prompt_release
 inline constexpr std::size_t max_audit_answers = 100; // entries in audit_answer.answers
 inline constexpr std::int64_t min_audit_k = 3; // the smallest k of an audit
