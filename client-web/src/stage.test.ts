@@ -69,7 +69,8 @@ describe('timerControl', () => {
   it('follows the server: pause when running, resume when paused, extend/reset once started', () => {
     expect(timerControl('phase', timer('running'), 'pause')).toEqual({ enabled: true, reason: null });
     expect(timerControl('phase', timer('paused'), 'pause')).toEqual({ enabled: false, reason: 'The phase timer is paused.' });
-    expect(timerControl('turn', timer('idle'), 'pause').reason).toBe('The turn timer is not running.');
+    expect(timerControl('turn', timer('idle'), 'pause').reason).toBe('The turn timer has not started.');
+    expect(timerControl('turn', timer('expired'), 'pause').reason).toBe('The turn timer is not running.');
     expect(timerControl('phase', timer('running'), 'resume').reason).toBe('The phase timer is not paused.');
     expect(timerControl('phase', timer('paused'), 'resume').enabled).toBe(true);
     expect(timerControl('phase', timer('expired'), 'extend').enabled).toBe(true);

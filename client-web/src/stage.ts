@@ -61,15 +61,15 @@ export type TimerAction = 'pause' | 'resume' | 'extend' | 'reset';
 /** Whether `action` works on this timer now (the server's rules: protocol README "Timers and clocks"). */
 export function timerControl(name: TimerName, timer: TimerState, action: TimerAction): ControlState {
   const what = name === 'turn' ? 'The turn timer' : 'The phase timer';
+  if (timer.state === 'idle') return no(`${what} has not started.`);
   switch (action) {
     case 'pause':
       return timer.state === 'running' ? ok : no(timer.state === 'paused' ? `${what} is paused.` : `${what} is not running.`);
     case 'resume':
       return timer.state === 'paused' ? ok : no(`${what} is not paused.`);
     case 'extend':
-      return timer.state === 'idle' ? no(`${what} has not started.`) : ok;
     case 'reset':
-      return timer.state === 'idle' ? no(`${what} has not started.`) : ok;
+      return ok;
   }
 }
 

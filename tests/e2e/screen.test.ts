@@ -58,6 +58,16 @@ describe('room screen: the stage in view', () => {
     const reasonId = await resume.getAttribute('aria-describedby');
     expect(await grace.page.locator(`#${reasonId}`).innerText()).toBe('Nobody is speaking.');
 
+    // A time that is not one shows its error next to the go-round form, in plain words.
+    await grace.page.getByTestId('round-seconds').fill('soon');
+    await grace.page.getByTestId('round-start').click();
+    const error = grace.page.locator('[data-error-place="round"] [data-testid="error-message"]');
+    await error.waitFor({ state: 'visible' });
+    expect(await error.innerText()).toMatch(/^Choose a time from 1 second to 4 hours/);
+    expect(await grace.page.getByTestId('error-message').count(), 'one error, in one place').toBe(1);
+    await grace.page.getByTestId('dismiss-error').click();
+    expect(await grace.page.getByTestId('error-message').count()).toBe(0);
+
     // Grace starts a go-round of 2-minute turns (a preset) in join order: Grace, Ada, Lin.
     await grace.page.getByTestId('round-seconds-preset-120').check();
     await grace.page.getByTestId('round-start').click();
