@@ -74,6 +74,8 @@ describe('room screen: the stage in view', () => {
     for (const p of env.people) await p.page.getByTestId('current-speaker').waitFor({ state: 'visible' });
     await grace.page.getByTestId('your-turn').waitFor({ state: 'visible' });
     await ada.page.getByTestId('next-cue').waitFor({ state: 'visible' });
+    // The pressed Start went away with its form: focus is on the go-round group's heading, not lost.
+    await expect.poll(() => grace.page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent}`)).toBe('H3 Go-round');
 
     for (const size of SIZES) {
       const where = `${size.width}×${size.height}`;

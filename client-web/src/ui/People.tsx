@@ -95,7 +95,12 @@ export function People({ connection, room, selfId, role, sound, onSound }: Peopl
                 <li key={id} class="list-row" data-testid="round-remaining-item" data-member-id={id}>
                   <span>
                     <MemberName name={nameOf(id)} self={id === selfId} />
-                    {id === turn?.member_id && <span class="tag role"> speaking</span>}
+                    {id === turn?.member_id && (
+                      <>
+                        {' '}
+                        <span class="tag role">speaking</span>
+                      </>
+                    )}
                   </span>
                   {canFacilitate && id !== turn?.member_id && (
                     <CommandButton testid="round-later" variant="small" onClick={() => void connection.moveLater(id)}>
@@ -110,7 +115,9 @@ export function People({ connection, room, selfId, role, sound, onSound }: Peopl
               Everyone has had their turn.
             </p>
           )}
-          <h3 id="outcomes-heading">Done</h3>
+          <h3 id="outcomes-heading" class="list-heading">
+            Done
+          </h3>
           <ol class="plain-list" data-testid="round-outcomes" aria-labelledby="outcomes-heading">
             {round.outcomes.map((o, i) => (
               <li key={`${o.member_id}-${i}`} class="list-row" data-member-id={o.member_id} data-outcome={o.outcome}>

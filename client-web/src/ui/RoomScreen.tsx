@@ -129,6 +129,7 @@ export function RoomScreen({ connection, room, self, state }: RoomScreenProps) {
     };
   }, []);
   const errorPlace = useMemo(() => placeRef.current, [commandError]);
+  useFocusKept();
   const errors = useMemo(
     () => ({ error: commandError, place: errorPlace, dismiss: () => connection.clearCommandError() }),
     [commandError, errorPlace, connection],
@@ -223,6 +224,34 @@ export function RoomScreen({ connection, room, self, state }: RoomScreenProps) {
       </div>
     </ErrorPlaceContext.Provider>
   );
+}
+
+/**
+ * When the control that had focus goes away or is disabled (Start go-round becomes Skip and End,
+ * Finish my turn disappears), focus moves to the heading of the same region (made focusable),
+ * else to the stage's heading, instead of falling to the page. A heading, not the next button:
+ * a second Enter must not press End go-round.
+ */
+function useFocusKept(): void {
+  const last = useRef<{ el: HTMLElement; place: string | null } | null>(null);
+  useEffect(() => {
+    const onIn = (e: FocusEvent) => {
+      if (e.target instanceof HTMLElement) last.current = { el: e.target, place: placeOf(e.target) };
+    };
+    document.addEventListener('focusin', onIn);
+    return () => document.removeEventListener('focusin', onIn);
+  }, []);
+  useEffect(() => {
+    const l = last.current;
+    const active = document.activeElement;
+    if (!l || (active && active !== document.body)) return;
+    if (l.el.isConnected && !(l.el as HTMLButtonElement).disabled) return; // left on purpose
+    last.current = null;
+    const region = l.place ? document.querySelector(`[data-error-place="${l.place}"]`) : null;
+    const next = region?.querySelector<HTMLElement>('h2, h3') ?? document.getElementById('round-heading');
+    if (next && !next.hasAttribute('tabindex')) next.setAttribute('tabindex', '-1');
+    next?.focus();
+  });
 }
 
 function lastPosed(prompts: readonly ReleasedPrompt[]): string | null {

@@ -202,7 +202,7 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
       data-error-place="stage"
     >
       <div class="stage-top">
-        <h2 id="round-heading" class="stage-activity">
+        <h2 id="round-heading" class="stage-activity" tabIndex={-1}>
           {round ? 'Go-round' : 'Dialogue'}
         </h2>
         <p class="stage-meta">
