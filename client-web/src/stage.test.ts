@@ -11,6 +11,7 @@ import {
   countdownLevel,
   parseDuration,
   stillToSpeak,
+  thresholdText,
   timeLeftFraction,
   timerControl,
 } from './stage';
@@ -34,6 +35,16 @@ describe('countdownLevel', () => {
     expect(countdownLevel(timer('paused'), 5_000)).toBe('paused');
     expect(countdownLevel(timer('expired'), 0)).toBe('expired');
     expect(countdownLevel(timer('idle'), 0)).toBe('idle');
+  });
+
+  it('thresholdText speaks when a running countdown enters its last minute or last 10 s', () => {
+    expect(thresholdText('running', 'minute')).toBe('1 minute left');
+    expect(thresholdText('minute', 'final')).toBe('10 seconds left');
+    expect(thresholdText('running', 'final')).toBe('10 seconds left');
+    expect(thresholdText('idle', 'minute')).toBeNull(); // a 45-second turn starting: nothing crossed
+    expect(thresholdText('idle', 'final')).toBeNull();
+    expect(thresholdText('paused', 'minute')).toBeNull(); // resumed inside the last minute
+    expect(thresholdText('final', 'expired')).toBeNull();
   });
 
   it('timeLeftFraction is remaining / duration, clamped, and 0 when idle or expired', () => {

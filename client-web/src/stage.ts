@@ -23,6 +23,16 @@ export function countdownLevel(timer: TimerState, remainingMs: number): Countdow
   return 'running';
 }
 
+/**
+ * What to say when a running countdown crosses a threshold ("1 minute left", "10 seconds left"),
+ * or null (other changes, such as a pause or the end, are said by the room's events).
+ */
+export function thresholdText(before: CountdownLevel, now: CountdownLevel): string | null {
+  if (now === 'minute' && before === 'running') return '1 minute left';
+  if (now === 'final' && (before === 'running' || before === 'minute')) return '10 seconds left';
+  return null;
+}
+
 /** The share of the timer still left, 0..1 (0 when idle or expired, or with no duration). */
 export function timeLeftFraction(timer: TimerState, remainingMs: number): number {
   if (timer.state === 'idle' || timer.state === 'expired' || timer.duration_ms <= 0) return 0;

@@ -1,5 +1,5 @@
 // The room screen a facilitator runs a meeting from (issue 10, layout): during a go-round, at
-// 1280×800 and at 360×740, the stage (speaker and countdown) is in view without scrolling on every
+// 1280×800, 768×1024 and 360×740, the stage (speaker and countdown) is in view without scrolling on every
 // screen, and for the facilitator so are Skip and End; axe finds nothing; screenshots of each
 // screen go to tests/artifacts/screen/.
 import { mkdirSync } from 'node:fs';
@@ -21,8 +21,9 @@ const env = useServerAndBrowser();
 const shotsDir = path.join(artifactsDir, 'screen');
 
 const SIZES = [
-  { width: 1280, height: 800 },
-  { width: 360, height: 740 },
+  { width: 1280, height: 800 }, // laptop: people | stage | console
+  { width: 768, height: 1024 }, // tablet: stage and console, tabs below
+  { width: 360, height: 740 }, // phone: one column, the stage first and sticky
 ] as const;
 
 /** Whether the element with `testId` is wholly inside the viewport as the page stands (no scrolling). */
@@ -42,7 +43,7 @@ async function expectInView(person: Person, testId: string, where: string): Prom
 }
 
 describe('room screen: the stage in view', () => {
-  it('a go-round at 1280×800 and 360×740: speaker, countdown, Skip and End in view; axe clean', async () => {
+  it('a go-round at 1280×800, 768×1024 and 360×740: speaker, countdown, Skip and End in view; axe clean', async () => {
     mkdirSync(shotsDir, { recursive: true });
     const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin'], {
       bypassCSP: true, // for axe only (csp.test.ts checks the policy)

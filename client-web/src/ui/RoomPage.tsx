@@ -109,6 +109,7 @@ export function RoomPage({ roomId }: { roomId: string }) {
         snap={snap}
         rejoining={rejoining}
         onRejoin={() => setRejoining(true)}
+        onAnnounce={setAnnouncement}
       />
       <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
         {announcement}
@@ -186,9 +187,11 @@ interface ContentProps {
   snap: ConnectionSnapshot;
   rejoining: boolean;
   onRejoin: () => void;
+  /** Says something in the page's live region. */
+  onAnnounce: (text: string) => void;
 }
 
-function RoomContent({ connection, snap, rejoining, onRejoin }: ContentProps) {
+function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: ContentProps) {
   const { state, room, lastError } = snap;
 
   if (state === 'update_required') {
@@ -257,7 +260,7 @@ function RoomContent({ connection, snap, rejoining, onRejoin }: ContentProps) {
     );
   }
   if (room && snap.self && (state === 'online' || state === 'reconnecting' || state === 'connecting')) {
-    return <RoomScreen connection={connection} room={room} self={snap.self} state={state} />;
+    return <RoomScreen connection={connection} room={room} self={snap.self} state={state} onAnnounce={onAnnounce} />;
   }
   if (state === 'connecting' || state === 'reconnecting' || (state === 'idle' && snap.credential === 'resume')) {
     return (

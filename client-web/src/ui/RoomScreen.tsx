@@ -106,9 +106,10 @@ export interface RoomScreenProps {
   room: RoomView;
   self: MemberInfo;
   state: ConnectionState;
+  onAnnounce: (text: string) => void;
 }
 
-export function RoomScreen({ connection, room, self, state }: RoomScreenProps) {
+export function RoomScreen({ connection, room, self, state, onAnnounce }: RoomScreenProps) {
   // The role as of the last event (it can change during the session).
   const role: Role = room.members.find((m) => m.id === self.id)?.role ?? self.role;
   const { commandError, pendingPrompts, votedPrompts, answeredAudits } = connection.getSnapshot();
@@ -203,7 +204,15 @@ export function RoomScreen({ connection, room, self, state }: RoomScreenProps) {
               </button>
             </div>
           )}
-          <Stage connection={connection} room={room} selfId={self.id} role={role} auditWaiting={auditWaiting} onOpenAudit={openAudit} />
+          <Stage
+            connection={connection}
+            room={room}
+            selfId={self.id}
+            role={role}
+            auditWaiting={auditWaiting}
+            onOpenAudit={openAudit}
+            onAnnounce={onAnnounce}
+          />
           {role === 'observer' && (
             <p class="notice" data-testid="observer-note">
               You are observing: you can follow everything, but not speak or take turns.

@@ -6,8 +6,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Connection } from '../connection';
 import type { ReleasedPrompt, Role, TimerState } from '../protocol';
-import { formatCountdown, nextInRound, timerRemainingMs, type RoomView } from '../room-state';
-import { countdownLevel, stillToSpeak, timeLeftFraction, type CountdownLevel } from '../stage';
+import { formatCountdown, isFacilitatorRole, nextInRound, timerRemainingMs, type RoomView } from '../room-state';
+import { countdownLevel, stillToSpeak, thresholdText, timeLeftFraction, type CountdownLevel } from '../stage';
 import { readItem, sessionStore, writeItem } from '../storage';
 import { CommandButton, ErrorSlot, MemberName } from './controls';
 
@@ -144,9 +144,11 @@ export interface StageProps {
   /** A climate check waits for this member's answer: the stage offers to go there. */
   auditWaiting: boolean;
   onOpenAudit: () => void;
+  /** Says the turn timer's thresholds (to the speaker and facilitators). */
+  onAnnounce: (text: string) => void;
 }
 
-export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudit }: StageProps) {
+export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudit, onAnnounce }: StageProps) {
   const { round, turn, floor, timers } = room;
   const running = timers.turn.state === 'running' || timers.phase.state === 'running';
   useTicker(running, TICK_MS);
@@ -192,6 +194,17 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, []);
+
+  // The turn timer's last minute and last 10 s, said once each (to those who keep the time).
+  const turnLevel = countdownLevel(timers.turn, timerRemainingMs(timers.turn, serverNow));
+  const said = useRef<CountdownLevel>(turnLevel);
+  useEffect(() => {
+    const before = said.current;
+    said.current = turnLevel;
+    if (turnLevel === before || !(myTurn || isFacilitatorRole(role))) return;
+    const text = thresholdText(before, turnLevel);
+    if (text) onAnnounce(text);
+  }, [turnLevel]);
 
   const showPhase = timers.phase.state !== 'idle';
   return (
