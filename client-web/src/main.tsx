@@ -4,6 +4,7 @@ import './styles.css';
 import './prompts.css';
 import './audit.css';
 import './deck.css';
+import './room.css';
 
 const root = document.getElementById('app');
 if (root) render(<App />, root);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFragment, parseRoute, storeFragmentSecret } from './routing';
+import { inviteTarget, parseFragment, parseRoute, storeFragmentSecret } from './routing';
 import { MemoryStorage, storageKeys } from './storage';
 
 describe('parseRoute', () => {
@@ -40,5 +40,19 @@ describe('fragment secrets', () => {
     expect(s.getItem(storageKeys.key('r1'))).toBe('k1');
     expect(s.getItem(storageKeys.code('r1'))).toBeNull();
     expect(s.getItem(storageKeys.resume('r1'))).toBeNull();
+  });
+});
+
+describe('inviteTarget', () => {
+  const origin = 'https://colloquy.example.org';
+  it('takes a full invite or facilitator link, or a room path with its secret', () => {
+    expect(inviteTarget(' https://colloquy.example.org/room/abc#code=xyz ', origin)).toBe('https://colloquy.example.org/room/abc#code=xyz');
+    expect(inviteTarget('http://localhost:8080/room/abc#key=k', origin)).toBe('http://localhost:8080/room/abc#key=k');
+    expect(inviteTarget('/room/abc#code=xyz', origin)).toBe('https://colloquy.example.org/room/abc#code=xyz');
+  });
+  it('refuses what is not a room link with a secret', () => {
+    for (const bad of ['', 'hello', 'https://colloquy.example.org/room/abc', 'https://colloquy.example.org/#code=x', 'javascript:alert(1)//room/a#code=b', 'ftp://x/room/a#code=b']) {
+      expect(inviteTarget(bad, origin), bad).toBeNull();
+    }
   });
 });

@@ -64,3 +64,21 @@ export function clearFragment(loc: Location = location, hist: History = history)
     // Some embedded browsers refuse replaceState; the secret then stays visible, nothing breaks.
   }
 }
+
+/**
+ * Where a pasted invite (or facilitator) link leads: its address when it is an http(s) link to a
+ * room with `#code=…` or `#key=…`, else null. A path alone ("/room/x#code=y") is taken on `origin`.
+ */
+export function inviteTarget(text: string, origin: string): string | null {
+  const t = text.trim();
+  if (!t) return null;
+  let url: URL;
+  try {
+    url = new URL(t, origin);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (parseRoute(url.pathname).page !== 'room' || parseFragment(url.hash) === null) return null;
+  return url.href;
+}

@@ -1,7 +1,7 @@
 // The climate-for-learning audit in three browsers: everyone answers anonymously; results appear
 // for all only when the facilitator closes it, in aggregate.
 import { describe, expect, it, onTestFailed } from 'vitest';
-import { gatherRoom, screenshot, screenshotPeople, useServerAndBrowser } from './lib-browser.js';
+import { gatherRoom, openTab, screenshot, screenshotPeople, useServerAndBrowser } from './lib-browser.js';
 
 const env = useServerAndBrowser();
 
@@ -10,6 +10,7 @@ describe('climate-for-learning audit', () => {
     const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin']);
     onTestFailed(() => screenshotPeople('audit-failed', env.people));
     await gatherRoom(grace, env.server.baseUrl, 'Climate check', [ada, lin]);
+    for (const p of env.people) await openTab(p.page, 'audit');
 
     await grace.page.getByTestId('audit-k').fill('3');
     await grace.page.getByTestId('audit-open').click();

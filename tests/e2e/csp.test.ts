@@ -35,8 +35,10 @@ describe('Content-Security-Policy holds', () => {
     await gatherRoom(grace, env.server.baseUrl, 'Spring cohort', [ada, lin]);
 
     // The rest of the everyday flow: copy the invite, leave, reload (resume).
+    await grace.page.getByTestId('invite-open').click();
     await grace.page.getByTestId('copy-invite').click();
     await expect.poll(() => grace.page.getByTestId('copy-status').innerText()).not.toBe('');
+    await grace.page.getByTestId('invite-close').click();
     await ada.page.getByTestId('leave-room').click();
     await ada.page.getByTestId('left-title').waitFor({ state: 'visible' });
     await lin.page.reload();

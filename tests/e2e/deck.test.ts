@@ -1,6 +1,6 @@
 // The challenge deck: the facilitator adds a card and draws; all three screens show the same card.
 import { describe, expect, it, onTestFailed } from 'vitest';
-import { gatherRoom, screenshotPeople, useServerAndBrowser } from './lib-browser.js';
+import { gatherRoom, openTab, screenshotPeople, useServerAndBrowser } from './lib-browser.js';
 
 const env = useServerAndBrowser();
 
@@ -9,6 +9,7 @@ describe('challenge deck', () => {
     const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin']);
     onTestFailed(() => screenshotPeople('deck-failed', env.people));
     await gatherRoom(grace, env.server.baseUrl, 'Critical incidents', [ada, lin]);
+    for (const p of env.people) await openTab(p.page, 'deck');
 
     expect(await grace.page.getByTestId('deck-card').count()).toBeGreaterThanOrEqual(12);
     expect(await ada.page.getByTestId('deck-draw').count(), 'only facilitators draw').toBe(0);
@@ -26,5 +27,9 @@ describe('challenge deck', () => {
     );
     expect(shown[0]!.length).toBeGreaterThan(10);
     expect(new Set(shown).size, `the same card everywhere: ${shown.join(' | ')}`).toBe(1);
+    // The card is on the stage's spotlight too, whatever tab is open.
+    for (const p of env.people) {
+      expect((await p.page.getByTestId('stage-spotlight').innerText()).trim()).toBe(shown[0]);
+    }
   }, 40_000);
 });

@@ -230,6 +230,15 @@ export function memberItem(page: Page, name: string) {
   return page.getByTestId('member-item').filter({ hasText: new RegExp(`^\\s*${escapeRegExp(name)}`) });
 }
 
+/**
+ * Opens one of the room's activity tabs (questions, climate check, challenge deck; under 64rem
+ * also people): their panels are in the page but hidden until chosen.
+ */
+export async function openTab(page: Page, tab: 'people' | 'prompts' | 'audit' | 'deck'): Promise<void> {
+  await page.getByTestId(`tab-${tab}`).click();
+  await page.locator(`#tabpanel-${tab}`).waitFor({ state: 'visible' });
+}
+
 /** Presses Tab until the element with `testId` has focus (at most `maxTabs` presses). */
 export async function tabTo(page: Page, testId: string, maxTabs = 12): Promise<number> {
   for (let i = 1; i <= maxTabs; i++) {

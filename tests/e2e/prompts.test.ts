@@ -1,7 +1,7 @@
 // Anonymous prompts in three browsers: two members ask, the facilitator sees only the text and
 // releases; everyone sees the questions, nobody's page says who asked.
 import { describe, expect, it, onTestFailed } from 'vitest';
-import { gatherRoom, screenshot, screenshotPeople, useServerAndBrowser } from './lib-browser.js';
+import { gatherRoom, openTab, screenshot, screenshotPeople, useServerAndBrowser } from './lib-browser.js';
 
 const env = useServerAndBrowser();
 
@@ -10,6 +10,7 @@ describe('anonymous prompts', () => {
     const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin']);
     onTestFailed(() => screenshotPeople('prompts-failed', env.people));
     await gatherRoom(grace, env.server.baseUrl, 'Action learning set', [ada, lin]);
+    for (const p of env.people) await openTab(p.page, 'prompts');
 
     const questions = { Ada: 'What would you try if you could not fail?', Lin: 'Whose voice is missing from this plan?' };
     for (const p of [ada, lin]) {

@@ -63,11 +63,17 @@ describe(`small screen (${WIDTH}×${HEIGHT}) and keyboard only`, () => {
     await expectNoHorizontalScroll(grace, "the facilitator's room page");
     await expectNoHorizontalScroll(ada, "the participant's room page");
 
-    // The room's controls are reachable by keyboard too.
-    // The round panel's facilitator controls come first; every control stays reachable by Tab.
+    // The room's controls are reachable by keyboard too: the console's go-round form, then (Tab
+    // wraps to the top) the header's Invite, whose dialog holds the link and the copy button
+    // (Escape closes it and focus returns to Invite), and Leave.
     await tabTo(page, 'round-start', 40);
-    await tabTo(page, 'copy-invite', 60);
-    await tabTo(page, 'leave-room', 60);
+    await tabTo(page, 'invite-open', 120);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('invite-link').waitFor({ state: 'visible' });
+    await tabTo(page, 'copy-invite', 10);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('invite-open');
+    await tabTo(page, 'leave-room', 5);
 
     await screenshot(page, 'small-screen-grace');
     await screenshot(ada.page, 'small-screen-ada');

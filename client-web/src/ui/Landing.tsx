@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { createRoom } from '../api';
 import { errorMessage } from '../messages';
 import { MAX_TITLE_CHARS, cleanDisplayText } from '../protocol';
+import { inviteTarget } from '../routing';
 import { sessionStore, storageKeys, writeItem } from '../storage';
 import { Layout } from './Layout';
 
@@ -84,10 +85,11 @@ export function Landing() {
   return (
     <Layout>
       <h1>Colloquy</h1>
-      <p class="lead">
-        Live sessions for leadership learning groups: a facilitator and a group of professionals meeting online
-        to learn from each other.
+      <p class="lead" data-testid="landing-lead">
+        Run it alongside your video call: Colloquy keeps a leadership learning group's session on track with
+        go-rounds, timers, raised hands, anonymous questions and challenge cards, on every screen at once.
       </p>
+      <InviteLinkForm />
       <section class="card" aria-labelledby="start-heading">
         <h2 id="start-heading">Start a session</h2>
         <form onSubmit={onSubmit}>
@@ -130,5 +132,54 @@ export function Landing() {
         You will join as the facilitator and get an invite link to share with your group.
       </p>
     </Layout>
+  );
+}
+
+/** "I have an invite link": paste it, go there (the room page reads the secret from it). */
+function InviteLinkForm() {
+  const [link, setLink] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <section class="card" aria-labelledby="have-invite-heading">
+      <h2 id="have-invite-heading">I have an invite link</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const target = inviteTarget(link, location.origin);
+          if (!target) {
+            setError('That is not a Colloquy invite link. Paste the whole link you were sent: it contains /room/ and #code=.');
+            return;
+          }
+          setError(null);
+          location.assign(target);
+        }}
+      >
+        <div class="field">
+          <label for="invite-paste">Paste the link you were sent</label>
+          <div class="copy-row">
+            <input
+              id="invite-paste"
+              name="invite"
+              type="text"
+              inputMode="url"
+              autoComplete="off"
+              data-testid="invite-paste"
+              value={link}
+              aria-invalid={error ? 'true' : undefined}
+              aria-describedby={error ? 'invite-paste-error' : undefined}
+              onInput={(e) => setLink((e.currentTarget as HTMLInputElement).value)}
+            />
+            <button type="submit" class="button primary" data-testid="invite-go">
+              Join
+            </button>
+          </div>
+        </div>
+        {error && (
+          <p id="invite-paste-error" class="error" role="alert" data-testid="invite-paste-error">
+            {error}
+          </p>
+        )}
+      </form>
+    </section>
   );
 }

@@ -6,6 +6,7 @@ import type { ComponentChildren, RefObject } from 'preact';
 import { useRef } from 'preact/hooks';
 import type { CommandOutcome } from '../connection';
 import { codePointLength } from '../protocol';
+import { ErrorSlot } from './controls';
 
 /** Runs a panel command and hands back its outcome. */
 export type Act = (run: () => Promise<CommandOutcome>) => Promise<CommandOutcome>;
@@ -45,6 +46,7 @@ export function Panel({
       <h2 id={`${name}-heading`} ref={headingRef} tabIndex={-1}>
         {title}
       </h2>
+      <ErrorSlot place={name} />
       {children}
     </section>
   );

@@ -1,16 +1,15 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Connection, ConnectionSnapshot, ConnectionState, RoomMember, RoomView } from '../connection';
+import type { Connection, ConnectionSnapshot, ConnectionState, RoomView } from '../connection';
 import { errorMessage, stateText } from '../messages';
-import { MAX_NAME_CHARS, type AssignableRole, type MemberInfo, type Role, type RoomEvent } from '../protocol';
-import { canRemove, closeRoomWarning, nextInRound } from '../room-state';
+import { MAX_NAME_CHARS, type MemberInfo, type RoomEvent } from '../protocol';
+import { nextInRound } from '../room-state';
 import { clearFragment, storeFragmentSecret } from '../routing';
 import { readItem, sessionStore, storageKeys } from '../storage';
+import { InviteButton } from './InviteDialog';
 import { Layout } from './Layout';
-import { AuditPanel } from './AuditPanel';
-import { DeckPanel } from './DeckPanel';
-import { PromptsPanel } from './PromptsPanel';
-import { RoundPanel } from './RoundPanel';
+import { roleText } from './People';
+import { RoomScreen } from './RoomScreen';
 import { useConnection } from './useConnection';
 
 /** Reads a secret from the fragment into sessionStorage and takes it out of the address bar. */
@@ -79,14 +78,38 @@ export function RoomPage({ roomId }: { roomId: string }) {
     document.title = snap.room ? `${snap.room.title} · Colloquy` : 'Join a session · Colloquy';
   }, [snap.room?.title]);
 
+  const inRoom = view === 'room' && snap.room !== null && snap.self !== null;
+  const role = inRoom ? (snap.room!.members.find((m) => m.id === snap.self!.id)?.role ?? snap.self!.role) : null;
   return (
-    <Layout status={<ConnectionStatus state={snap.state} />}>
+    <Layout
+      wide={inRoom}
+      title={
+        inRoom ? (
+          <h1 data-testid="room-title" class="room-title">
+            {snap.room!.title}
+          </h1>
+        ) : undefined
+      }
+      status={
+        <>
+          <ConnectionStatus state={snap.state} />
+          {inRoom && (
+            <span class="header-actions">
+              {role === 'facilitator' && <InviteButton roomId={roomId} />}
+              <button type="button" class="button small" data-testid="leave-room" onClick={() => connection.leave()}>
+                Leave<span class="visually-hidden"> room</span>
+              </button>
+            </span>
+          )}
+        </>
+      }
+    >
       <RoomContent
         connection={connection}
         snap={snap}
         rejoining={rejoining}
         onRejoin={() => setRejoining(true)}
-        roomId={roomId}
+        onAnnounce={setAnnouncement}
       />
       <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
         {announcement}
@@ -101,12 +124,7 @@ function viewKind(snap: ConnectionSnapshot, rejoining: boolean): string {
   return snap.state;
 }
 
-export const roleText: Record<Role, string> = {
-  facilitator: 'facilitator',
-  co_facilitator: 'co-facilitator',
-  participant: 'participant',
-  observer: 'observer',
-};
+export { roleText };
 
 export function announce(event: RoomEvent, room: RoomView, self: MemberInfo | null): string | null {
   const nameOf = (id: string) => room.members.find((m) => m.id === id)?.name ?? 'Someone';
@@ -169,10 +187,11 @@ interface ContentProps {
   snap: ConnectionSnapshot;
   rejoining: boolean;
   onRejoin: () => void;
-  roomId: string;
+  /** Says something in the page's live region. */
+  onAnnounce: (text: string) => void;
 }
 
-function RoomContent({ connection, snap, rejoining, onRejoin, roomId }: ContentProps) {
+function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: ContentProps) {
   const { state, room, lastError } = snap;
 
   if (state === 'update_required') {
@@ -241,7 +260,7 @@ function RoomContent({ connection, snap, rejoining, onRejoin, roomId }: ContentP
     );
   }
   if (room && snap.self && (state === 'online' || state === 'reconnecting' || state === 'connecting')) {
-    return <RoomScreen connection={connection} room={room} self={snap.self} state={state} roomId={roomId} />;
+    return <RoomScreen connection={connection} room={room} self={snap.self} state={state} onAnnounce={onAnnounce} />;
   }
   if (state === 'connecting' || state === 'reconnecting' || (state === 'idle' && snap.credential === 'resume')) {
     return (
@@ -336,258 +355,6 @@ function NamePrompt({ connection, snap }: { connection: Connection; snap: Connec
           Join
         </button>
       </form>
-    </section>
-  );
-}
-
-function RoomScreen({
-  connection,
-  room,
-  self,
-  state,
-  roomId,
-}: {
-  connection: Connection;
-  room: RoomView;
-  self: MemberInfo;
-  state: ConnectionState;
-  roomId: string;
-}) {
-  const present = room.members.filter((m) => m.presence !== 'left').length;
-  // The role as of the last event (it can change during the session).
-  const role: Role = room.members.find((m) => m.id === self.id)?.role ?? self.role;
-  const { commandError, pendingPrompts, votedPrompts, answeredAudits } = connection.getSnapshot();
-  const facilitatorOnline = room.members.some((m) => m.role === 'facilitator' && m.presence === 'online');
-  return (
-    <>
-      <h1 data-testid="room-title" class="room-title">
-        {room.title}
-      </h1>
-      {state !== 'online' && (
-        <p class="notice" role="status">
-          Connection lost. Trying to reconnect; you will stay in the room.
-        </p>
-      )}
-      {commandError && (
-        <div class="error-row">
-          <p class="error" role="alert" data-testid="error-message">
-            {commandError.message}
-          </p>
-          <button type="button" class="button small" data-testid="dismiss-error" onClick={() => connection.clearCommandError()}>
-            Dismiss
-          </button>
-        </div>
-      )}
-      {role === 'observer' && (
-        <p class="notice" data-testid="observer-note">
-          You are observing: you can follow everything, but not speak or take turns.
-        </p>
-      )}
-      {role === 'co_facilitator' && !facilitatorOnline && (
-        <div class="notice">
-          <p>No facilitator is online. After two minutes you can take over the facilitation.</p>
-          <button type="button" class="button" data-testid="claim-facilitation" onClick={() => void connection.claimFacilitation()}>
-            Take over as facilitator
-          </button>
-        </div>
-      )}
-      <RoundPanel connection={connection} room={room} selfId={self.id} role={role} />
-      <PromptsPanel
-        connection={connection}
-        room={room}
-        selfId={self.id}
-        role={role}
-        pending={pendingPrompts}
-        voted={votedPrompts}
-      />
-      <AuditPanel connection={connection} room={room} role={role} answered={answeredAudits} />
-      {room.deck && <DeckPanel connection={connection} deck={room.deck} role={role} />}
-      <div class="room-grid">
-        <section class="card" aria-labelledby="members-heading">
-          <h2 id="members-heading">
-            People <span class="count">({present} present)</span>
-          </h2>
-          <ul data-testid="member-list" class="member-list">
-            {room.members.map((m) => (
-              <MemberItem
-                key={m.id}
-                member={m}
-                isSelf={m.id === self.id}
-                connection={role === 'facilitator' && m.id !== self.id ? connection : null}
-                remover={canRemove(role, m, self.id) ? connection : null}
-              />
-            ))}
-          </ul>
-        </section>
-        {role === 'facilitator' && <InvitePanel roomId={roomId} />}
-      </div>
-      <div class="actions">
-        <button type="button" class="button" data-testid="leave-room" onClick={() => connection.leave()}>
-          Leave room
-        </button>
-        {role === 'facilitator' && (
-          <button
-            type="button"
-            class="button danger"
-            data-testid="close-room"
-            onClick={() => {
-              if (window.confirm(closeRoomWarning(room.title))) void connection.closeRoom();
-            }}
-          >
-            Close room for good
-          </button>
-        )}
-      </div>
-    </>
-  );
-}
-
-function MemberItem({
-  member,
-  isSelf,
-  connection,
-  remover,
-}: {
-  member: RoomMember;
-  isSelf: boolean;
-  /** Given to the facilitator for other members: shows the role menu. */
-  connection: Connection | null;
-  /** Given to leads for members they may remove: shows "Remove". */
-  remover: Connection | null;
-}) {
-  const selectId = `role-${member.id}`;
-  return (
-    <li
-      data-testid="member-item"
-      data-member-id={member.id}
-      data-presence={member.presence}
-      data-role={member.role}
-      class={`member presence-${member.presence}`}
-    >
-      <span class="member-name">
-        {member.name}
-        {isSelf && <span class="you"> (you)</span>}
-      </span>{' '}
-      <span class="member-tags">
-        {member.role !== 'participant' && (
-          <>
-            <span class="tag role">{roleText[member.role]}</span>{' '}
-          </>
-        )}
-        {member.hand && (
-          <>
-            <span class="tag hand">hand raised</span>{' '}
-          </>
-        )}
-        <span class={`tag presence presence-${member.presence}`}>{member.presence}</span>
-      </span>
-      {connection && (
-        <span class="role-control">
-          <label for={selectId} class="visually-hidden">
-            Role of {member.name}
-          </label>
-          <select
-            id={selectId}
-            data-testid="role-select"
-            value={member.role}
-            onChange={(e) => {
-              const el = e.currentTarget as HTMLSelectElement;
-              const value = el.value as Role;
-              if (value === member.role) return;
-              const done =
-                value === 'facilitator' ? connection.handOver(member.id) : connection.setRole(member.id, value as AssignableRole);
-              void done.then((r) => {
-                if (!r.ok) el.value = member.role;
-              });
-            }}
-          >
-            <option value="participant">Participant</option>
-            <option value="co_facilitator">Co-facilitator</option>
-            <option value="observer">Observer</option>
-            <option value="facilitator">Facilitator (hand over)</option>
-          </select>
-        </span>
-      )}
-      {remover && (
-        <button
-          type="button"
-          class="button small"
-          data-testid="remove-member"
-          onClick={() => {
-            if (window.confirm(`Remove ${member.name} from the room? They are disconnected and can come back only as a new member with the invite link.`)) {
-              void remover.removeMember(member.id);
-            }
-          }}
-        >
-          Remove
-        </button>
-      )}
-    </li>
-  );
-}
-
-function InvitePanel({ roomId }: { roomId: string }) {
-  const invite = readItem(sessionStore(), storageKeys.invite(roomId));
-  const inputRef = useRef<HTMLInputElement>(null);
-  const [status, setStatus] = useState('');
-
-  async function copy() {
-    if (!invite) return;
-    setStatus('');
-    try {
-      if (!navigator.clipboard) throw new Error('no clipboard');
-      await navigator.clipboard.writeText(invite);
-      setStatus('Copied');
-      return;
-    } catch {
-      // Fall back to selecting the text so the user can copy it.
-    }
-    const input = inputRef.current;
-    if (input) {
-      input.focus();
-      input.select();
-      let copied = false;
-      try {
-        copied = document.execCommand('copy');
-      } catch {
-        copied = false;
-      }
-      setStatus(copied ? 'Copied' : 'Link selected: press Ctrl+C (or ⌘C) to copy it');
-    }
-  }
-
-  return (
-    <section class="card" aria-labelledby="invite-heading" data-testid="invite-panel">
-      <h2 id="invite-heading">Invite people</h2>
-      {invite ? (
-        <>
-          <p class="hint">Send this link to the group. Anyone with it can join this session.</p>
-          <div class="field">
-            <label for="invite-link">Invite link</label>
-            <div class="copy-row">
-              <input
-                ref={inputRef}
-                id="invite-link"
-                type="text"
-                readOnly
-                value={invite}
-                data-testid="invite-link"
-                onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
-              />
-              <button type="button" class="button primary" data-testid="copy-invite" onClick={copy}>
-                Copy invite link
-              </button>
-            </div>
-          </div>
-          <p class="status-line" role="status" aria-live="polite" data-testid="copy-status">
-            {status}
-          </p>
-        </>
-      ) : (
-        <p class="hint" data-testid="invite-missing">
-          The invite link is shown in the browser tab where this session was created.
-        </p>
-      )}
     </section>
   );
 }

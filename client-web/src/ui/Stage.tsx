@@ -1,0 +1,321 @@
+// The stage: what is happening now, always in view. Who speaks, a large countdown with a progress
+// bar that changes in the last minute and the last 10 s, "your turn" / "you're next", the
+// speaker's own buttons (finish, pass, hand) with their keyboard shortcuts, and the sound cue.
+// The question put to the group or the challenge card drawn is the stage's spotlight (below it).
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Connection } from '../connection';
+import type { ReleasedPrompt, Role, TimerState } from '../protocol';
+import { formatCountdown, isFacilitatorRole, nextInRound, timerRemainingMs, type RoomView } from '../room-state';
+import { countdownLevel, stillToSpeak, thresholdText, timeLeftFraction, type CountdownLevel } from '../stage';
+import { readItem, sessionStore, writeItem } from '../storage';
+import { CommandButton, ErrorSlot, MemberName } from './controls';
+
+export const SOUND_CUE_KEY = 'colloquy.sound-cue';
+/** Countdowns redraw this often (ms) while a timer runs. */
+export const TICK_MS = 250;
+
+/** Re-renders every `ms` while `active`. */
+function useTicker(active: boolean, ms: number): void {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (!active) return;
+    const h = setInterval(() => setTick((t) => t + 1), ms);
+    return () => clearInterval(h);
+  }, [active, ms]);
+}
+
+/** A short beep with WebAudio (no audio files). */
+function beep(ctx: AudioContext): void {
+  try {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.type = 'sine';
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.0001, ctx.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.2, ctx.currentTime + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.35);
+    osc.connect(gain);
+    gain.connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + 0.4);
+  } catch {
+    // No sound: the visual and spoken cues remain.
+  }
+}
+
+/** The sound cue when a timer runs out: off by default, remembered for this tab. */
+export function useSoundCue(connection: Connection): [boolean, (on: boolean) => void] {
+  const [sound, setSound] = useState(() => readItem(sessionStore(), SOUND_CUE_KEY) === 'on');
+  const audio = useRef<AudioContext | null>(null);
+  const soundRef = useRef(sound);
+  soundRef.current = sound;
+  useEffect(
+    () =>
+      connection.onRoomEvent((event) => {
+        if (event.kind === 'timer_expired' && soundRef.current && audio.current) beep(audio.current);
+      }),
+    [connection],
+  );
+  function toggle(on: boolean) {
+    setSound(on);
+    writeItem(sessionStore(), SOUND_CUE_KEY, on ? 'on' : 'off');
+    if (on && !audio.current) {
+      // Created on the user's click, so that the browser allows it to play later.
+      try {
+        const Ctor = globalThis.AudioContext ?? (globalThis as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+        if (Ctor) audio.current = new Ctor();
+      } catch {
+        audio.current = null;
+      }
+    }
+    if (on && audio.current) {
+      void audio.current.resume?.();
+      beep(audio.current);
+    }
+  }
+  return [sound, toggle];
+}
+
+function isTextTarget(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  const tag = target.tagName;
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag === 'INPUT') {
+    const type = (target as HTMLInputElement).type;
+    return !['checkbox', 'radio', 'button', 'submit', 'reset'].includes(type);
+  }
+  return false;
+}
+
+const levelText: Record<CountdownLevel, string> = {
+  idle: 'not started',
+  running: 'running',
+  minute: 'last minute',
+  final: 'last seconds',
+  paused: 'paused',
+  expired: 'time is up',
+};
+
+function Countdown({
+  testid,
+  label,
+  timer,
+  serverNow,
+  size,
+}: {
+  testid: string;
+  label: string;
+  timer: TimerState;
+  serverNow: number;
+  size: 'large' | 'small';
+}) {
+  const remaining = timerRemainingMs(timer, serverNow);
+  const level = countdownLevel(timer, remaining);
+  const labelId = `${testid}-label`;
+  const left = timeLeftFraction(timer, remaining);
+  return (
+    <div
+      class={`countdown countdown-${size} state-${timer.state} level-${level}`}
+      role="timer"
+      aria-labelledby={labelId}
+      data-testid={testid}
+      data-state={timer.state}
+      data-level={level}
+      data-remaining-ms={String(remaining)}
+    >
+      <span id={labelId} class="countdown-label">
+        {label}
+      </span>
+      <span class="countdown-time">{formatCountdown(remaining)}</span>
+      <span class="countdown-state">{levelText[level]}</span>
+      {/* The bar repeats the time above for the eye; screen readers have the text. */}
+      <progress class="countdown-bar" aria-hidden="true" max={1000} value={Math.round(left * 1000)} />
+    </div>
+  );
+}
+
+export interface StageProps {
+  connection: Connection;
+  room: RoomView;
+  selfId: string;
+  role: Role;
+  /** A climate check waits for this member's answer: the stage offers to go there. */
+  auditWaiting: boolean;
+  onOpenAudit: () => void;
+  /** Says the turn timer's thresholds (to the speaker and facilitators). */
+  onAnnounce: (text: string) => void;
+}
+
+export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudit, onAnnounce }: StageProps) {
+  const { round, turn, floor, timers } = room;
+  const running = timers.turn.state === 'running' || timers.phase.state === 'running';
+  useTicker(running, TICK_MS);
+  const serverNow = connection.serverNow();
+
+  const nameOf = (id: string) => room.members.find((m) => m.id === id)?.name ?? id;
+  const me = room.members.find((m) => m.id === selfId);
+  const observer = role === 'observer';
+  const myTurn = turn?.member_id === selfId;
+  const next = nextInRound(room);
+  const imNext = round !== null && next === selfId && !myTurn;
+  const handUp = me?.hand ?? floor.queue.includes(selfId);
+  const toSpeak = stillToSpeak(room);
+
+  // ---- speaking actions
+  const finish = () => {
+    if (!turn || turn.member_id !== selfId) return;
+    void (turn.mode === 'round' ? connection.finishTurn() : connection.releaseFloor());
+  };
+  const pass = () => {
+    if (turn?.member_id === selfId && turn.mode === 'round') void connection.passTurn();
+  };
+  const toggleHand = () => {
+    void (handUp ? connection.lowerHand() : connection.raiseHand());
+  };
+
+  // ---- keyboard shortcuts: h, f, p (not while typing, not with modifiers)
+  const keys = useRef({ finish, pass, toggleHand, observer });
+  keys.current = { finish, pass, toggleHand, observer };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+      if (isTextTarget(e.target)) return;
+      const k = keys.current;
+      if (k.observer) return;
+      const key = e.key.toLowerCase();
+      if (key === 'h') k.toggleHand();
+      else if (key === 'f') k.finish();
+      else if (key === 'p') k.pass();
+      else return;
+      e.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+
+  // The turn timer's last minute and last 10 s, said once each (to those who keep the time).
+  const turnLevel = countdownLevel(timers.turn, timerRemainingMs(timers.turn, serverNow));
+  const said = useRef<CountdownLevel>(turnLevel);
+  useEffect(() => {
+    const before = said.current;
+    said.current = turnLevel;
+    if (turnLevel === before || !(myTurn || isFacilitatorRole(role))) return;
+    const text = thresholdText(before, turnLevel);
+    if (text) onAnnounce(text);
+  }, [turnLevel]);
+
+  const showPhase = timers.phase.state !== 'idle';
+  return (
+    <section
+      class={`stage card${myTurn ? ' mine' : ''}`}
+      data-testid="round-panel"
+      aria-labelledby="round-heading"
+      data-error-place="stage"
+    >
+      <div class="stage-top">
+        <h2 id="round-heading" class="stage-activity" tabIndex={-1}>
+          {round ? 'Go-round' : 'Dialogue'}
+        </h2>
+        <p class="stage-meta">
+          {round
+            ? next
+              ? `Next: ${nameOf(next)}${next === selfId ? ' (you)' : ''} · ${toSpeak} still to speak`
+              : 'Last speaker'
+            : floor.queue.length > 0
+              ? `${floor.queue.length} ${floor.queue.length === 1 ? 'hand' : 'hands'} raised`
+              : 'No hands raised'}
+        </p>
+      </div>
+      <div class="stage-main">
+        <div class="stage-speaker">
+          {turn ? (
+            <p class="current-speaker" data-testid="current-speaker" data-member-id={turn.member_id}>
+              <span class="speaker-label">{turn.mode === 'round' ? 'Speaking now' : 'Has the floor'}</span>{' '}
+              <span class="speaker-name">
+                <MemberName name={nameOf(turn.member_id)} self={turn.member_id === selfId} />
+              </span>
+            </p>
+          ) : (
+            <p class="no-speaker">
+              <span class="speaker-label">Speaking now</span> <span class="speaker-name muted">Nobody</span>
+            </p>
+          )}
+          {myTurn && (
+            <p class="cue your-turn" data-testid="your-turn">
+              It's your turn
+            </p>
+          )}
+          {imNext && (
+            <p class="cue next-cue" data-testid="next-cue">
+              You're next
+            </p>
+          )}
+        </div>
+        <Countdown testid="turn-countdown" label="Turn" timer={timers.turn} serverNow={serverNow} size="large" />
+      </div>
+      <div class={showPhase ? 'stage-phase' : 'visually-hidden'}>
+        <Countdown testid="phase-countdown" label="Phase" timer={timers.phase} serverNow={serverNow} size="small" />
+      </div>
+
+      {!observer && (
+        <div class="actions speak-actions">
+          {myTurn && (
+            <CommandButton testid="finish-turn" variant="primary" shortcut="f" onClick={finish}>
+              {turn?.mode === 'round' ? 'Finish my turn' : 'Give back the floor'}
+            </CommandButton>
+          )}
+          {myTurn && turn?.mode === 'round' && (
+            <CommandButton testid="pass-turn" shortcut="p" onClick={pass}>
+              Pass
+            </CommandButton>
+          )}
+          <CommandButton testid={handUp ? 'lower-hand' : 'raise-hand'} shortcut="h" onClick={toggleHand}>
+            {handUp ? 'Lower my hand' : 'Raise my hand'}
+          </CommandButton>
+        </div>
+      )}
+      {auditWaiting && (
+        <p class="stage-notice">
+          A climate check is open.{' '}
+          <button type="button" class="button small" data-testid="stage-open-audit" onClick={onOpenAudit}>
+            Answer it
+          </button>
+        </p>
+      )}
+      <ErrorSlot place="stage" fallback />
+    </section>
+  );
+}
+
+/** The question put to someone, or the challenge card drawn: whichever came last. */
+export function Spotlight({
+  room,
+  selfId,
+  prompt,
+  card,
+}: {
+  room: RoomView;
+  selfId: string;
+  prompt: ReleasedPrompt | null;
+  card: { id: string; text: string } | null;
+}) {
+  if (!prompt && !card) return null;
+  let label = 'Challenge';
+  let text = card?.text ?? '';
+  if (prompt) {
+    const to = prompt.posed_to;
+    const name = to ? room.members.find((m) => m.id === to)?.name ?? 'a member' : null;
+    label = to === null || to === undefined ? 'Question for the group' : to === selfId ? 'Question for you' : `Question for ${name}`;
+    text = prompt.text;
+  }
+  return (
+    <section class="spotlight card" aria-labelledby="spotlight-label" data-testid="stage-spotlight" data-kind={prompt ? 'prompt' : 'card'}>
+      <h2 id="spotlight-label" class="spotlight-label">
+        {label}
+      </h2>
+      <p class="spotlight-text">{text}</p>
+    </section>
+  );
+}
