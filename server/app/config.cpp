@@ -94,7 +94,7 @@ const std::vector<Setting>& settings() {
        "WebSockets open at once from one client address; past it 429\n(COLLOQUY_MAX_CONNECTIONS_PER_ADDRESS, default 100)"},
       {"--room-creations-per-hour", "COLLOQUY_ROOM_CREATIONS_PER_HOUR", number(&Config::room_creations_per_hour, 1, 1'000'000),
        "a number 1-1000000", "N",
-       "rooms one client address may create an hour, in bursts of up to 10;\nmore get 429 rate_limited (COLLOQUY_ROOM_CREATIONS_PER_HOUR, default 30)"},
+       "rooms one client address may create an hour, in bursts of up to 10 (or a\nminute's worth, if more);\nmore get 429 rate_limited (COLLOQUY_ROOM_CREATIONS_PER_HOUR, default 30)"},
       {"--max-http-requests-per-second", "COLLOQUY_MAX_HTTP_REQUESTS_PER_SECOND", number(&Config::max_http_requests_per_second, 1, 1'000'000),
        "a number 1-1000000", "N",
        "HTTP requests (pages, API, WebSocket upgrades) one client address may\nmake a second, bursts of twice that; more get 429 rate_limited;\n/healthz and /readyz never count (COLLOQUY_MAX_HTTP_REQUESTS_PER_SECOND, default 100)"},

@@ -50,6 +50,9 @@ std::size_t effective_max_connections(const ServerOptions& options) {
 }
 constexpr auto drain_poll = std::chrono::milliseconds(20);
 
+// Bursts of 10 (fewer if the hourly allowance is smaller), or a minute's worth when that is more.
+double creation_burst(unsigned per_hour) { return std::max(std::min(10.0, double(per_hour)), per_hour / 60.0); }
+
 std::shared_ptr<SessionContext> make_context(RoomHub& hub, ServerOptions o) {
   auto context = std::make_shared<SessionContext>(SessionContext{hub, std::move(o), nullptr, {}, {}});
   const auto& options = context->options;
@@ -60,7 +63,7 @@ std::shared_ptr<SessionContext> make_context(RoomHub& hub, ServerOptions o) {
   context->access.create_token = options.create_token;
   if (options.room_creations_per_hour > 0) {
     context->access.creations =
-        std::make_shared<AddressRates>(options.room_creations_per_hour / 3600.0, std::min(10.0, double(options.room_creations_per_hour)));
+        std::make_shared<AddressRates>(options.room_creations_per_hour / 3600.0, creation_burst(options.room_creations_per_hour));
   }
   context->access.now_ms = [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -122,7 +122,8 @@ async function startSystem(sys: System): Promise<Running> {
     if (sys.kind === 'colloquy') {
       const args = sys.redis ? ['--redis', urls] : ['--fsync', sys.fsync ?? 'always'];
       const servers: RunningServer[] = [];
-      for (let i = 0; i < instances; i++) servers.push(await startServer({ args: [...args, '--max-rooms', '100000', '--max-connections', '1000000', '--max-connections-per-address', '1000000'] }));
+      for (let i = 0; i < instances; i++) servers.push(await startServer({ args: [...args, '--max-rooms', '100000', '--max-connections', '1000000', '--max-connections-per-address', '1000000',
+        '--room-creations-per-hour', '1000000', '--max-http-requests-per-second', '1000000'] }));
       return {
         ports: servers.map((s) => s.port),
         pids: servers.map((s) => s.pid),
