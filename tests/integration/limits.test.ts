@@ -357,6 +357,33 @@ describe('caps on what a room holds (1.5)', () => {
     console.log(`25 pending prompts of 500 wide characters: a prompts_pending push of ${JSON.stringify(last).length} characters`);
   });
 
+  it('released prompts stop at 200 with too_many_prompts: the batch is refused whole and stays pending', async () => {
+    const room = await createRoom(s.baseUrl, 'Many released');
+    const grace = await joinFacilitator(s.wsUrl, room);
+    const other = await joinParticipant(s.wsUrl, await createRoom(s.baseUrl, 'Next door'), 'Lin');
+    // 5 prompts a minute each: 45 members, 5 at a time, fill 9 batches of 25.
+    const members = await Promise.all(Array.from({ length: 45 }, (_, i) => joinParticipant(s.wsUrl, room, `R${i}`)));
+    let n = 0;
+    const pings: number[] = [];
+    for (let batch = 0; batch < 9; batch++) {
+      await Promise.all(members.slice(batch * 5, batch * 5 + 5).map(async (m) => {
+        for (let k = 0; k < 5; k++) await m.client.request({ type: 'prompt_submit', text: `Question ${n++}?` });
+      }));
+      const answer = await grace.client.send({ type: 'prompt_release' });
+      if (batch < 8) expect(answer.type, `batch ${batch}`).toBe('reply');
+      else expect(answer).toMatchObject({ type: 'error', code: 'too_many_prompts' });
+      const t = performance.now();
+      await other.client.send({ type: 'ping' });
+      pings.push(performance.now() - t);
+    }
+    const probe = await probeSnapshot(s.wsUrl, room, 'Counter');
+    expect(probe.snapshot.prompts).toHaveLength(200);
+    await sleep(100);
+    const pending = grace.client.pending().filter((f) => f.type === 'prompts_pending').pop()!;
+    expect(pending.prompts.length).toBe(25);
+    console.log(`200 released prompts, the ninth batch of 25 refused and kept pending; another room's ping ${Math.max(...pings).toFixed(1)} ms at most`);
+  });
+
   it('an audit takes 8 KiB of comments; past it audit_full records nothing, an answer without comment still counts', async () => {
     const room = await createRoom(s.baseUrl, 'Audit');
     const grace = await joinFacilitator(s.wsUrl, room);
