@@ -1,6 +1,7 @@
 #include "app/room_hub.hpp"
 
 #include "app/logger.hpp"
+#include "app/rate_limit.hpp"
 #include "core/random.hpp"
 #include "core/room.hpp"
 #include "core/secret.hpp"
@@ -154,20 +155,11 @@ struct ConnectionInfo {
   RoomPtr room; // set once joined
   std::string member_id;
   bool joining = false;
-  double ephemeral_tokens = 0;
-  std::int64_t ephemeral_at_ms = 0;
-  double command_tokens = 0;
-  std::int64_t command_at_ms = 0;
+  TokenBucket ephemeral_bucket; // starts full
+  TokenBucket command_bucket;   // starts full
 };
 
 // A token bucket: `rate` a second, up to `burst` at once. True if one token was taken.
-bool take_token(double& tokens, std::int64_t& at_ms, std::int64_t now_ms, double rate, double burst) {
-  tokens = std::min(burst, tokens + static_cast<double>(std::max<std::int64_t>(0, now_ms - at_ms)) * rate / 1000.0);
-  at_ms = now_ms;
-  if (tokens < 1) return false;
-  tokens -= 1;
-  return true;
-}
 using InfoPtr = std::shared_ptr<ConnectionInfo>;
 
 struct RoomHub::Impl final : RoomLogObserver {
@@ -1178,8 +1170,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     {
       std::lock_guard lock(info->mutex);
       if (!info->room) return send_error(*c, id, ErrorCode::not_joined, "join a room first");
-      if (!take_token(info->ephemeral_tokens, info->ephemeral_at_ms, options.now_ms(), options.max_ephemeral_per_second,
-                      options.max_ephemeral_per_second)) {
+      if (info->ephemeral_bucket.take(options.now_ms(), options.max_ephemeral_per_second, options.max_ephemeral_per_second)) {
         return send_error(*c, id, ErrorCode::rate_limited, "too many ephemeral updates; some were not relayed");
       }
       room = info->room;
@@ -1448,10 +1439,6 @@ void RoomHub::on_open(const std::shared_ptr<Connection>& connection) {
   const std::int64_t now = impl_->options.now_ms();
   auto info = std::make_shared<ConnectionInfo>();
   info->connection = connection;
-  info->ephemeral_tokens = impl_->options.max_ephemeral_per_second;
-  info->ephemeral_at_ms = now;
-  info->command_tokens = 2 * impl_->options.max_commands_per_second;
-  info->command_at_ms = now;
   impl_->connections.insert(connection.get(), info);
   {
     std::lock_guard lock(impl_->ticker_mutex);
@@ -1478,11 +1465,10 @@ void RoomHub::on_text(const std::shared_ptr<Connection>& connection, std::string
   if (!std::holds_alternative<protocol::EphemeralCommand>(command)) {
     std::lock_guard lock(info->mutex);
     const double rate = impl_->options.max_commands_per_second;
-    if (!take_token(info->command_tokens, info->command_at_ms, impl_->options.now_ms(), rate, 2 * rate)) {
-      const auto retry_ms = static_cast<std::int64_t>(std::ceil((1 - info->command_tokens) * 1000.0 / rate));
+    if (const auto retry_ms = info->command_bucket.take(impl_->options.now_ms(), rate, 2 * rate)) {
       connection->send(make_frame(protocol::encode_error(
           id, ErrorCode::rate_limited, "too many commands from this connection; nothing was changed, try again in a second",
-          std::max<std::int64_t>(1, retry_ms))));
+          *retry_ms)));
       return;
     }
   }
