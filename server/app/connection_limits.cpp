@@ -6,7 +6,10 @@ namespace colloquy {
 
 std::unique_ptr<ConnectionLimits::Slot> ConnectionLimits::open(std::string address) {
   const std::size_t before = total_.fetch_add(1);
-  return std::unique_ptr<Slot>(new Slot(shared_from_this(), std::move(address), before >= caps_.max_total));
+  const ConnectionTier tier = before >= caps_.max_total                   ? ConnectionTier::health_only
+                              : before >= caps_.max_total - caps_.reserve() ? ConnectionTier::reserved
+                                                                            : ConnectionTier::normal;
+  return std::unique_ptr<Slot>(new Slot(shared_from_this(), std::move(address), tier));
 }
 
 bool ConnectionLimits::Slot::admit_websocket(const std::string& client) {

@@ -1210,7 +1210,9 @@ struct RoomHub::Impl final : RoomLogObserver {
   std::int64_t ephemeral_at = 0;
   // Connections in the order they opened, each with the time by which it must have joined: the
   // timeout is the same for all, so the queue is in deadline order.
+  // In order of deadline: one queue per timeout (each is then ordered by opening time).
   std::deque<std::pair<std::int64_t, std::weak_ptr<ConnectionInfo>>> join_deadlines;
+  std::deque<std::pair<std::int64_t, std::weak_ptr<ConnectionInfo>>> reserve_join_deadlines;
   bool ticker_stopping = false;
   std::thread ticker;
 
@@ -1278,6 +1280,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       if (!ephemeral_due.empty()) earliest = std::min(earliest, ephemeral_at);
       earliest = std::min(earliest, next_sweep_at);
       if (!join_deadlines.empty()) earliest = std::min(earliest, join_deadlines.front().first);
+      if (!reserve_join_deadlines.empty()) earliest = std::min(earliest, reserve_join_deadlines.front().first);
       const std::int64_t now = options.now_ms();
       if (earliest > now) {
         const auto wait = std::chrono::milliseconds(std::min<std::int64_t>(earliest - now, 1000));
@@ -1309,9 +1312,11 @@ struct RoomHub::Impl final : RoomLogObserver {
       if (!ephemeral_due.empty() && ephemeral_at <= now) flush.swap(ephemeral_due);
       sweep_now = next_sweep_at <= now;
       if (sweep_now) next_sweep_at = now + sweep_every_ms();
-      while (!join_deadlines.empty() && join_deadlines.front().first <= now) {
-        late.push_back(std::move(join_deadlines.front().second));
-        join_deadlines.pop_front();
+      for (auto* queue : {&join_deadlines, &reserve_join_deadlines}) {
+        while (!queue->empty() && queue->front().first <= now) {
+          late.push_back(std::move(queue->front().second));
+          queue->pop_front();
+        }
       }
     }
     for (const auto& weak : late) {
@@ -1435,14 +1440,19 @@ RoomHub::CreateResult RoomHub::create_room(std::string_view title) {
   return result.get();
 }
 
-void RoomHub::on_open(const std::shared_ptr<Connection>& connection) {
+void RoomHub::on_open(const std::shared_ptr<Connection>& connection, bool in_reserve) {
   const std::int64_t now = impl_->options.now_ms();
   auto info = std::make_shared<ConnectionInfo>();
   info->connection = connection;
   impl_->connections.insert(connection.get(), info);
   {
     std::lock_guard lock(impl_->ticker_mutex);
-    impl_->join_deadlines.emplace_back(now + impl_->options.join_timeout_ms, info);
+    if (in_reserve) {
+      const auto timeout = std::min(impl_->options.reserve_join_timeout_ms, impl_->options.join_timeout_ms);
+      impl_->reserve_join_deadlines.emplace_back(now + timeout, info);
+    } else {
+      impl_->join_deadlines.emplace_back(now + impl_->options.join_timeout_ms, info);
+    }
     impl_->ticker_wake.notify_one();
   }
   connection->send(make_frame(protocol::encode_welcome(impl_->options.server_name, impl_->options.now_ms(),

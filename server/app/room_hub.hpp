@@ -28,6 +28,7 @@ struct HubOptions {
   // A connection that has not joined a room this long after it opened is closed (4002
   // join_timeout), so connections that never join cannot pile up.
   std::int64_t join_timeout_ms = 30'000;
+  std::int64_t reserve_join_timeout_ms = 5'000; // at most join_timeout_ms
   // Commands one connection may send a second (token bucket; a burst of twice that); past it a
   // command gets rate_limited and changes nothing. Pings do not count; ephemeral updates have
   // their own limit.
@@ -107,7 +108,9 @@ public:
   CreateResult create_room(std::string_view title);
 
   // WebSocket lifecycle, called by the connection's own strand. Thread-safe, never block.
-  void on_open(const std::shared_ptr<Connection>& connection);   // sends welcome
+  // Sends welcome. A connection in the reserve of places (net's ConnectionLimits) must join within
+  // reserve_join_timeout_ms instead of join_timeout_ms.
+  void on_open(const std::shared_ptr<Connection>& connection, bool in_reserve = false);
   void on_text(const std::shared_ptr<Connection>& connection, std::string_view frame);
   void on_binary(const std::shared_ptr<Connection>& connection); // error bad_frame
   void on_close(const std::shared_ptr<Connection>& connection);  // connection lost, if joined

@@ -72,6 +72,17 @@ private:
       return send_error(error_response(503, ErrorCode::server_full, "this server holds its maximum number of connections; try again shortly"),
                         false);
     }
+    // In the reserve (the last tenth of the places) people come to rooms that exist: no room is
+    // created there, and each HTTP connection closes after its answer so that its place frees at once.
+    if (slot_ && slot_->in_reserve() && !health_check) {
+      request.keep_alive(false);
+      if (path == "/api/rooms" && request.method() == http::verb::post) {
+        return send_error(error_response(503, ErrorCode::server_full,
+                                         "this server is nearly full and keeps its last places for members of existing "
+                                         "rooms; try creating a room later"),
+                          false);
+      }
+    }
     {
       const auto forwarded = request["X-Forwarded-For"];
       client_ = client_address(slot_ ? std::string_view(slot_->address()) : std::string_view(),

@@ -150,7 +150,7 @@ public:
     // The 101 goes first in the outbox; the welcome the hub sends on open joins it in one write.
     enqueue(std::make_shared<const std::string>(switching_protocols(*accept)), std::nullopt, Queue::always);
     opened_ = true;
-    context_->hub.on_open(shared_from_this());
+    context_->hub.on_open(shared_from_this(), slot_ && slot_->in_reserve());
     heard_from_peer();
     arm_timer();
     if (!early_bytes.empty()) {

@@ -157,32 +157,56 @@ describe('connections per address and in all', () => {
     }
   });
 
-  it('past --max-connections only /healthz and /readyz are answered; a freed place admits members again', async () => {
-    const s = await startServer({ args: ['--max-connections', '16'] });
+  it('the last tenth of --max-connections is kept for members of existing rooms; past it only /healthz and /readyz', async () => {
+    // 20 places: 18 for anything, 2 in reserve (a tenth).
+    const s = await startServer({ args: ['--max-connections', '20'] });
     const held: net.Socket[] = [];
-    try {
-      const room = await createRoom(s.baseUrl, 'Full house');
-      const member = await joinParticipant(s.wsUrl, room, 'Ada');
-      // 15 idle sockets take the remaining places (the member holds one).
-      for (let i = 0; i < 15; i++) {
-        const socket = net.connect(Number(new URL(s.baseUrl).port), '127.0.0.1');
+    const port = Number(new URL(s.baseUrl).port);
+    const hold = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const socket = net.connect(port, '127.0.0.1');
         await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
         held.push(socket);
       }
       await sleep(100);
+    };
+    try {
+      const room = await createRoom(s.baseUrl, 'Full house');
+      const member = await joinParticipant(s.wsUrl, room, 'Ada');
+      await hold(17); // with the member: every place below the reserve is taken
+
+      // In the reserve: nobody creates a room, pages still load (and the connection closes after
+      // the answer), a new member of the existing room still gets in.
+      const create = await postRoom(s.baseUrl, { title: 'One more' });
+      expect(create.status).toBe(503);
+      expect(create.json).toMatchObject({ error: { code: 'server_full' } });
+      const page = await httpRequest(s.baseUrl, { path: '/' });
+      expect(page.status).toBe(200);
+      expect(String(page.headers['connection'])).toBe('close');
+      const late = await joinParticipant(s.wsUrl, room, 'Late');
+      expect(late.client.isOpen).toBe(true);
+      // A WebSocket in the reserve that does not join is closed within seconds, not 30.
+      const idle = await TestClient.connectWelcomed(s.wsUrl, 'idle');
+      const t0 = performance.now();
+      const closed = await idle.waitClosed(8_000);
+      expect(closed.code).toBe(4002);
+      const waited = performance.now() - t0;
+      console.log(`an unjoined WebSocket in the reserve closed after ${waited.toFixed(0)} ms`);
+      expect(waited).toBeLessThan(7_000);
+
+      await hold(1); // now every place is taken (the member, Late and 18 idle sockets)
       const refused = await upgrade(s.baseUrl);
       expect(refused.status).toBe(503);
       expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'server_full' } });
-      const health = await getJson(s.baseUrl, '/healthz');
-      expect(health.status).toBe(200);
+      expect((await getJson(s.baseUrl, '/healthz')).status).toBe(200);
       expect((await getJson(s.baseUrl, '/readyz')).status).toBe(200);
       const t = performance.now();
       expect((await member.client.send({ type: 'ping' })).type).toBe('reply');
       console.log(`at the total cap: /healthz answered, a member's ping ${(performance.now() - t).toFixed(1)} ms`);
       held.pop()!.destroy();
       await sleep(100);
-      const late = await joinParticipant(s.wsUrl, room, 'Late');
-      expect(late.client.isOpen).toBe(true);
+      const again = await joinParticipant(s.wsUrl, room, 'Again');
+      expect(again.client.isOpen).toBe(true);
     } finally {
       for (const socket of held) socket.destroy();
       await s.stop();
