@@ -1062,8 +1062,7 @@ struct RoomHub::Impl final : RoomLogObserver {
       PendingPrompt prompt{random_prompt_id(), std::move(command.text), false};
       // Nothing: the room has its maximum of pending prompts (the prompt is not added).
       storage(self_room, [this, rid = room.id, prompt]() -> std::optional<std::size_t> {
-        if (log.prompts().pending(rid).size() >= max_pending_prompts) return std::nullopt;
-        log.prompts().add(rid, prompt);
+        if (!log.prompts().add(rid, prompt, max_pending_prompts)) return std::nullopt;
         std::size_t waiting = 0;
         for (const auto& p : log.prompts().pending(rid)) waiting += p.held ? 0 : 1;
         return waiting;

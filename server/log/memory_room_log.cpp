@@ -143,9 +143,12 @@ void MemoryRoomLog::restore(const std::string& room_id, RoomHistory history) {
   rooms_[room_id] = std::move(room);
 }
 
-void MemoryPromptStore::add(std::string_view room_id, PendingPrompt prompt) {
+bool MemoryPromptStore::add(std::string_view room_id, PendingPrompt prompt, std::size_t max_pending) {
   std::lock_guard lock(mutex_);
-  pending_[std::string(room_id)].push_back(std::move(prompt));
+  auto& pending = pending_[std::string(room_id)];
+  if (pending.size() >= max_pending) return false;
+  pending.push_back(std::move(prompt));
+  return true;
 }
 
 std::vector<PendingPrompt> MemoryPromptStore::pending(std::string_view room_id) const {

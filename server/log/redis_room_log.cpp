@@ -139,6 +139,15 @@ end
 return out
 )lua";
 
+// Adds a pending prompt unless the room has ARGV[3] already; 1 added, 0 at the cap. The TTL
+// (ARGV[4] seconds) is the idle lifetime of the room.
+constexpr std::string_view add_pending_script = R"lua(
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+)lua";
+
 // Marks a pending prompt held, if it is still pending (atomically, so a release in between wins).
 constexpr std::string_view hold_script = R"lua(
 local v = redis.call('HGET', KEYS[1], ARGV[1])
@@ -786,9 +795,10 @@ class RedisRoomLog::Prompts final : public PromptStore {
 public:
   explicit Prompts(RedisRoomLog& log) : log_(log) {}
 
-  void add(std::string_view room_id, PendingPrompt prompt) override {
-    run(room_id, {"HSET", pending_key(room_id), prompt.id, pending_json(prompt)});
-    expire(room_id, pending_key(room_id));
+  bool add(std::string_view room_id, PendingPrompt prompt, std::size_t max_pending) override {
+    return one(run(room_id, {"EVAL", std::string(add_pending_script), "1", pending_key(room_id), prompt.id,
+                             pending_json(prompt), std::to_string(max_pending),
+                             std::to_string(log_.options_.idle_room_seconds)}));
   }
   std::vector<PendingPrompt> pending(std::string_view room_id) const override {
     return pending_pairs(run(room_id, {"HGETALL", pending_key(room_id)}).ptr.get());

@@ -52,7 +52,9 @@ std::size_t audit_comment_cost(std::string_view comment);
 class PromptStore {
 public:
   virtual ~PromptStore() = default;
-  virtual void add(std::string_view room_id, PendingPrompt prompt) = 0;
+  // Adds a pending prompt unless the room has `max_pending` already (checked and added in one
+  // atomic step, also across instances); false, and nothing added, at the cap.
+  virtual bool add(std::string_view room_id, PendingPrompt prompt, std::size_t max_pending) = 0;
   virtual std::vector<PendingPrompt> pending(std::string_view room_id) const = 0;
   // Removes and returns the chosen ids (those present), or every prompt not held when `ids` is empty.
   virtual std::vector<PendingPrompt> take(std::string_view room_id, const std::vector<std::string>& ids) = 0;
@@ -85,7 +87,7 @@ public:
 // yet released, and nothing about them is ever written to disk.
 class MemoryPromptStore final : public PromptStore {
 public:
-  void add(std::string_view room_id, PendingPrompt prompt) override;
+  bool add(std::string_view room_id, PendingPrompt prompt, std::size_t max_pending) override;
   std::vector<PendingPrompt> pending(std::string_view room_id) const override;
   std::vector<PendingPrompt> take(std::string_view room_id, const std::vector<std::string>& ids) override;
   void restore(std::string_view room_id, const std::vector<PendingPrompt>& prompts) override;

@@ -80,6 +80,29 @@ describe('rooms shared through Redis', () => {
     expect(await redis.cli('XLEN', `colloquy:room:{${room.room}}:log`)).toBe('11');
   });
 
+  it('the cap of 25 pending prompts holds when members on three instances submit at once', async () => {
+    const room = await createRoom(a.baseUrl, 'Prompt rush');
+    const grace = await joinFacilitator(a.wsUrl, room, 'Grace');
+    // 24 pending (held, so none is released by itself), submitted through A: one place left.
+    const fillers = await Promise.all(Array.from({ length: 5 }, (_, i) => joinParticipant(a.wsUrl, room, `F${i}`)));
+    for (let n = 0; n < 24; n++) {
+      await fillers[Math.floor(n / 5)]!.client.request({ type: 'prompt_submit', text: `Question ${n}?` });
+      // The push that lists this prompt (instances may repeat older pushes): hold what is not held.
+      const push = await grace.client.nextFrame((f) => f.type === 'prompts_pending' && f.prompts.length === n + 1);
+      for (const p of push.prompts.filter((p: { held: boolean }) => !p.held)) {
+        await grace.client.request({ type: 'prompt_hold', prompt: p.id });
+      }
+    }
+    const rush = await Promise.all([a, b, c, a, b, c, a, b, c].map((s, i) => joinParticipant(s.wsUrl, room, `R${i}`)));
+    const answers = await Promise.all(rush.map((m, i) => m.client.send({ type: 'prompt_submit', text: `Rush ${i}?` })));
+    const accepted = answers.filter((x) => x.type === 'reply');
+    const refused = answers.filter((x) => x.type === 'error');
+    console.log(`9 submissions at once through 3 instances with one place left: ${accepted.length} accepted, ${refused.length} refused`);
+    expect(accepted.length).toBe(1);
+    for (const x of refused) expect(x).toMatchObject({ code: 'too_many_prompts' });
+    expect(await redis.cli('HLEN', `colloquy:room:{${room.room}}:pending`)).toBe('25');
+  });
+
   it('/readyz is ready with Redis up', async () => {
     const r = await fetch(`${a.baseUrl}/readyz`);
     expect(r.status).toBe(200);

@@ -195,6 +195,16 @@ TEST(LimitsPending, TheLongestPendingPromptsFitOnePush) {
   EXPECT_LE(bytes, frame);
 }
 
+TEST(LimitsPending, TheStoreAddsNoPromptPastTheCap) {
+  MemoryPromptStore store;
+  for (std::size_t i = 0; i < max_pending_prompts; ++i) {
+    EXPECT_TRUE(store.add("r", PendingPrompt{"p" + std::to_string(i), "Why?", false}, max_pending_prompts));
+  }
+  EXPECT_FALSE(store.add("r", PendingPrompt{"px", "One more?", false}, max_pending_prompts));
+  EXPECT_EQ(store.pending("r").size(), max_pending_prompts) << "the refused prompt is not added";
+  EXPECT_TRUE(store.add("other", PendingPrompt{"py", "Elsewhere?", false}, max_pending_prompts)) << "rooms are counted apart";
+}
+
 TEST(LimitsAuditComments, TheStoreRefusesCommentsPastTheBudgetAndRecordsNothing) {
   MemoryPromptStore store;
   const std::vector<std::int64_t> values{3, 3, 3, 3, 3, 3};

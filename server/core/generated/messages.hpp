@@ -214,7 +214,7 @@ enum class ErrorCode {
   room_not_found, // no room with that id
   bad_credentials, // wrong facilitator key, join code or resume token
   room_full, // the room already has its maximum number of members
-  server_full, // HTTP 503: this server holds its maximum number of rooms (--max-rooms), or of open connections (--max-connections; then only /healthz and /readyz are answered)
+  server_full, // HTTP 503: this server holds its maximum number of rooms (--max-rooms), or of open connections (--max-connections; then only /healthz and /readyz are answered), or, for POST /api/rooms, is in the reserve of connections kept for members of existing rooms
   already_joined, // join on a connection that is in a room
   not_joined, // a room command on a connection that has not joined
   not_found, // HTTP: no such path
