@@ -170,6 +170,11 @@ const std::vector<Setting>& settings() {
 
 // A value as quoted back in a message: it may come from anywhere, so no raw control characters.
 std::string shown(std::string_view value) { return escape_control_characters(value); }
+// A secret is never quoted back (start-up errors end up in logs and terminals that others read).
+template <typename Setting> std::string shown(const Setting& s, std::string_view value) {
+  if (s.flag == "--create-token") return "(value not shown: it is a secret; " + std::to_string(value.size()) + " characters)";
+  return shown(value);
+}
 
 // Thrown from a flag's callback to end parsing with `outcome` (help, version or an error).
 struct Stop {};
@@ -186,7 +191,7 @@ ConfigResult parse_config(const std::vector<std::string>& args, const std::map<s
     auto it = env.find(std::string(s.env));
     if (it == env.end()) continue;
     if (!s.apply(config, it->second)) {
-      return ConfigError{std::string(s.env) + "=" + shown(it->second) + " is not valid: expected " + std::string(s.expected)};
+      return ConfigError{std::string(s.env) + "=" + shown(s, it->second) + " is not valid: expected " + std::string(s.expected)};
     }
   }
 
@@ -207,7 +212,7 @@ ConfigResult parse_config(const std::vector<std::string>& args, const std::map<s
       if (value.empty()) {
         outcome = ConfigError{std::string(s.flag) + " needs a value: " + std::string(s.expected)};
       } else if (!s.apply(config, value)) {
-        outcome = ConfigError{std::string(s.flag) + " " + shown(value) + " is not valid: expected " + std::string(s.expected)};
+        outcome = ConfigError{std::string(s.flag) + " " + shown(s, value) + " is not valid: expected " + std::string(s.expected)};
       }
       if (outcome) throw Stop{};
       return true;

@@ -156,6 +156,12 @@ TEST(Config, PerAddressLimitsProxiesAndTheCreationToken) {
   EXPECT_EQ(c.create_token, "a-long-staff-token-42");
   EXPECT_NE(parse_error({"--trusted-proxy", "proxy.internal"}).find("IP addresses"), std::string::npos);
   EXPECT_NE(parse_error({"--create-token", "short"}).find("16-256"), std::string::npos);
+  // A refused token is a secret all the same (a typo of the real one): never quoted back.
+  const std::string typo = "a-long-staff-token with a space";
+  for (const auto& message : {parse_error({"--create-token", typo}), parse_error({}, {{"COLLOQUY_CREATE_TOKEN", typo}})}) {
+    EXPECT_EQ(message.find("staff-token"), std::string::npos) << message;
+    EXPECT_NE(message.find("not shown"), std::string::npos) << message;
+  }
   EXPECT_NE(parse_error({"--room-creations-per-hour", "0"}).find("1-1000000"), std::string::npos);
 }
 
