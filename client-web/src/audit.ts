@@ -45,6 +45,19 @@ export function notEnoughText(responses: number, k: number): string {
   return `Not enough answers to show results (${responses} answered, at least ${k} needed)`;
 }
 
+/**
+ * What closing the open audit will do, for the facilitator's confirmation: with fewer than `k`
+ * answers they are deleted unseen (a count, never who).
+ */
+export function closeAuditWarning(responses: number, k: number): string {
+  const answers = responses === 1 ? '1 member has answered' : `${responses} members have answered`;
+  if (responses === 0) return `Nobody has answered yet. Closing now ends the check with no results.`;
+  if (responses < k) {
+    return `${answers}; results need at least ${k}. Closing now deletes ${responses === 1 ? 'that answer' : `these ${responses} answers`} unseen: nobody, you included, will ever see them.`;
+  }
+  return `${answers} (at least ${k} were needed). Closing now shows everyone the results.`;
+}
+
 /** The results of one item, with its text (from the audit's items; the id when it is unknown). */
 export interface ItemSummary {
   id: string;

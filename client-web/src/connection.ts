@@ -19,6 +19,7 @@ import {
   trimAscii,
   decodeJoinResult,
   decodePingResult,
+  decodeAuditStatusResult,
   decodeServerMessage,
   type AirtimeVisibility,
   type AssignableRole,
@@ -513,6 +514,14 @@ export class Connection {
   /** Closes the open audit and publishes its results (facilitators). */
   closeAudit() {
     return this.command({ type: 'audit_close' });
+  }
+  /** How many have answered the open audit so far (1.6, facilitators): a count, never who. */
+  async auditStatus(): Promise<{ ok: true; responses: number; k: number } | { ok: false; code: string; message: string }> {
+    const outcome = await this.command({ type: 'audit_status' });
+    if (!outcome.ok) return outcome;
+    const status = decodeAuditStatusResult(outcome.result);
+    if (!status) return { ok: false, code: 'bad_reply', message: 'The server sent an answer this page does not understand.' };
+    return { ok: true, responses: status.responses, k: status.k };
   }
 
   // Helpers for the challenge deck (1.3, facilitators).

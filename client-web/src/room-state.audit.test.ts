@@ -1,7 +1,7 @@
 // Climate-for-learning audit (1.3) in the room view: applyEvent for the two events, the snapshot
 // copy, the result helpers (mean, formatting, ordering) and the announcements.
 import { describe, expect, it } from 'vitest';
-import { AUDIT_CHOICES, auditMean, countTotal, formatAnswers, formatMean, notEnoughText, summarize, unanswered } from './audit';
+import { AUDIT_CHOICES, auditMean, closeAuditWarning, countTotal, formatAnswers, formatMean, notEnoughText, summarize, unanswered } from './audit';
 import { prepareAuditComment } from './connection';
 import type { AuditState, RoomEvent, RoomSnapshot } from './protocol';
 import { applyEvent, emptyRoom, roomFromSnapshot } from './room-state';
@@ -150,5 +150,16 @@ describe('announcements (audit)', () => {
     expect(announce({ kind: 'audit_closed', audit_id: 'a1', responses: 1, results: null }, r, null)).toBe(
       'The climate check is closed: not enough answers to show results',
     );
+  });
+});
+
+describe('closing the check: what the facilitator is told first (1.6)', () => {
+  it('below k the answers are deleted unseen, and the count says how many', () => {
+    expect(closeAuditWarning(0, 5)).toBe('Nobody has answered yet. Closing now ends the check with no results.');
+    expect(closeAuditWarning(1, 5)).toBe(
+      '1 member has answered; results need at least 5. Closing now deletes that answer unseen: nobody, you included, will ever see them.',
+    );
+    expect(closeAuditWarning(2, 5)).toContain('Closing now deletes these 2 answers unseen');
+    expect(closeAuditWarning(5, 5)).toBe('5 members have answered (at least 5 were needed). Closing now shows everyone the results.');
   });
 });

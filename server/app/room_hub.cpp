@@ -135,6 +135,7 @@ struct RoomEntry : std::enable_shared_from_this<RoomEntry> {
   struct Waiting {
     Command command;
     Then then;
+    int attempt = 0; // times decided already (another instance appended first)
   };
   std::deque<Waiting> waiting; // commands decided once the append in flight completes
   bool appending = false;      // an append (or its catch-up) is in flight: one at a time
@@ -602,45 +603,66 @@ struct RoomHub::Impl final : RoomLogObserver {
     pump(room);
   }
 
-  // Decides the waiting commands one by one while no append is in flight.
+  // Decides the waiting commands while no append is in flight: every command waiting (up to
+  // max_batch) goes into one append, decided one after another on a scratch copy of the room that
+  // includes the events of the commands before it. One append, one sync, one round trip for all.
   void pump(RoomEntry& room) {
     if (room.pumping) return;
     room.pumping = true;
-    while (!room.appending && !room.waiting.empty()) {
-      auto next = std::move(room.waiting.front());
-      room.waiting.pop_front();
-      start_commit(room, std::move(next.command), std::move(next.then), 0);
-    }
+    while (!room.appending && !room.waiting.empty()) start_batch(room);
     room.pumping = false;
     settle(room);
   }
 
-  struct AppendCall {
-    RoomPtr room;
+  static constexpr std::size_t max_batch = 64; // commands in one append
+
+  struct Decided {
     Command command;
     Then then;
-    Decision decision;
+    DecideResult result; // a decision (perhaps without events) or an error
     int attempt = 0;
+  };
+
+  struct AppendCall {
+    RoomPtr room;
+    std::vector<Decided> batch;
+    std::vector<Event> events; // of the whole batch, in order
     AppendResult result;
     std::atomic<bool> handed{false}; // the second of caller and callback to see it continues
     std::shared_ptr<InFlight> token;
   };
 
-  void start_commit(RoomEntry& room, Command command, Then then, int attempt) {
-    auto result = decide(room.state, command, options.now_ms(), limits());
-    if (auto* error = std::get_if<Error>(&result)) return then(room, *error);
-    auto& decision = std::get<Decision>(result);
-    if (decision.events.empty()) return then(room, decision);
+  void start_batch(RoomEntry& room) {
+    std::vector<Decided> batch;
+    std::vector<Event> events;
+    std::optional<RoomState> scratch; // made when a second command is decided after one with events
+    while (!room.waiting.empty() && batch.size() < max_batch) {
+      auto next = std::move(room.waiting.front());
+      room.waiting.pop_front();
+      DecideResult result = decide(scratch ? *scratch : room.state, next.command, options.now_ms(), limits());
+      if (const auto* decision = std::get_if<Decision>(&result); decision && !decision->events.empty()) {
+        // Commands after this one must see its events: on a copy, made once per batch.
+        if (!scratch && !room.waiting.empty()) scratch.emplace(room.state);
+        if (scratch) {
+          for (const auto& event : decision->events) evolve(*scratch, event);
+        }
+        events.insert(events.end(), decision->events.begin(), decision->events.end());
+      }
+      batch.push_back({std::move(next.command), std::move(next.then), std::move(result), next.attempt});
+    }
+    if (events.empty()) {
+      // Nothing to store: every command was refused or changed nothing; answer them now.
+      for (auto& d : batch) d.then(room, d.result);
+      return;
+    }
     RoomPtr self_room = room.shared_from_this();
     room.appending = true;
     auto call = std::make_shared<AppendCall>();
     call->token = std::make_shared<InFlight>(*this);
     call->room = self_room;
-    call->command = std::move(command);
-    call->then = std::move(then);
-    call->decision = std::move(decision);
-    call->attempt = attempt;
-    log.append_async(room.id, room.state.seq, call->decision.events, [this, call](AppendResult r) {
+    call->batch = std::move(batch);
+    call->events = std::move(events);
+    log.append_async(room.id, room.state.seq, call->events, [this, call](AppendResult r) {
       call->result = std::move(r);
       if (!call->handed.exchange(true)) return; // completed inline: the caller continues
       locked(call->room, [this, call](RoomEntry& room_entry) { appended(room_entry, call); });
@@ -648,46 +670,73 @@ struct RoomHub::Impl final : RoomLogObserver {
     if (call->handed.exchange(true)) appended(room, call);
   }
 
+  // Puts a batch's commands back at the head of the queue, in order, to be decided again.
+  static void requeue(RoomEntry& room, std::vector<Decided>& batch) {
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+      room.waiting.push_front({std::move(it->command), std::move(it->then), it->attempt + 1});
+    }
+  }
+
+  // Every command of a batch that could not be stored gets the same error.
+  static void refuse_all(RoomEntry& room, std::vector<Decided>& batch, const Error& error) {
+    for (auto& d : batch) d.then(room, error);
+  }
+
   // An append completed. Under the room's lock.
   void appended(RoomEntry& room, const std::shared_ptr<AppendCall>& call) {
-    room.appending = false;
+    auto& batch = call->batch;
     switch (call->result.status) {
     case AppendStatus::ok:
-      for (const auto& event : call->decision.events) apply(room, event);
-      call->then(room, call->decision);
+      // Command by command, as if each had been stored alone: its events, then its answer (a
+      // join's answer sees the room as of its own events). Nothing else is decided meanwhile.
+      for (auto& d : batch) {
+        if (const auto* decision = std::get_if<Decision>(&d.result)) {
+          for (const auto& event : decision->events) apply(room, event);
+        }
+        d.then(room, d.result);
+      }
+      room.appending = false;
       settle(room);
       break;
     case AppendStatus::conflict:
-      // Another instance appended first: catch up and decide again on the newer state (so a
-      // command is judged against the room as it really is).
-      if (log.shared() && call->attempt < 16) {
-        room.appending = true; // nothing else is decided before the retry
-        catch_up(room, [this, call](RoomEntry& r, bool ok) {
+      // Another instance appended first: catch up and decide the batch again on the newer state
+      // (so every command is judged against the room as it really is).
+      if (log.shared() && batch.front().attempt < 16) {
+        requeue(room, batch); // appending stays true: nothing else is decided before the retry
+        catch_up(room, [this](RoomEntry& r, bool ok) {
           r.appending = false;
           if (!ok) {
-            call->then(r, Error{ErrorCode::unavailable, storage_unreachable});
-          } else {
-            start_commit(r, std::move(call->command), std::move(call->then), call->attempt + 1);
+            // The retries would fail alike: answer every command waiting from this batch.
+            while (!r.waiting.empty() && r.waiting.front().attempt > 0) {
+              auto w = std::move(r.waiting.front());
+              r.waiting.pop_front();
+              w.then(r, Error{ErrorCode::unavailable, storage_unreachable});
+            }
           }
           pump(r);
         });
         call->token.reset();
         return;
       }
-      call->then(room, Error{ErrorCode::unavailable, "the room is changing too fast right now; nothing was changed, try again"});
+      room.appending = false;
+      refuse_all(room, batch, Error{ErrorCode::unavailable, "the room is changing too fast right now; nothing was changed, try again"});
       break;
     case AppendStatus::full:
-      call->then(room, Error{ErrorCode::server_full, "the service holds its maximum number of rooms"});
+      room.appending = false;
+      refuse_all(room, batch, Error{ErrorCode::server_full, "the service holds its maximum number of rooms"});
       break;
     case AppendStatus::failed:
+      room.appending = false;
       logger::error("room {}: storing a change failed: {}", room.id, call->result.error);
-      call->then(room, Error{ErrorCode::unavailable, storage_unreachable});
+      refuse_all(room, batch, Error{ErrorCode::unavailable, storage_unreachable});
       break;
     case AppendStatus::unknown:
+      room.appending = false;
       logger::error("room {}: a change may or may not have been stored: {}", room.id, call->result.error);
-      call->then(room, Error{ErrorCode::outcome_unknown,
-                             "the room's storage did not confirm the change; it may have been made: the room's "
-                             "next events will show it"});
+      refuse_all(room, batch,
+                 Error{ErrorCode::outcome_unknown,
+                       "the room's storage did not confirm the change; it may have been made: the room's "
+                       "next events will show it"});
       if (log.shared()) {
         room.appending = true;
         catch_up(room, [this](RoomEntry& r, bool) {
@@ -1130,10 +1179,23 @@ struct RoomHub::Impl final : RoomLogObserver {
       });
       return;
     }
-    // Closing: who may first (the core decides it again on commit), then whether an audit is open.
-    if (!presence::lead(room.state, member_id)) return send_error(*c, id, ErrorCode::forbidden, "only facilitators close an audit");
+    // Closing, or asking how many answered: who may first (the core decides closing again on
+    // commit), then whether an audit is open.
+    if (!presence::lead(room.state, member_id)) {
+      return send_error(*c, id, ErrorCode::forbidden,
+                        command.kind == Kind::status ? "only facilitators see how many answered" : "only facilitators close an audit");
+    }
     if (!room.state.audit.current || !room.state.audit.current->open) return send_error(*c, id, ErrorCode::no_audit, "no audit is open");
     const Audit audit = *room.state.audit.current;
+    if (command.kind == Kind::status) {
+      // A count only, on request: no push, nothing per answer, never who.
+      storage(self_room, [this, rid = room.id, audit] { return log.prompts().audit_tally(rid, audit.id, audit.items.size()).responses; },
+              [c, id, k = audit.k](RoomEntry&, StoreResult<std::int64_t> responses) {
+                if (!responses.value) return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");
+                c->send(make_frame(protocol::encode_reply(id, {{"k", k}, {"responses", *responses.value}})));
+              });
+      return;
+    }
     storage(self_room, [this, rid = room.id, audit] { return log.prompts().audit_tally(rid, audit.id, audit.items.size()); },
             [this, c, id, audit, member_id, reply](RoomEntry& r, StoreResult<AuditTally> out) {
               if (!out.value) return send_error(*c, id, ErrorCode::unavailable, "the room's storage cannot be reached; try again");

@@ -253,11 +253,20 @@ describe('anonymous prompts leave no trace of their authors', () => {
     }
     await sleep(250);
     expect(grace.client.received.length, 'no answer is visible to anyone, facilitators included').toBe(before);
+    // A facilitator may ask how many answered (1.6), on another instance too: a count in the reply
+    // to them, nothing to anyone else; a participant may not ask.
+    const othersBefore = members.slice(1).map((m) => m.member.client.received.length);
+    expect(await grace.client.request({ type: 'audit_status' })).toEqual({ k: 3, responses: 3 });
+    const onB = await joinParticipant(servers[1]!.wsUrl, room, 'Probe');
+    expect(await onB.client.send({ type: 'audit_status' })).toMatchObject({ type: 'error', code: 'forbidden' });
+    await sleep(100);
+    expect(members.slice(1).map((m) => m.member.client.received.length).map((n, i) => n - othersBefore[i]!), 'only the join of Probe reaches the others').toEqual([1, 1, 1]);
     await grace.client.request({ type: 'audit_close' });
     const closed = await members[3]!.member.client.nextEvent((e) => e.event.kind === 'audit_closed');
     expect(closed.event.responses).toBe(3);
     expect([...closed.event.results.comments].sort()).toEqual([...comments].sort());
     for (const item of closed.event.results.items) expect(item.counts.reduce((a: number, b: number) => a + b, 0)).toBe(3);
+    expect(await grace.client.send({ type: 'audit_status' })).toMatchObject({ type: 'error', code: 'no_audit' });
 
     const marks = authorMarks(members);
     const anonymous = [...comments];

@@ -1,5 +1,7 @@
 // The room engine (server/README.md): rooms run side by side, storage never holds up a thread that
 // serves sockets, and the ephemeral channel never reaches the log. Real redis-servers, real instances.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoom, getJson, type CreatedRoom } from '../lib/api.js';
 import { startRedis, type RunningRedis } from '../lib/redis.js';
@@ -130,4 +132,35 @@ describe('the ephemeral channel across instances', () => {
     expect(ada.client.pending().filter((f) => f.type === 'ephemeral')).toEqual([]);
     expect(await redis.cli('XLEN', streamKey)).toBe(before);
   });
+});
+
+describe('a busy room', () => {
+  it('stores the commands that wait for its append together: fewer journal records than commands, every one answered in order', async () => {
+    const s = await startServer({ args: ['--fsync', 'always', '--max-commands-per-second', '100000'] });
+    try {
+      const room = await createRoom(s.baseUrl, 'Busy room');
+      const members: Member[] = [];
+      for (let i = 0; i < 20; i++) members.push(await joinParticipant(s.wsUrl, room, `M${i}`));
+      const records = () =>
+        readdirSync(s.dataDir)
+          .filter((f) => f.startsWith('journal-'))
+          .flatMap((f) => readFileSync(path.join(s.dataDir, f), 'utf8').split('\n'))
+          .filter((line) => line.includes(`"${room.room}"`)).length;
+      const before = records();
+      // Everyone at once, each member's commands sent without waiting: raise, lower, raise, lower...
+      const answers = await Promise.all(
+        members.map((m) => Promise.all(Array.from({ length: 6 }, (_, k) => m.client.send({ type: k % 2 ? 'hand_lower' : 'hand_raise' })))),
+      );
+      const commands = 20 * 6;
+      for (const list of answers) for (const a of list) expect(a.type, JSON.stringify(a)).toBe('reply');
+      const stored = records() - before;
+      console.log(`${commands} commands of 20 members at once: ${stored} journal records (each one sync)`);
+      expect(stored).toBeLessThan(commands / 2);
+      // What was stored is what everyone saw: a late joiner finds no hand raised.
+      const late = await joinParticipant(s.wsUrl, room, 'Late');
+      expect(late.result.snapshot.floor?.queue ?? []).toEqual([]);
+    } finally {
+      await s.stop();
+    }
+  }, 30_000);
 });

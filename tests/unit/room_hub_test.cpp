@@ -455,6 +455,16 @@ public:
     }
     for (auto& p : pending) p();
   }
+  // Fails the next `n` appends (of any room) as an unreachable storage would: nothing stored.
+  void fail_next(int n) {
+    std::lock_guard lock(mutex_);
+    failing_ = n;
+  }
+  // Appends asked for so far, and the events they carried.
+  std::size_t appends() {
+    std::lock_guard lock(mutex_);
+    return appends_;
+  }
   std::size_t waiting(const std::string& room) {
     std::lock_guard lock(mutex_);
     return waiting_[room].size();
@@ -462,6 +472,12 @@ public:
   void append_async(std::string_view room_id, std::uint64_t expected_seq, std::vector<Event> events, AppendDone done) override {
     std::unique_lock lock(mutex_);
     const std::string room(room_id);
+    ++appends_;
+    if (failing_ > 0) {
+      --failing_;
+      lock.unlock();
+      return done(AppendResult{AppendStatus::failed, "test: the storage is unreachable"});
+    }
     if (held_.contains(room)) {
       waiting_[room].push_back([this, room, expected_seq, events = std::move(events), done = std::move(done)]() mutable {
         memory_.append_async(room, expected_seq, std::move(events), std::move(done));
@@ -487,6 +503,8 @@ private:
   std::mutex mutex_;
   std::set<std::string> held_;
   std::map<std::string, std::vector<std::function<void()>>> waiting_;
+  int failing_ = 0;
+  std::size_t appends_ = 0;
 };
 
 class EngineTest : public ::testing::Test {
@@ -579,6 +597,70 @@ TEST_F(EngineTest, CommandsPastTheWaitingCapAreRefusedAsBusyAndChangeNothing) {
   ASSERT_EQ(all.size(), 6u);
   for (int i = 2; i < 6; ++i) EXPECT_EQ(all[i]["type"], "reply") << all[i].dump();
   EXPECT_EQ(grace->pushes().back()["event"]["state"]["duration_ms"], 63'000) << "the busy command changed nothing";
+}
+
+TEST_F(EngineTest, CommandsWaitingForStorageAreDecidedInOrderAndStoredInOneAppend) {
+  auto ada = joined(a, "Ada");
+  auto bo = joined(a, "Bo");
+  const std::size_t before = log->appends();
+  log->hold(a.room_id);
+  hub.on_text(ada, json{{"type", "hand_raise"}, {"id", "a1"}}.dump()); // in flight
+  hub.on_text(bo, json{{"type", "hand_raise"}, {"id", "b1"}}.dump());  // these three wait
+  hub.on_text(bo, json{{"type", "hand_raise"}, {"id", "b2"}}.dump());
+  hub.on_text(ada, json{{"type", "hand_lower"}, {"id", "a2"}}.dump());
+  EXPECT_EQ(log->appends(), before + 1);
+  log->release(a.room_id);
+  EXPECT_EQ(log->appends(), before + 2) << "the three waiting commands went to storage in one append";
+
+  const auto ada_answers = answers(*ada);
+  const auto bo_answers = answers(*bo);
+  EXPECT_EQ(ada_answers[ada_answers.size() - 2]["id"], "a1");
+  EXPECT_EQ(ada_answers.back()["id"], "a2");
+  EXPECT_EQ(ada_answers.back()["type"], "reply");
+  EXPECT_EQ(bo_answers[bo_answers.size() - 2]["type"], "reply") << bo_answers[bo_answers.size() - 2].dump();
+  EXPECT_EQ(bo_answers.back()["id"], "b2");
+  EXPECT_EQ(bo_answers.back()["code"], "hand_already_raised") << "decided against the room including b1, stored with it";
+
+  // Everyone sees the events in one order with consecutive seqs, as stored.
+  std::vector<std::pair<std::string, std::string>> seen;
+  std::int64_t last_seq = 0;
+  for (const auto& p : ada->pushes()) {
+    if (last_seq != 0) {
+      EXPECT_EQ(p["seq"].get<std::int64_t>(), last_seq + 1);
+    }
+    last_seq = p["seq"].get<std::int64_t>();
+    if (p["event"]["kind"] == "hand_raised" || p["event"]["kind"] == "hand_lowered") {
+      seen.emplace_back(p["event"]["kind"], p["event"]["member_id"]);
+    }
+  }
+  const std::string ada_id = answers(*ada).front()["result"]["member"]["id"];
+  const std::string bo_id = answers(*bo).front()["result"]["member"]["id"];
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
+                      {"hand_raised", ada_id}, {"hand_raised", bo_id}, {"hand_lowered", ada_id}}));
+  EXPECT_EQ(log->last_seq(a.room_id), static_cast<std::uint64_t>(last_seq)) << "what was stored is what was sent";
+  EXPECT_EQ(bo->pushes().back(), ada->pushes().back());
+}
+
+TEST_F(EngineTest, ABatchThatCannotBeStoredChangesNothingAndEveryCommandIsTold) {
+  auto ada = joined(a, "Ada");
+  auto bo = joined(a, "Bo");
+  const auto stored = log->last_seq(a.room_id);
+  const auto pushes = ada->pushes().size();
+  log->hold(a.room_id);
+  hub.on_text(ada, json{{"type", "hand_raise"}, {"id", "a1"}}.dump()); // in flight, stored
+  hub.on_text(bo, json{{"type", "hand_raise"}, {"id", "b1"}}.dump());  // these two: one append, which fails
+  hub.on_text(ada, json{{"type", "hand_lower"}, {"id", "a2"}}.dump());
+  log->fail_next(1);
+  log->release(a.room_id);
+  EXPECT_EQ(answers(*bo).back()["code"], "unavailable");
+  EXPECT_EQ(answers(*ada).back()["id"], "a2");
+  EXPECT_EQ(answers(*ada).back()["code"], "unavailable");
+  EXPECT_EQ(log->last_seq(a.room_id), stored + 1) << "only a1 was stored";
+  EXPECT_EQ(ada->pushes().size(), pushes + 1) << "nobody saw the refused commands' events";
+  // The room goes on from what was stored: Bo's hand can be raised now.
+  hub.on_text(bo, json{{"type", "hand_raise"}, {"id", "b3"}}.dump());
+  EXPECT_EQ(answers(*bo).back()["type"], "reply");
+  EXPECT_EQ(log->last_seq(a.room_id), stored + 2);
 }
 
 TEST_F(EngineTest, EphemeralUpdatesAreCoalescedRelayedToOthersAndNeverLogged) {

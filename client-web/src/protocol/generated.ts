@@ -6,7 +6,7 @@ import { cleanDisplayText, cleanPromptText, hasLoneSurrogate, validLength } from
 /** The protocol major version this client speaks (welcome.protocol). */
 export const PROTOCOL_VERSION = 1;
 /** The minor version of this declaration. */
-export const PROTOCOL_MINOR = 5;
+export const PROTOCOL_MINOR = 6;
 
 // ---------------------------------------------------------------- limits
 /** a command's `id`: 1 to 64 characters */
@@ -370,6 +370,12 @@ export interface PingResult {
   /** ms since the Unix epoch, server clock */
   server_time: number;
 }
+export interface AuditStatusResult {
+  /** answers needed for results */
+  k: number;
+  /** how many have answered so far (a count only: never who) */
+  responses: number;
+}
 export interface CreateRoomRequest {
   title: string;
 }
@@ -590,6 +596,11 @@ export interface AuditCloseCommand {
   type: 'audit_close';
   id: string;
 }
+/** `audit_status` (since 1.6): how many have answered the open audit so far (asked before closing it: below `k` their answers are deleted unseen); a count, never who */
+export interface AuditStatusCommand {
+  type: 'audit_status';
+  id: string;
+}
 /** `deck_add` (since 1.3): adds a card */
 export interface DeckAddCommand {
   type: 'deck_add';
@@ -615,13 +626,13 @@ export interface EphemeralCommand {
   /** per kind: `cursor`: `{x, y}`, finite numbers from -1e6 to 1e6 */
   data: Record<string, unknown>;
 }
-export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | EphemeralCommand;
+export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | AuditStatusCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | EphemeralCommand;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'member_remove', 'room_close', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'deck_add', 'deck_remove', 'deck_draw', 'ephemeral'];
+export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'member_remove', 'room_close', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'audit_status', 'deck_add', 'deck_remove', 'deck_draw', 'ephemeral'];
 /** Commands of live rounds (1.2) and of the room's members (1.5). */
 export type LiveCommand = SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand;
 export type PromptCommand = PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand;
-export type AuditCommand = AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand;
+export type AuditCommand = AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | AuditStatusCommand;
 export type DeckCommand = DeckAddCommand | DeckRemoveCommand | DeckDrawCommand;
 
 // ---------------------------------------------------------------- room events
@@ -1484,6 +1495,21 @@ export function decodePingResult(v: unknown): PingResult | undefined {
   }
   return out as unknown as PingResult;
 }
+export function decodeAuditStatusResult(v: unknown): AuditStatusResult | undefined {
+  if (!isObject(v)) return undefined;
+  const out: Record<string, unknown> = {};
+  if (!has(v, 'k')) { return undefined; } else {
+    const x = (isInteger(v.k) && v.k >= 1 ? v.k : undefined);
+    if (x === undefined) return undefined;
+    out.k = x;
+  }
+  if (!has(v, 'responses')) { return undefined; } else {
+    const x = (isInteger(v.responses) && v.responses >= 0 ? v.responses : undefined);
+    if (x === undefined) return undefined;
+    out.responses = x;
+  }
+  return out as unknown as AuditStatusResult;
+}
 export function decodeCreateRoomRequest(v: unknown): CreateRoomRequest | undefined {
   if (!isObject(v)) return undefined;
   if (!onlyKeys(v, ['title'])) return undefined;
@@ -2336,6 +2362,9 @@ function checkAuditAnswer(o: Obj, id: string): void {
 function checkAuditClose(o: Obj, id: string): void {
   onlyFields(o, [], id);
 }
+function checkAuditStatus(o: Obj, id: string): void {
+  onlyFields(o, [], id);
+}
 function checkDeckAdd(o: Obj, id: string): void {
   onlyFields(o, ['text'], id);
   if (!has(o, 'text')) { fail('missing_field', id, "missing field 'text'"); } else {
@@ -2408,6 +2437,7 @@ const CHECKS: Record<string, (o: Obj, id: string) => void> = {
   audit_open: checkAuditOpen,
   audit_answer: checkAuditAnswer,
   audit_close: checkAuditClose,
+  audit_status: checkAuditStatus,
   deck_add: checkDeckAdd,
   deck_remove: checkDeckRemove,
   deck_draw: checkDeckDraw,

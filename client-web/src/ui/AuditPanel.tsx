@@ -4,8 +4,8 @@
 // answers, only how many answered). State comes from the room view and the connection snapshot;
 // a refused command shows in the room's error area.
 
-import { useRef, useState } from 'preact/hooks';
-import { AUDIT_CHOICES, formatAnswers, formatMean, notEnoughText, summarize, unanswered } from '../audit';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { AUDIT_CHOICES, closeAuditWarning, formatAnswers, formatMean, notEnoughText, summarize, unanswered } from '../audit';
 import type { Connection } from '../connection';
 import {
   DEFAULT_AUDIT_K,
@@ -89,31 +89,75 @@ function AuditControls({
 }) {
   const [k, setK] = useState(String(DEFAULT_AUDIT_K));
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState<{ text: string; deletes: boolean } | null>(null);
+  const warningRef = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (confirming) warningRef.current?.focus();
+  }, [confirming]);
   const n = Number(k);
   const kValid = k.trim() !== '' && Number.isInteger(n) && n >= MIN_AUDIT_K && n <= MAX_AUDIT_K;
 
   if (audit?.open) {
+    // Closing asks the server first how many have answered, and says what closing will do
+    // (below k the answers are deleted unseen); only then does a second press close it.
+    async function askToClose() {
+      if (busy) return;
+      setBusy(true);
+      const status = await connection.auditStatus();
+      setBusy(false);
+      if (!status.ok) {
+        // The room's error area shows why (as for any refused command); closing still works.
+        setConfirming({ text: 'Could not find out how many have answered. Closing now deletes the answers unseen if fewer than ' + audit!.k + ' answered.', deletes: true });
+        return;
+      }
+      setConfirming({ text: closeAuditWarning(status.responses, status.k), deletes: status.responses < status.k });
+    }
     return (
       <div class="audit-controls">
         <p class="hint">
-          The check is open. Nobody, you included, sees how many have answered until you close it. Results are shown only
-          if at least {audit.k} members answered.
+          The check is open. Members' answers are counted without names. Results are shown only if at least {audit.k}{' '}
+          members answered; before closing you see how many did.
         </p>
-        <div class="actions">
-          <button
-            type="button"
-            class="button"
-            data-testid="audit-close"
-            aria-disabled={busy ? 'true' : undefined}
-            onClick={() => {
-              if (busy) return;
-              setBusy(true);
-              void act(() => connection.closeAudit()).then(() => setBusy(false));
-            }}
-          >
-            Close and show results
-          </button>
-        </div>
+        {confirming ? (
+          <div class="audit-confirm" role="group" aria-labelledby="audit-confirm-text">
+            <p id="audit-confirm-text" data-testid="audit-close-warning" ref={warningRef} tabIndex={-1}>
+              {confirming.text}
+            </p>
+            <div class="actions">
+              <button
+                type="button"
+                class={confirming.deletes ? 'button danger' : 'button'}
+                data-testid="audit-close-confirm"
+                aria-disabled={busy ? 'true' : undefined}
+                onClick={() => {
+                  if (busy) return;
+                  setBusy(true);
+                  void act(() => connection.closeAudit()).then(() => {
+                    setBusy(false);
+                    setConfirming(null);
+                  });
+                }}
+              >
+                {confirming.deletes ? 'Close and delete the answers' : 'Close and show results'}
+              </button>
+              <button type="button" class="button" data-testid="audit-close-cancel" onClick={() => setConfirming(null)}>
+                Keep it open
+              </button>
+            </div>
+          </div>
+        ) : (
+          <div class="actions">
+            <button
+              type="button"
+              class="button"
+              data-testid="audit-close"
+              aria-disabled={busy ? 'true' : undefined}
+              onClick={() => void askToClose()}
+            >
+              Close the check…
+            </button>
+          </div>
+        )}
       </div>
     );
   }

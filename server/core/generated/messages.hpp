@@ -15,7 +15,7 @@
 namespace colloquy {
 
 inline constexpr int protocol_major = 1;
-inline constexpr int protocol_minor = 5;
+inline constexpr int protocol_minor = 6;
 
 // ---- limits (protocol/README.md#limits)
 inline constexpr std::size_t max_id_chars = 64; // a command's id: 1 to 64 characters

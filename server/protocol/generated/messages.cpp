@@ -1473,6 +1473,13 @@ Decoded decode_audit_close(const json& o, const std::string& id) {
   return DecodedCommand{id, std::move(c)};
 }
 
+Decoded decode_audit_status(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {})) return *e;
+  AuditCommand c{};
+  c.kind = AuditCommand::Kind::status;
+  return DecodedCommand{id, std::move(c)};
+}
+
 Decoded decode_deck_add(const json& o, const std::string& id) {
   if (auto e = only_fields(o, id, {"text"})) return *e;
   AddCard c{};
@@ -1586,6 +1593,7 @@ std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame)
   if (type == "audit_open") return decode_audit_open(doc, *id);
   if (type == "audit_answer") return decode_audit_answer(doc, *id);
   if (type == "audit_close") return decode_audit_close(doc, *id);
+  if (type == "audit_status") return decode_audit_status(doc, *id);
   if (type == "deck_add") return decode_deck_add(doc, *id);
   if (type == "deck_remove") return decode_deck_remove(doc, *id);
   if (type == "deck_draw") return decode_deck_draw(doc, *id);
@@ -1621,6 +1629,7 @@ std::string_view command_name(const ClientCommand& command) {
       case AuditCommand::Kind::open: return "audit_open";
       case AuditCommand::Kind::answer: return "audit_answer";
       case AuditCommand::Kind::close: return "audit_close";
+      case AuditCommand::Kind::status: return "audit_status";
       }
       return "audit_open";
     }

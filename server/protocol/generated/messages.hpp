@@ -35,9 +35,9 @@ struct PromptCommand {
   std::vector<std::string> prompts;
   std::string prompt;
 };
-// audit_open, audit_answer, audit_close: handled by the hub
+// audit_open, audit_answer, audit_close, audit_status: handled by the hub
 struct AuditCommand {
-  enum class Kind { open, answer, close } kind = Kind::open;
+  enum class Kind { open, answer, close, status } kind = Kind::open;
   std::int64_t k = 5;
   std::vector<std::pair<std::string, std::int64_t>> answers;
   std::string comment;
