@@ -1416,6 +1416,10 @@ struct RoomHub::Impl final : RoomLogObserver {
     std::lock_guard lock(room->mutex);
     if (!still_attached(*room, member_id, c.get())) return done(Decision{});
     room->attached.erase(member_id);
+    // Stopping the embedded server: the next start records every absence, after pausing what ran
+    // (restore), so a round loses no hand and no turn to the stop. Scale-out records them now:
+    // the room lives on in the other instances, where members return within the speaker grace.
+    if (!leaving && draining.load() && !log.shared()) return done(Decision{});
     Command command = leaving ? Command{Leave{member_id}} : Command{LoseConnection{member_id}};
     commit(*room, std::move(command), [this, done](RoomEntry& r, const DecideResult& result) {
       done(result);

@@ -134,6 +134,7 @@ describe('a restart mid-round (1.6)', () => {
       expect(ranBefore).toBeLessThan(2500);
 
       const adaBack = await joinWith(second.wsUrl, { room: room.room, resume: ada.token }, 'ada-back');
+      await joinWith(second.wsUrl, { room: room.room, resume: lin.token }, 'lin-back'); // everyone is back: resume
       expect(await adaBack.client.send({ type: 'round_finish' })).toMatchObject({ type: 'error', code: 'activity_paused' });
       await back.client.request({ type: 'resume' });
       const resumed = await adaBack.client.nextEvent((e) => e.event.kind === 'activity_resumed');

@@ -94,13 +94,13 @@ TEST_F(Speaking, MoveSomeoneLaterAndEndTheRound) {
 }
 
 TEST_F(Speaking, ShuffleIsDrawnByTheServerAndRecordedInTheEvent) {
-  auto events = apply_ok(StartRound{grace, OrderKind::shuffle, {}, 60, true, 12345});
+  auto events = apply_ok(StartRound{grace, OrderKind::shuffle, {}, 60, true, false, 12345});
   const auto& started = std::get<RoundStarted>(events.front().body);
   auto sorted = started.round.order;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(sorted, (std::vector<std::string>{grace, ada, lin, kim}));
   apply_ok(EndRound{grace});
-  auto again = apply_ok(StartRound{grace, OrderKind::shuffle, {}, 60, true, 12345});
+  auto again = apply_ok(StartRound{grace, OrderKind::shuffle, {}, 60, true, false, 12345});
   EXPECT_EQ(std::get<RoundStarted>(again.front().body).round.order, started.round.order) << "same seed, same order: decide is pure";
 }
 
@@ -313,7 +313,7 @@ TEST_F(SpeakerGrace, ASpeakerWhoReloadsWithinTheGraceKeepsTheTurnAndItsTime) {
   EXPECT_EQ(speaker(), ada);
   auto back = apply_ok(Join{Credential::resume_token, "token-Ada", "", ""});
   EXPECT_EQ(count<RoundOrderChanged>(back), 0) << "she never lost her place";
-  EXPECT_EQ(state.timers.turn.ends_at_ms, t0 + 600'000) << "the turn's time kept counting";
+  EXPECT_EQ(state.timers.turn.ends_at_ms, testing::t0 + 600'000) << "the turn's time kept counting";
   EXPECT_TRUE(pass_time(20'000).empty()) << "back in time: the hold's deadline decides nothing";
   EXPECT_FALSE(next_deadline(state)->speaker_hold);
   now += 1000;
@@ -491,7 +491,8 @@ TEST_F(RoundOrder, AddingStopsAtTheRoomStateCap) {
   limits.max_room_state_bytes = state_bytes::room(state) + 3 * state_bytes::outcome;
   int turns = 0;
   for (; turns < 100; ++turns) {
-    auto result = decide(state, AddToRound{grace, lin}, now, limits);
+    const std::string other = speaker() == ada ? lin : ada; // the one not speaking now: one more turn
+    auto result = decide(state, AddToRound{grace, other}, now, limits);
     if (std::holds_alternative<Error>(result)) {
       EXPECT_EQ(std::get<Error>(result).code, ErrorCode::room_state_full);
       break;
