@@ -1,13 +1,22 @@
 // Rounds survive disruption (protocol 1.6) in three browsers: the server restarts mid-round (same
 // port, same data directory); every screen shows the round paused with the same speaker, the
 // facilitator gets a Resume control, resumes, and the round goes on to its end, which stays on
-// the stage as a summary. Screenshots at 1280 and 360 px in tests/artifacts/rounds/.
+// the stage as a summary. Screenshots at 1280 and 360 px in tests/artifacts/rounds/; axe on each.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
-import { UI_TIMEOUT_MS, artifactsDir, expectOnline, gatherRoom, screenshotPeople, useServerAndBrowser } from './lib-browser.js';
+import {
+  UI_TIMEOUT_MS,
+  artifactsDir,
+  expectOnline,
+  formatViolations,
+  gatherRoom,
+  runAxe,
+  screenshotPeople,
+  useServerAndBrowser,
+} from './lib-browser.js';
 
 const SIZES = [
   { width: 1280, height: 800 },
@@ -40,7 +49,7 @@ const speakerOf = (page: Page) =>
 
 describe('rounds survive disruption', () => {
   it('a restart mid-round leaves it paused with a Resume for the facilitator; resumed, it ends in a summary', async () => {
-    const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin']);
+    const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin'], { bypassCSP: true }); // for axe only (csp.test.ts checks the policy)
     const people = env.people;
     onTestFailed(() => screenshotPeople('rounds-failed', people));
     await gatherRoom(grace, env.server.baseUrl, 'Check-in', [ada, lin]);
@@ -77,6 +86,8 @@ describe('rounds survive disruption', () => {
       await grace.page.evaluate(() => window.scrollTo(0, 0));
       expect(await inView(grace.page, 'stage-paused'), `paused notice in view at ${size.width}`).toBe(true);
       expect(await inView(grace.page, 'stage-resume'), `Resume in view at ${size.width}`).toBe(true);
+      const violations = await runAxe(grace.page);
+      expect(violations, formatViolations(violations)).toEqual([]);
       await shot(grace.page, `paused-grace-${size.width}`);
       await shot(ada.page, `paused-ada-${size.width}`);
     }
@@ -107,6 +118,8 @@ describe('rounds survive disruption', () => {
       await grace.page.setViewportSize(size);
       await grace.page.evaluate(() => window.scrollTo(0, 0));
       expect(await inView(grace.page, 'round-summary'), `summary in view at ${size.width}`).toBe(true);
+      const violations = await runAxe(grace.page);
+      expect(violations, formatViolations(violations)).toEqual([]);
       await shot(grace.page, `summary-grace-${size.width}`);
     }
   }, 60_000);
