@@ -719,7 +719,7 @@ describe('live-round commands', () => {
     const c = joinedConnection();
     const s = lastSocket();
     s.receive(event(4, { kind: 'turn_started', member_id: 'm2', mode: 'floor' }));
-    expect(c.getSnapshot().room?.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 1004 });
+    expect(c.getSnapshot().room?.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 1004, paused_ms: 0 });
     s.receive(event(5, { kind: 'role_changed', member_id: 'm2', role: 'observer' }));
     expect(c.getSnapshot().self?.role).toBe('observer');
     expect(c.getSnapshot().room?.members.find((m) => m.id === 'm2')?.role).toBe('observer');

@@ -397,8 +397,26 @@ export class Connection {
   setAirtimeVisibility(airtime_visibility: AirtimeVisibility) {
     return this.command({ type: 'settings', airtime_visibility });
   }
-  startRound(order: RoundOrder, turnSeconds: number, autoAdvance = true) {
-    return this.command({ type: 'round_start', order, turn_seconds: turnSeconds, auto_advance: autoAdvance });
+  /** With `sitOut` the caller is not in the order (sent only then: a 1.5 server knows no `sit_out`). */
+  startRound(order: RoundOrder, turnSeconds: number, autoAdvance = true, sitOut = false) {
+    return this.command({
+      type: 'round_start',
+      order,
+      turn_seconds: turnSeconds,
+      auto_advance: autoAdvance,
+      ...(sitOut ? { sit_out: true } : {}),
+    });
+  }
+  /** Puts a member at the end of the running round's order (facilitators). */
+  addToRound(member: string) {
+    return this.command({ type: 'round_add', member });
+  }
+  /** Pauses the room's running round, turn and timers (facilitators). */
+  pauseActivity() {
+    return this.command({ type: 'pause' });
+  }
+  resumeActivity() {
+    return this.command({ type: 'resume' });
   }
   finishTurn() {
     return this.command({ type: 'round_finish' });

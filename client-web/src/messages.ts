@@ -60,6 +60,11 @@ const errorText: Record<string, string> = {
   busy: 'The room is busy just now. Please try again in a moment.',
   outcome_unknown: 'The server could not confirm that change. Wait a moment to see whether it happened before trying again.',
   not_connected: 'Not connected to the session right now. Try again in a moment.',
+  activity_paused: 'The round is paused. A facilitator presses Resume to go on.',
+  not_paused: 'Nothing is paused.',
+  nothing_to_pause: 'No go-round, turn or timer is running, so there is nothing to pause.',
+  already_in_round: 'That member is still to speak in this go-round.',
+  member_is_observer: 'Observers do not speak in go-rounds. Make them a participant first.',
 };
 
 export function errorMessage(code: string, fallback?: string): string {

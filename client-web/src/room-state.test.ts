@@ -55,7 +55,7 @@ describe('applyEvent (1.2)', () => {
 
   it('turn_started in round mode sets the turn with started_at = event time', () => {
     const r = run(room(), { kind: 'turn_started', member_id: 'm2', mode: 'round' });
-    expect(r.turn).toEqual({ member_id: 'm2', mode: 'round', started_at: 11_000 });
+    expect(r.turn).toEqual({ member_id: 'm2', mode: 'round', started_at: 11_000, paused_ms: 0 });
   });
 
   it('turn_started in floor mode takes the member out of the queue and lowers the hand', () => {
@@ -68,7 +68,7 @@ describe('applyEvent (1.2)', () => {
     expect(r.floor.queue).toEqual(['m3']);
     expect(member(r, 'm2').hand).toBe(false);
     expect(member(r, 'm3').hand).toBe(true);
-    expect(r.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 13_000 });
+    expect(r.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 13_000, paused_ms: 0 });
   });
 
   it('floor_give since 1.5: hand_lowered, then turn_started; the same view as the inference for older rooms', () => {
@@ -88,7 +88,7 @@ describe('applyEvent (1.2)', () => {
     expect(given.floor.queue).toEqual(['m3']);
     expect(member(given, 'm2').hand).toBe(false);
     expect(member(given, 'm3').hand).toBe(true);
-    expect(given.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 14_000 });
+    expect(given.turn).toEqual({ member_id: 'm2', mode: 'floor', started_at: 14_000, paused_ms: 0 });
     expect({ ...given, seq: 0, turn: null }).toEqual({ ...inferred, seq: 0, turn: null });
   });
 
@@ -157,6 +157,44 @@ describe('applyEvent (1.2)', () => {
     );
     expect(r.round!.outcomes).toEqual([{ member_id: 'm1', outcome: 'moved', ms: 2000 }]);
     expect(r.round!.remaining).toEqual(['m2', 'm3', 'm1']);
+  });
+
+  it('1.6: a finished round stays as last_round until the next starts', () => {
+    const r = run(
+      room(),
+      { kind: 'round_started', round: { id: 4, order: ['m2', 'm3'], turn_seconds: 60, auto_advance: true } },
+      { kind: 'turn_started', member_id: 'm2', mode: 'round' },
+      { kind: 'turn_ended', member_id: 'm2', outcome: 'spoke', ms: 2000 },
+      { kind: 'turn_ended', member_id: 'm3', outcome: 'skipped', ms: 0 },
+      { kind: 'round_ended', reason: 'completed' },
+    );
+    expect(r.last_round).toEqual({
+      id: 4,
+      reason: 'completed',
+      outcomes: [
+        { member_id: 'm2', outcome: 'spoke', ms: 2000 },
+        { member_id: 'm3', outcome: 'skipped', ms: 0 },
+      ],
+    });
+    const next = run(r, { kind: 'round_started', round: { id: 5, order: ['m2'], turn_seconds: 60, auto_advance: true } });
+    expect(next.last_round).toBeNull();
+  });
+
+  it('1.6: pause and resume move the turn\'s paused time; turn_held marks the speaker held', () => {
+    const started = run(
+      room(),
+      { kind: 'round_started', round: { id: 1, order: ['m2'], turn_seconds: 60, auto_advance: true } },
+      { kind: 'turn_started', member_id: 'm2', mode: 'round' },
+      { kind: 'turn_held', member_id: 'm2', until: 23_000 },
+    );
+    const since = started.turn!.started_at + 500;
+    const r = run(started, { kind: 'activity_paused', reason: 'facilitator', since });
+    expect(r.paused).toEqual({ reason: 'facilitator', since });
+    expect(r.turn?.held_until).toBeNull();
+    const resumed = run(r, { kind: 'activity_resumed' }); // at 1000 × its seq
+    expect(resumed.paused).toBeNull();
+    expect(resumed.turn?.paused_ms).toBe(resumed.seq * 1000 - since);
+    expect(run(resumed, { kind: 'turn_held', member_id: 'm3', until: 9 }).turn?.held_until).toBeNull(); // not the speaker: unchanged
   });
 
   it('round_ended clears the round and the turn', () => {

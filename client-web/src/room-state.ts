@@ -59,6 +59,8 @@ export function roomFromSnapshot(snap: RoomSnapshot): RoomView {
     floor: { ...snap.floor, queue: [...snap.floor.queue] },
     turn: snap.turn ? { ...snap.turn } : null,
     timers: { phase: { ...snap.timers.phase }, turn: { ...snap.timers.turn } },
+    paused: snap.paused ? { ...snap.paused } : null,
+    last_round: snap.last_round ? { ...snap.last_round, outcomes: snap.last_round.outcomes.map((o) => ({ ...o })) } : null,
     live: snap.live,
     prompts: snap.prompts.map((p) => ({ ...p })),
     audit: snap.audit ? copyAudit(snap.audit) : null,
@@ -82,6 +84,8 @@ export function emptyRoom(id: string, title = ''): RoomView {
     floor: { ...DEFAULT_FLOOR, queue: [] },
     turn: null,
     timers: { phase: { ...IDLE_TIMER }, turn: { ...IDLE_TIMER } },
+    paused: null,
+    last_round: null,
     live: false,
     prompts: [],
     audit: null,
@@ -142,13 +146,35 @@ export function applyEvent(room: RoomView, event: RoomEvent, seq: number, time =
           auto_advance: event.round.auto_advance,
           outcomes: [],
         },
+        last_round: null,
       };
     case 'round_order_changed':
       return room.round ? { ...next, round: { ...room.round, remaining: [...event.remaining] } } : next;
-    case 'round_ended':
-      return { ...next, round: null, turn: null };
+    case 'round_ended': {
+      // The round stays as a summary until the next one starts (as the server's `last_round`).
+      const last_round = room.round
+        ? { id: room.round.id, reason: event.reason, outcomes: room.round.outcomes.map((o) => ({ ...o })) }
+        : room.last_round;
+      return { ...next, round: null, turn: room.turn?.mode === 'round' ? null : room.turn, last_round };
+    }
+    case 'activity_paused':
+      return {
+        ...next,
+        paused: { reason: event.reason, since: event.since },
+        turn: room.turn ? { ...room.turn, held_until: null } : null,
+      };
+    case 'activity_resumed': {
+      const p = room.paused;
+      const turn =
+        room.turn && p
+          ? { ...room.turn, paused_ms: room.turn.paused_ms + Math.max(0, time - Math.max(p.since, room.turn.started_at)) }
+          : room.turn;
+      return { ...next, paused: null, turn };
+    }
+    case 'turn_held':
+      return room.turn?.member_id === event.member_id ? { ...next, turn: { ...room.turn, held_until: event.until } } : next;
     case 'turn_started': {
-      const turn: TurnState = { member_id: event.member_id, mode: event.mode, started_at: time };
+      const turn: TurnState = { member_id: event.member_id, mode: event.mode, started_at: time, paused_ms: 0 };
       if (event.mode === 'floor') {
         return {
           ...next,

@@ -7,8 +7,13 @@ import { run, testRoom } from './room-state.fixtures';
 import {
   FINAL_MS,
   MINUTE_MS,
+  addableToRound,
   consoleControls,
   countdownLevel,
+  heldText,
+  pauseText,
+  roundEventText,
+  summaryRows,
   parseDuration,
   stillToSpeak,
   thresholdText,
@@ -122,6 +127,45 @@ describe('consoleControls', () => {
     expect(c.turn.resume.enabled).toBe(false);
     expect(c.turn.extend.enabled).toBe(true);
     expect(stillToSpeak(r)).toBe(2);
+  });
+
+  it('1.6: while paused, turn changes and timer resumes are off with the reason; Resume is the way on', () => {
+    const r = run(
+      testRoom(),
+      round,
+      { kind: 'turn_started', member_id: 'm1', mode: 'round' },
+      { kind: 'activity_paused', reason: 'restart', since: 2500 },
+      { kind: 'timer_set', timer: 'turn', action: 'pause', state: timer('paused') },
+    );
+    const c = consoleControls(r, 'facilitator');
+    expect(c.resume.enabled).toBe(true);
+    expect(c.pause.reason).toBe('Already paused.');
+    expect(c.roundSkip.reason).toBe('The round is paused: resume it first.');
+    expect(c.turn.resume.enabled).toBe(false);
+    expect(c.roundEnd.enabled).toBe(true);
+    expect(pauseText(r)).toMatch(/^Paused: the server restarted/);
+    expect(consoleControls(testRoom(), 'facilitator').pause.reason).toBe('Nothing is running.');
+    expect(consoleControls(testRoom(), 'facilitator').resume.enabled).toBe(false);
+  });
+
+  it('1.6: who can be added back, the held speaker, the summary rows and the event texts', () => {
+    const r = run(
+      testRoom(),
+      { kind: 'round_started', round: { id: 1, order: ['m2'], turn_seconds: 60, auto_advance: true } },
+      { kind: 'turn_started', member_id: 'm2', mode: 'round' },
+      { kind: 'member_connection_lost', member_id: 'm2' },
+      { kind: 'turn_held', member_id: 'm2', until: 25_000 },
+    );
+    expect(addableToRound(r).map((m) => m.name)).toEqual(['Grace', 'Lin']);
+    expect(consoleControls(r, 'facilitator').roundAdd.enabled).toBe(true);
+    const nameOf = (id: string) => r.members.find((m) => m.id === id)?.name ?? id;
+    expect(heldText(r, 10_000, nameOf)).toBe('Ada lost their connection. Their turn is kept for 0:15 in case they are back.');
+    expect(heldText(run(r, { kind: 'member_back', member_id: 'm2' }), 10_000, nameOf)).toBeNull();
+    const rows = summaryRows({ id: 1, reason: 'completed', outcomes: [{ member_id: 'm2', outcome: 'passed', ms: 0 }] }, nameOf);
+    expect(rows).toEqual([{ member_id: 'm2', name: 'Ada', outcome: 'passed', text: 'passed', ms: 0 }]);
+    expect(roundEventText({ kind: 'turn_held', member_id: 'm2', until: 1 }, nameOf)).toBe('Ada lost their connection; their turn is kept for a moment.');
+    expect(roundEventText({ kind: 'activity_resumed' }, nameOf)).toBe('The round goes on.');
+    expect(roundEventText({ kind: 'hand_raised', member_id: 'm2' }, nameOf)).toBeNull();
   });
 
   it('a participant gets every control off, with the reason', () => {

@@ -2,8 +2,8 @@
 // which facilitator controls work in the room's current state (and why not, in plain words), and
 // durations as people say them ("3", "1:30", "45 s").
 
-import { MAX_DURATION_SECONDS, type Role, type TimerName, type TimerState } from './protocol';
-import { isFacilitatorRole, type RoomView } from './room-state';
+import { MAX_DURATION_SECONDS, type RoomEvent, type Role, type RoundSummary, type TimerName, type TimerState, type TurnOutcome } from './protocol';
+import { formatCountdown, isFacilitatorRole, type RoomView } from './room-state';
 
 /** Under this much time left a countdown shows "last minute". */
 export const MINUTE_MS = 60_000;
@@ -87,6 +87,11 @@ export interface ConsoleControls {
   roundStart: ControlState;
   roundSkip: ControlState;
   roundEnd: ControlState;
+  /** Put a member back at the end of the running round's order. */
+  roundAdd: ControlState;
+  /** Pause or resume the room's running round, turn and timers (one control: whichever applies). */
+  pause: ControlState;
+  resume: ControlState;
   floorGiveNext: ControlState;
   floorRelease: ControlState;
   turn: Record<TimerAction, ControlState>;
@@ -107,19 +112,27 @@ function timerControls(name: TimerName, timer: TimerState): Record<TimerAction, 
  * is off (with the reason) for a role that does not facilitate.
  */
 export function consoleControls(room: RoomView, role: Role): ConsoleControls {
-  const { round, turn, floor, timers } = room;
+  const { round, turn, floor, timers, paused } = room;
+  const isPaused = paused !== null;
+  const whilePaused = no('The round is paused: resume it first.');
+  const timing = timers.turn.state === 'running' || timers.phase.state === 'running';
   const controls: ConsoleControls = {
-    roundStart: round ? no('A go-round is running.') : ok,
-    roundSkip: !round ? no('No go-round is running.') : !turn ? no('Nobody is speaking.') : ok,
+    roundStart: isPaused ? whilePaused : round ? no('A go-round is running.') : ok,
+    roundSkip: !round ? no('No go-round is running.') : !turn ? no('Nobody is speaking.') : isPaused ? whilePaused : ok,
     roundEnd: round ? ok : no('No go-round is running.'),
+    roundAdd: round ? (addableToRound(room).length > 0 ? ok : no('Everyone who can speak is still in the order.')) : no('No go-round is running.'),
+    pause: isPaused ? no('Already paused.') : round || turn || timing ? ok : no('Nothing is running.'),
+    resume: isPaused ? ok : no('Nothing is paused.'),
     floorGiveNext: round
       ? no('Not during a go-round.')
-      : floor.queue.length === 0
-        ? no('No hands are raised.')
-        : ok,
-    floorRelease: turn?.mode === 'floor' ? ok : no('Nobody has the floor.'),
-    turn: turn ? timerControls('turn', timers.turn) : allOff('Nobody is speaking.'),
-    phase: timerControls('phase', timers.phase),
+      : isPaused
+        ? whilePaused
+        : floor.queue.length === 0
+          ? no('No hands are raised.')
+          : ok,
+    floorRelease: turn?.mode !== 'floor' ? no('Nobody has the floor.') : isPaused ? whilePaused : ok,
+    turn: turn ? pausedTimers(timerControls('turn', timers.turn), isPaused) : allOff('Nobody is speaking.'),
+    phase: pausedTimers(timerControls('phase', timers.phase), isPaused),
   };
   if (!isFacilitatorRole(role)) {
     const reason = 'Only facilitators and co-facilitators can do this.';
@@ -127,6 +140,9 @@ export function consoleControls(room: RoomView, role: Role): ConsoleControls {
       roundStart: no(reason),
       roundSkip: no(reason),
       roundEnd: no(reason),
+      roundAdd: no(reason),
+      pause: no(reason),
+      resume: no(reason),
       floorGiveNext: no(reason),
       floorRelease: no(reason),
       turn: allOff(reason),
@@ -134,6 +150,11 @@ export function consoleControls(room: RoomView, role: Role): ConsoleControls {
     };
   }
   return controls;
+}
+
+/** While the room is paused a timer resumes only with the room (the server refuses it alone). */
+function pausedTimers(controls: Record<TimerAction, ControlState>, isPaused: boolean): Record<TimerAction, ControlState> {
+  return isPaused ? { ...controls, resume: no('The round is paused: use Resume the round.') } : controls;
 }
 
 function allOff(reason: string): Record<TimerAction, ControlState> {
@@ -145,4 +166,73 @@ export function stillToSpeak(room: RoomView): number {
   if (!room.round) return 0;
   const current = room.turn?.member_id;
   return room.round.remaining.filter((id) => id !== current).length;
+}
+
+/** Members a facilitator may put back into the running round: in the room, not observers, not still to speak. */
+export function addableToRound(room: RoomView): { id: string; name: string }[] {
+  if (!room.round) return [];
+  const remaining = new Set(room.round.remaining);
+  return room.members
+    .filter((m) => m.presence !== 'left' && m.role !== 'observer' && !remaining.has(m.id))
+    .map((m) => ({ id: m.id, name: m.name }));
+}
+
+/** The pause as the stage says it (also a plain description the announcer can use), or null. */
+export function pauseText(room: RoomView): string | null {
+  if (!room.paused) return null;
+  return room.paused.reason === 'restart'
+    ? 'Paused: the server restarted. Nobody loses their turn while members come back; a facilitator resumes when ready.'
+    : 'Paused by a facilitator. Nobody loses their turn; the time stands still until a facilitator resumes.';
+}
+
+/**
+ * A speaker whose connection dropped keeps the turn until `held_until` (server time): what the
+ * stage says while they are away (null when nobody is held). Also a description for the announcer.
+ */
+export function heldText(room: RoomView, serverNow: number, nameOf: (id: string) => string): string | null {
+  const turn = room.turn;
+  if (!turn || room.paused || turn.held_until == null) return null;
+  const member = room.members.find((m) => m.id === turn.member_id);
+  if (!member || member.presence === 'online') return null;
+  const left = Math.max(0, turn.held_until - serverNow);
+  return `${nameOf(turn.member_id)} lost their connection. Their turn is kept for ${formatCountdown(left)} in case they are back.`;
+}
+
+const outcomeText: Record<TurnOutcome, string> = {
+  spoke: 'spoke',
+  passed: 'passed',
+  skipped: 'was skipped',
+  moved: 'moved later',
+  ended: 'round ended',
+};
+
+export interface SummaryRow {
+  member_id: string;
+  name: string;
+  outcome: TurnOutcome;
+  /** In plain words: "spoke", "passed", "was skipped", … */
+  text: string;
+  ms: number;
+}
+
+/** The finished round's turns, in order, as the stage lists them. */
+export function summaryRows(summary: RoundSummary, nameOf: (id: string) => string): SummaryRow[] {
+  return summary.outcomes.map((o) => ({ member_id: o.member_id, name: nameOf(o.member_id), outcome: o.outcome, text: outcomeText[o.outcome], ms: o.ms }));
+}
+
+/**
+ * A plain description of the 1.6 round events, for the announcer (null for other kinds):
+ * "The round is paused", "The round goes on", "<name> lost their connection; their turn is kept".
+ */
+export function roundEventText(event: RoomEvent, nameOf: (id: string) => string): string | null {
+  switch (event.kind) {
+    case 'activity_paused':
+      return event.reason === 'restart' ? 'The round is paused after a server restart.' : 'The round is paused.';
+    case 'activity_resumed':
+      return 'The round goes on.';
+    case 'turn_held':
+      return `${nameOf(event.member_id)} lost their connection; their turn is kept for a moment.`;
+    default:
+      return null;
+  }
 }

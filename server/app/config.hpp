@@ -27,6 +27,7 @@ struct Config {
   std::vector<std::string> trusted_proxies;         // --trusted-proxy; whose X-Forwarded-For is believed
   std::string create_token;                         // --create-token; empty: anyone may create rooms
   std::int64_t join_timeout_seconds = 30;            // --join-timeout-seconds; unjoined: closed 4002
+  std::int64_t speaker_grace_seconds = 20;           // --speaker-grace-seconds; a dropped speaker keeps the turn
   unsigned max_commands_per_second = 20;        // --max-commands-per-second; per connection, bursts of 2x
   unsigned threads = 2;                  // --threads / COLLOQUY_THREADS; I/O threads
   std::string data_dir = "./data";       // --data-dir / COLLOQUY_DATA_DIR; the journal and snapshots

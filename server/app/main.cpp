@@ -75,6 +75,7 @@ int serve(const colloquy::Config& config) {
   hub_options.max_frame_bytes = config.max_frame_bytes;
   hub_options.max_commands_per_second = config.max_commands_per_second;
   hub_options.join_timeout_ms = config.join_timeout_seconds * 1000;
+  hub_options.speaker_grace_ms = config.speaker_grace_seconds * 1000;
   hub_options.unjoined_room_ms = config.room_unjoined_seconds * 1000;
   hub_options.idle_room_ms = config.room_idle_seconds * 1000;
   hub_options.server_name = std::string("colloquy/") + COLLOQUY_VERSION;

@@ -194,6 +194,16 @@ struct RoomHub::Impl final : RoomLogObserver {
     if (options.run_timers) ticker = std::thread([this] { ticker_loop(); });
   }
 
+  // The heartbeat a restart pauses from (RoomLog::mark_alive): every 2 s, and once more at a stop.
+  static constexpr std::int64_t alive_every_ms = 2000;
+  std::int64_t alive_at = 0;
+  void mark_alive() {
+    const std::int64_t now = options.now_ms();
+    if (now - alive_at < alive_every_ms) return;
+    alive_at = now;
+    log.mark_alive(now);
+  }
+
   void stop() {
     if (log.shared()) log.set_observer(nullptr); // waits for a notification in progress
     {
@@ -202,6 +212,8 @@ struct RoomHub::Impl final : RoomLogObserver {
     }
     ticker_wake.notify_all();
     if (ticker.joinable()) ticker.join();
+    alive_at = 0;
+    mark_alive();
     // Completions still on their way touch the hub: wait for them (a frozen storage answers
     // within its command timeout).
     if (!wait_idle(std::chrono::seconds(30))) logger::error("stopping the hub with storage operations still in flight");
@@ -382,7 +394,10 @@ struct RoomHub::Impl final : RoomLogObserver {
     room.last_change_ms = event.time_ms;
     broadcast(room, event);
     if (const auto* removed = std::get_if<MemberRemoved>(&event.body)) room.removed.push_back(removed->member_id);
-    if (std::holds_alternative<TimerSet>(event.body) || std::holds_alternative<TimerExpired>(event.body)) schedule(room);
+    if (std::holds_alternative<TimerSet>(event.body) || std::holds_alternative<TimerExpired>(event.body) ||
+        std::holds_alternative<TurnHeld>(event.body)) {
+      schedule(room);
+    }
   }
 
   // Takes a connection out of its room (it is about to be closed by the hub).
@@ -472,8 +487,12 @@ struct RoomHub::Impl final : RoomLogObserver {
 
   // Rebuilds every room from the log. Nobody is connected to a fresh process, so members who
   // were online are recorded as away (they come back with their resume token): one append per
-  // room, all submitted together so that they share the journal's syncs.
+  // room, all submitted together so that they share the journal's syncs. A room whose round, turn
+  // or timer was running is paused first in the same append (PauseForRestart), counted from the
+  // last moment the server was known alive: nobody is skipped, no timer runs and no airtime is
+  // credited for the outage, until a facilitator resumes.
   void restore() {
+    const std::int64_t alive_ms = log.last_alive_ms();
     std::mutex mutex;
     std::condition_variable all_stored;
     std::size_t outstanding = 0;
@@ -499,9 +518,25 @@ struct RoomHub::Impl final : RoomLogObserver {
       for (const auto& m : room->state.members) {
         if (m.presence == Presence::online) online.push_back(m.id);
       }
-      RoomState next = online.empty() ? RoomState{} : room->state;
+      const auto& st = room->state;
+      const bool running = st.speaking.round || st.speaking.turn || st.timers.phase.state == TimerState::running ||
+                           st.timers.turn.state == TimerState::running;
+      RoomState next = online.empty() && !running ? RoomState{} : room->state;
       std::vector<Event> events;
       std::size_t away = 0;
+      bool paused = false;
+      if (running) {
+        // The heartbeat or the room's last event, whichever is later; never after now.
+        const std::int64_t since = std::min(options.now_ms(), std::max(alive_ms, room->last_change_ms));
+        auto result = decide(next, PauseForRestart{since}, options.now_ms(), limits());
+        if (auto* decision = std::get_if<Decision>(&result); decision && !decision->events.empty()) {
+          for (auto& event : decision->events) {
+            evolve(next, event);
+            events.push_back(std::move(event));
+          }
+          paused = true;
+        }
+      }
       for (const auto& member_id : online) {
         auto result = decide(next, LoseConnection{member_id}, options.now_ms(), limits());
         auto* decision = std::get_if<Decision>(&result);
@@ -518,11 +553,12 @@ struct RoomHub::Impl final : RoomLogObserver {
           ++outstanding;
         }
         const std::uint64_t expected = room->state.seq;
-        log.append_async(id, expected, std::move(events), [&, room, next, away](AppendResult result) {
+        log.append_async(id, expected, std::move(events), [&, room, next, away, paused](AppendResult result) {
           std::lock_guard lock(mutex);
           if (result.status == AppendStatus::ok) {
             room->state = next;
             restore_stats.members_marked_away += away;
+            restore_stats.rooms_paused += paused ? 1 : 0;
           } else {
             logger::error("room {}: marking members away at start failed: {}", room->id, result.error);
           }
@@ -578,7 +614,7 @@ struct RoomHub::Impl final : RoomLogObserver {
 
   Limits limits() const {
     const std::size_t frame = options.max_frame_bytes;
-    return Limits{options.max_members_per_room, std::min(options.max_room_state_bytes, frame - frame / 8)};
+    return Limits{options.max_members_per_room, std::min(options.max_room_state_bytes, frame - frame / 8), options.speaker_grace_ms};
   }
 
   // ---- replies
@@ -1337,6 +1373,9 @@ struct RoomHub::Impl final : RoomLogObserver {
     std::unique_lock lock(ticker_mutex);
     next_sweep_at = options.now_ms() + sweep_every_ms();
     while (!ticker_stopping) {
+      lock.unlock();
+      mark_alive(); // a small write at most every 2 s, never under the ticker's lock
+      lock.lock();
       std::int64_t earliest = deadline_order.empty() ? INT64_MAX : deadline_order.begin()->first;
       if (!ephemeral_due.empty()) earliest = std::min(earliest, ephemeral_at);
       earliest = std::min(earliest, next_sweep_at);
@@ -1411,14 +1450,15 @@ struct RoomHub::Impl final : RoomLogObserver {
     const auto next = next_deadline(room.state);
     if (!next || next->ends_at_ms > options.now_ms() || round >= 4) return schedule(room);
     const std::uint64_t before = room.state.seq;
-    commit(room, Expire{next->timer, next->ends_at_ms}, [this, timer = next->timer, before, round](RoomEntry& r, const DecideResult& result) {
+    const bool phase = next->timer == TimerId::phase && !next->speaker_hold;
+    commit(room, Expire{next->timer, next->ends_at_ms, next->speaker_hold}, [this, phase, before, round](RoomEntry& r, const DecideResult& result) {
       if (std::holds_alternative<Error>(result)) {
         // Storage unreachable: try again shortly rather than spin.
         set_deadline(r.id, options.now_ms() + 250);
         return;
       }
       if (r.state.seq == before) return schedule(r); // someone else's expiry landed first, or nothing to do
-      if (timer == TimerId::phase) release(r, {}, "", [](RoomEntry&, std::optional<Error>) {}); // prompts pending at the phase's end
+      if (phase) release(r, {}, "", [](RoomEntry&, std::optional<Error>) {}); // prompts pending at the phase's end
       expire_due(r, round + 1);
     });
   }
@@ -1442,6 +1482,10 @@ struct RoomHub::Impl final : RoomLogObserver {
     std::lock_guard lock(room->mutex);
     if (!still_attached(*room, member_id, c.get())) return done(Decision{});
     room->attached.erase(member_id);
+    // Stopping the embedded server: the next start records every absence, after pausing what ran
+    // (restore), so a round loses no hand and no turn to the stop. Scale-out records them now:
+    // the room lives on in the other instances, where members return within the speaker grace.
+    if (!leaving && draining.load() && !log.shared()) return done(Decision{});
     Command command = leaving ? Command{Leave{member_id}} : Command{LoseConnection{member_id}};
     commit(*room, std::move(command), [this, done](RoomEntry& r, const DecideResult& result) {
       done(result);

@@ -40,6 +40,8 @@ struct HubOptions {
   // it gets room_state_full. At most 7/8 of max_frame_bytes is used, so that the join reply with
   // its snapshot always fits one frame.
   std::size_t max_room_state_bytes = 56 * 1024;
+  // A speaker whose connection dropped keeps the turn this long before it is skipped (0: at once).
+  std::int64_t speaker_grace_ms = 20'000;
   // Rooms end: one nobody joined within unjoined_room_ms of its creation, and one without a
   // change for idle_room_ms, is removed with everything it holds (not while a member is
   // connected). The embedded log is swept; Redis keys expire by themselves (TTL).
@@ -84,6 +86,7 @@ enum class Readiness { ready, draining, storage_unavailable };
 struct HubRestore {
   std::size_t rooms = 0;
   std::size_t members_marked_away = 0; // were online when the previous process stopped
+  std::size_t rooms_paused = 0;        // a round, turn or timer was running: paused until a facilitator resumes
 };
 
 // Runs a task on a thread that serves sockets (the server's I/O pool). Never blocks.

@@ -16,6 +16,7 @@ namespace colloquy {
 struct Limits {
   std::size_t max_members = default_max_members;                   // present: online or away
   std::size_t max_room_state_bytes = default_max_room_state_bytes; // core/state_bytes.hpp
+  std::int64_t speaker_grace_ms = default_speaker_grace_seconds * 1000; // a dropped speaker keeps the turn this long
   // Member records a room keeps, present, left and removed together.
   std::size_t max_member_records() const { return member_records_per_place * max_members; }
 };

@@ -45,7 +45,7 @@ struct Registry {
   static DecideResult decide(const RoomState& room, const C& c, const Context& ctx) {
     using lifecycle::decide;
     using presence::decide;  // Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, RemoveMember, CloseRoom, ChangeSettings
-    using speaking::decide;  // StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor
+    using speaking::decide;  // StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, AddToRound, PauseActivity, ResumeActivity, PauseForRestart, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor
     using timers::decide;    // TimerCommand, Expire
     using prompts::decide;   // CheckPrompt, ReleasePrompts, UpvotePrompt, PosePrompt
     using audit::decide;     // OpenAudit, CheckAuditAnswer, CloseAudit
@@ -65,6 +65,9 @@ struct Registry {
   static void evolve(RoomState& r, const RoundStarted& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }
   static void evolve(RoomState& r, const RoundOrderChanged& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }
   static void evolve(RoomState& r, const RoundEnded& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }
+  static void evolve(RoomState& r, const ActivityPaused& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }
+  static void evolve(RoomState& r, const ActivityResumed& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }
+  static void evolve(RoomState& r, const TurnHeld& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }
   static void evolve(RoomState& r, const TurnStarted& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }
   static void evolve(RoomState& r, const TurnEnded& e, std::int64_t t) { speaking::evolve(r, e, t); }
   static void evolve(RoomState& r, const HandRaised& e, std::int64_t t) { speaking::evolve(r.speaking, e, t); }

@@ -53,7 +53,8 @@ struct CreateRoom { std::string title; std::string key_hash; std::string code_ha
 
 using Command = std::variant<CreateRoom, Join, Leave, LoseConnection, SetRole, HandOver, ClaimFacilitation, RemoveMember,
                              CloseRoom, ChangeSettings,
-                             StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor,
+                             StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, AddToRound, PauseActivity,
+                             ResumeActivity, PauseForRestart, RaiseHand, LowerHand, GiveFloor,
                              ReleaseFloor, SetFloor, TimerCommand, Expire, CheckPrompt, ReleasePrompts, UpvotePrompt,
                              PosePrompt, OpenAudit, CheckAuditAnswer, CloseAudit, AddCard, RemoveCard, DrawCard>;
 

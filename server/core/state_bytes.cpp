@@ -65,6 +65,7 @@ std::size_t room(const RoomState& r) {
   std::size_t n = fixed(r.title);
   for (const auto& m : r.members) n += member(m.id, m.name);
   if (r.speaking.round) n += r.speaking.round->outcomes.size() * outcome;
+  if (r.speaking.last_round) n += r.speaking.last_round->outcomes.size() * outcome;
   n += r.prompts.bytes();
   n += r.deck.bytes();
   if (r.audit.current) n += audit(*r.audit.current);

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <unordered_map>
@@ -103,6 +105,15 @@ JournalRoomLog::JournalRoomLog(JournalOptions options) : options_(std::move(opti
     ::close(lock_fd_);
     throw;
   }
+  // The previous process's heartbeat; a directory from before 1.6 has none (0: the rooms' last events count).
+  alive_fd_ = ::open((options_.dir / "alive").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (alive_fd_ >= 0) {
+    std::array<char, 24> text{};
+    const ssize_t n = ::pread(alive_fd_, text.data(), text.size() - 1, 0);
+    if (n > 0) previous_alive_ms_ = std::strtoll(text.data(), nullptr, 10);
+  } else {
+    logger::warn("cannot open {}: {}; a restart then pauses rounds from their last event", (options_.dir / "alive").string(), errno_text());
+  }
   last_sync_ = std::chrono::steady_clock::now();
   writer_ = std::thread([this] { writer_loop(); });
   compactor_ = std::thread([this] { compactor_loop(); });
@@ -121,7 +132,18 @@ JournalRoomLog::~JournalRoomLog() {
     ::fdatasync(journal_fd_);
     ::close(journal_fd_);
   }
+  if (alive_fd_ >= 0) ::close(alive_fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_); // releases the flock
+}
+
+void JournalRoomLog::mark_alive(std::int64_t now_ms) {
+  if (alive_fd_ < 0) return;
+  // Fixed width, so an overwrite in place never leaves digits of a longer value behind.
+  std::array<char, 24> text{};
+  const int n = std::snprintf(text.data(), text.size(), "%020lld\n", static_cast<long long>(now_ms));
+  if (n > 0 && ::pwrite(alive_fd_, text.data(), static_cast<std::size_t>(n), 0) < 0) {
+    logger::warn("cannot write the heartbeat {}: {}", (options_.dir / "alive").string(), errno_text());
+  }
 }
 
 fs::path JournalRoomLog::journal_path(std::uint64_t generation) const {

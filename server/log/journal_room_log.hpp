@@ -69,6 +69,10 @@ public:
   std::uint64_t last_seq(std::string_view room_id) const override;
   std::vector<std::string> room_ids() const override;
   std::optional<RoomHistory> history(std::string_view room_id) const override;
+  // The heartbeat lives in the file `alive` (decimal ms since the epoch), overwritten in place and
+  // never synced: after a power cut it may be older than the last beat, which only credits less.
+  void mark_alive(std::int64_t now_ms) override;
+  std::int64_t last_alive_ms() const override { return previous_alive_ms_; }
 
   // Pending prompts and votes are kept in memory only, never in the journal (see the README).
   PromptStore& prompts() override { return memory_.prompts(); }
@@ -109,6 +113,8 @@ private:
   MemoryRoomLog memory_;
   JournalRecovery recovery_;
   int lock_fd_ = -1;
+  int alive_fd_ = -1;
+  std::int64_t previous_alive_ms_ = 0;
 
   // Owned by the writer thread once it runs.
   int journal_fd_ = -1;

@@ -199,6 +199,11 @@ public:
   // Every room the log holds, for rebuilding replicas at start.
   virtual std::vector<std::string> room_ids() const = 0;
   virtual std::optional<RoomHistory> history(std::string_view room_id) const = 0;
+  // The server's heartbeat (the hub calls it every 2 s and at a stop): a restart pauses running
+  // rounds from the last one the previous process left. Logs that outlive no process keep none.
+  virtual void mark_alive(std::int64_t /*now_ms*/) {}
+  // The previous process's last heartbeat as found at open; 0 if none.
+  virtual std::int64_t last_alive_ms() const { return 0; }
 };
 
 // The in-process log. Keeps the last `keep_events` events of each room one by one (so clients

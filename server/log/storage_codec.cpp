@@ -182,7 +182,29 @@ bool speaking_from_json(const json& round, const json& floor, const json& turn, 
     auto mode = named(turn, "mode", turn_mode_from_string);
     auto started = number<std::int64_t>(turn, "started_at");
     if (!member || !mode || !started) return false;
-    s.turn = Turn{*member, *mode, *started};
+    s.turn = Turn{*member, *mode, *started, number<std::int64_t>(turn, "paused_ms").value_or(0), std::nullopt,
+                  number<std::int64_t>(turn, "held_since").value_or(0)};
+    if (auto held = number<std::int64_t>(turn, "held_until")) s.turn->held_until_ms = *held;
+  }
+  return true;
+}
+
+// Optional within format 2 (since 1.6; absent: not paused, no finished round kept).
+bool pause_and_summary_from_json(const json& speaking, speaking::State& s) {
+  s.paused.reset();
+  s.last_round.reset();
+  if (auto p = speaking.find("paused"); p != speaking.end() && !p->is_null()) {
+    auto reason = named(*p, "reason", pause_reason_from_string);
+    auto since = number<std::int64_t>(*p, "since");
+    if (!reason || !since) return false;
+    s.paused = Pause{*reason, *since};
+  }
+  if (auto l = speaking.find("last_round"); l != speaking.end() && !l->is_null()) {
+    auto id = number<std::uint64_t>(*l, "id");
+    auto reason = named(*l, "reason", round_end_reason_from_string);
+    auto outcomes = records<RoundOutcome>(*l, "outcomes");
+    if (!id || !reason || !outcomes) return false;
+    s.last_round = RoundSummary{*id, *reason, std::move(*outcomes)};
   }
   return true;
 }
@@ -284,6 +306,7 @@ bool live_v2(const json& j, RoomState& s) {
   s.presence.airtime_visibility = *visibility;
   s.speaking.rounds_started = *rounds;
   if (!speaking_from_json((*speaking)["round"], (*speaking)["floor"], (*speaking)["turn"], s.speaking)) return false;
+  if (!pause_and_summary_from_json(*speaking, s.speaking)) return false;
   if (!timers_from_json(*timers, s.timers)) return false;
   for (const auto& p : *prompts) {
     auto prompt = prompt_from_json(p, false);
@@ -357,7 +380,14 @@ json room_to_json(const RoomState& s) {
              {"quieter_first", sp.floor.quieter_first}};
   if (sp.floor.turn_seconds) floor["turn_seconds"] = *sp.floor.turn_seconds;
   json turn = nullptr;
-  if (sp.turn) turn = {{"member_id", sp.turn->member_id}, {"mode", to_string(sp.turn->mode)}, {"started_at", sp.turn->started_at_ms}};
+  if (sp.turn) {
+    turn = {{"member_id", sp.turn->member_id}, {"mode", to_string(sp.turn->mode)}, {"started_at", sp.turn->started_at_ms}};
+    if (sp.turn->paused_ms != 0) turn["paused_ms"] = sp.turn->paused_ms;
+    if (sp.turn->held_until_ms) {
+      turn["held_until"] = *sp.turn->held_until_ms;
+      turn["held_since"] = sp.turn->held_since_ms;
+    }
+  }
   json out{{"v", record_format},
           {"id", s.id},
           {"title", s.title},
@@ -373,6 +403,10 @@ json room_to_json(const RoomState& s) {
           {"audit", {{"started", s.audit.started}, {"current", std::move(audit)}}},
           {"deck", {{"cards", s.deck.edited() ? list(s.deck.cards()) : json(nullptr)}, {"drawn", s.deck.drawn()},
                     {"undrawn", s.deck.undrawn()}, {"next_card", s.deck.next_card()}}}};
+  if (sp.paused) out["speaking"]["paused"] = {{"reason", to_string(sp.paused->reason)}, {"since", sp.paused->since_ms}};
+  if (sp.last_round) {
+    out["speaking"]["last_round"] = {{"id", sp.last_round->id}, {"reason", to_string(sp.last_round->reason)}, {"outcomes", list(sp.last_round->outcomes)}};
+  }
   if (s.closed) out["closed"] = true; // room_closed: removed at the next start if still here
   return out;
 }

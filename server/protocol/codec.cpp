@@ -24,7 +24,15 @@ json live_state_to_wire(const RoomState& state) {
   if (state.speaking.floor.turn_seconds) floor["turn_seconds"] = *state.speaking.floor.turn_seconds;
   json turn = nullptr;
   if (state.speaking.turn) {
-    turn = {{"member_id", state.speaking.turn->member_id}, {"mode", to_string(state.speaking.turn->mode)}, {"started_at", state.speaking.turn->started_at_ms}};
+    const Turn& t = *state.speaking.turn;
+    turn = {{"member_id", t.member_id}, {"mode", to_string(t.mode)}, {"started_at", t.started_at_ms}, {"paused_ms", t.paused_ms},
+            {"held_until", t.held_until_ms ? json(*t.held_until_ms) : json(nullptr)}};
+  }
+  json paused = nullptr;
+  if (const auto& p = state.speaking.paused) paused = {{"reason", to_string(p->reason)}, {"since", p->since_ms}};
+  json last_round = nullptr;
+  if (const auto& l = state.speaking.last_round) {
+    last_round = {{"id", l->id}, {"reason", to_string(l->reason)}, {"outcomes", list_of(l->outcomes)}};
   }
   json prompts = json::array();
   for (const auto& p : state.prompts.released()) {
@@ -48,6 +56,8 @@ json live_state_to_wire(const RoomState& state) {
           {"round", std::move(round)},
           {"floor", std::move(floor)},
           {"turn", std::move(turn)},
+          {"paused", std::move(paused)},
+          {"last_round", std::move(last_round)},
           {"timers", {{"phase", to_wire(state.timers.phase)}, {"turn", to_wire(state.timers.turn)}}}};
 }
 } // namespace

@@ -27,6 +27,7 @@ describe('go-round', () => {
     // Grace starts a round in join order with 3-second turns (auto-advance is on by default).
     await grace.page.getByTestId('round-order').selectOption({ index: 0 });
     await grace.page.getByTestId('round-seconds').fill('3 s'); // "Other" time: 3 seconds
+    await grace.page.getByTestId('round-take-turn').check(); // she speaks too (by default she sits out)
     await grace.page.getByTestId('round-start').click();
 
     const pages = env.people.map((p) => p.page);

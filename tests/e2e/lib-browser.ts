@@ -91,6 +91,11 @@ export interface ServerAndBrowser {
     names: Names,
     options?: BrowserContextOptions,
   ): Promise<{ -readonly [K in keyof Names]: Person }>;
+  /**
+   * Stops the server (SIGTERM) and, `downMs` later, starts it again on the same port with the same
+   * options: browsers reconnect to it by themselves. Needs `options.dataDir` (the rooms live there).
+   */
+  restartServer(downMs?: number): Promise<RunningServer>;
 }
 
 /**
@@ -140,6 +145,16 @@ export function useServerAndBrowser(options: StartOptions = {}): ServerAndBrowse
       const added: Person[] = [];
       for (const name of names) added.push(await addPerson(name, contextOptions));
       return added as { -readonly [K in keyof Names]: Person };
+    },
+    async restartServer(downMs = 0) {
+      if (!options.dataDir) throw new Error('restartServer needs useServerAndBrowser({ dataDir })');
+      const old = started(server, 'server');
+      const code = (await old.stop()).code;
+      if (code !== 0) throw new Error(`the server exited with ${code} on SIGTERM`);
+      server = undefined;
+      await new Promise((r) => setTimeout(r, downMs));
+      server = await startServer({ ...options, args: [...(options.args ?? []), '--port', String(old.port)] });
+      return server;
     },
   };
 }

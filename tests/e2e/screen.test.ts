@@ -71,6 +71,7 @@ describe('room screen: the stage in view', () => {
 
     // Grace starts a go-round of 2-minute turns (a preset) in join order: Grace, Ada, Lin.
     await grace.page.getByTestId('round-seconds-preset-120').check();
+    await grace.page.getByTestId('round-take-turn').check(); // she speaks too (by default she sits out)
     await grace.page.getByTestId('round-start').click();
     for (const p of env.people) await p.page.getByTestId('current-speaker').waitFor({ state: 'visible' });
     await grace.page.getByTestId('your-turn').waitFor({ state: 'visible' });

@@ -8,8 +8,11 @@ import { startServer, type RunningServer } from '../lib/server.js';
 import { TestClient, type Frame } from '../lib/ws-client.js';
 
 let server: RunningServer;
+// A speaker whose connection drops keeps the turn for 2 s here (20 s by default), so the tests of
+// the grace and of the rule after it run in seconds.
+const GRACE_MS = 2000;
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ args: ['--speaker-grace-seconds', String(GRACE_MS / 1000)] });
 });
 afterAll(async () => {
   await server?.stop();
@@ -128,8 +131,8 @@ describe('protocol rules kept (issue 9)', () => {
     const ada = await joinParticipant(server.wsUrl, room, 'Ada');
     const lin = await joinParticipant(server.wsUrl, room, 'Lin');
     await grace.client.request({ type: 'round_start', order: [ada.id, lin.id, grace.id], turn_seconds: 600 });
-    ada.client.terminate(); // mid-turn
-    const skipped = await grace.client.nextEvent((e) => e.event.kind === 'turn_ended' && e.event.member_id === ada.id);
+    ada.client.terminate(); // mid-turn, and not back within the grace
+    const skipped = await grace.client.nextEvent((e) => e.event.kind === 'turn_ended' && e.event.member_id === ada.id, GRACE_MS + 3000);
     expect(skipped.event.outcome).toBe('skipped');
     await grace.client.nextEvent((e) => e.event.kind === 'turn_started' && e.event.member_id === lin.id);
     const back = await TestClient.connectWelcomed(server.wsUrl, 'ada-back');
@@ -164,6 +167,111 @@ describe('protocol rules kept (issue 9)', () => {
     }
     const probe = await joinParticipant(server.wsUrl, room, 'Probe');
     expect(probe.result.snapshot.timers.phase.duration_ms).toBe(14_400_000);
+  });
+});
+
+describe('rounds survive disruption (1.6)', () => {
+  it('a speaker who reloads within the grace keeps the turn; past it the turn is skipped and owed at the end', async () => {
+    const room = await createRoom(server.baseUrl, 'Check-in');
+    const grace = await joinFacilitator(server.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(server.wsUrl, room, 'Ada');
+    const lin = await joinParticipant(server.wsUrl, room, 'Lin');
+    await grace.client.request({ type: 'round_start', order: [ada.id, lin.id], turn_seconds: 600 });
+    const started = Date.now();
+    ada.client.terminate(); // a reload
+    const held = await grace.client.nextEvent((e) => e.event.kind === 'turn_held');
+    expect(held.event.member_id).toBe(ada.id);
+    expect(held.event.until - held.time).toBe(GRACE_MS);
+    const back = await TestClient.connectWelcomed(server.wsUrl, 'ada-reloaded');
+    const rejoined = await back.request({ type: 'join', room: room.room, resume: ada.token });
+    expect(rejoined.snapshot.turn.member_id).toBe(ada.id);
+    expect(rejoined.snapshot.round.remaining).toEqual([ada.id, lin.id]);
+    await sleep(GRACE_MS + 500);
+    expect(grace.client.events().filter((f) => f.event.kind === 'turn_ended'), 'nobody was skipped').toEqual([]);
+    await back.request({ type: 'round_finish' });
+    const ended = await grace.client.nextEvent((e) => e.event.kind === 'turn_ended' && e.event.member_id === ada.id);
+    expect(ended.event.outcome).toBe('spoke');
+    expect(ended.event.ms).toBeGreaterThanOrEqual(Date.now() - started - 300); // the turn ran on while she reloaded
+
+    // Lin, now speaking, does not come back in time: skipped after the grace, credited to her drop.
+    await grace.client.nextEvent((e) => e.event.kind === 'turn_started' && e.event.member_id === lin.id);
+    await sleep(300);
+    lin.client.terminate();
+    const linHeld = await grace.client.nextEvent((e) => e.event.kind === 'turn_held' && e.event.member_id === lin.id);
+    const skipped = await grace.client.nextEvent((e) => e.event.kind === 'turn_ended' && e.event.member_id === lin.id, GRACE_MS + 3000);
+    expect(skipped.event.outcome).toBe('skipped');
+    expect(skipped.time - linHeld.time).toBeGreaterThanOrEqual(GRACE_MS);
+    expect(skipped.event.ms).toBeLessThan(1000); // about 300 ms: not the grace
+    expect((await grace.client.nextEvent((e) => e.event.kind === 'round_ended')).event.reason).toBe('completed');
+  });
+
+  it('add back, sit out, and the finished round as a summary in a late joiner\'s snapshot', async () => {
+    const room = await createRoom(server.baseUrl, 'Reflections');
+    const grace = await joinFacilitator(server.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(server.wsUrl, room, 'Ada');
+    const lin = await joinParticipant(server.wsUrl, room, 'Lin');
+    const olu = await joinParticipant(server.wsUrl, room, 'Olu');
+    await grace.client.request({ type: 'set_role', member: olu.id, role: 'observer' });
+    expect(await errorOf(grace, { type: 'round_add', member: ada.id })).toBe('no_round');
+
+    // The facilitator holds the space: not in the order.
+    const start = await grace.client.request({ type: 'round_start', order: 'join', turn_seconds: 600, sit_out: true });
+    expect(start).toEqual({});
+    const begun = await grace.client.nextEvent((e) => e.event.kind === 'round_started');
+    expect(begun.event.round.order).toEqual([ada.id, lin.id]);
+
+    expect(await errorOf(ada, { type: 'round_add', member: grace.id })).toBe('forbidden');
+    expect(await errorOf(grace, { type: 'round_add', member: lin.id })).toBe('already_in_round');
+    expect(await errorOf(grace, { type: 'round_add', member: 'm99' })).toBe('unknown_member');
+    expect(await errorOf(grace, { type: 'round_add', member: olu.id })).toBe('member_is_observer');
+    const kim = await joinParticipant(server.wsUrl, room, 'Kim'); // joined late
+    await grace.client.request({ type: 'round_add', member: kim.id });
+    const added = await grace.client.nextEvent((e) => e.event.kind === 'round_order_changed');
+    expect(added.event.remaining).toEqual([ada.id, lin.id, kim.id]);
+
+    await sleep(200);
+    await ada.client.request({ type: 'round_finish' });
+    await lin.client.request({ type: 'round_pass' });
+    await grace.client.request({ type: 'round_skip' }); // Kim
+    await grace.client.nextEvent((e) => e.event.kind === 'round_ended');
+
+    const late = await joinParticipant(server.wsUrl, room, 'Sam');
+    const summary = late.result.snapshot.last_round;
+    expect(summary.reason).toBe('completed');
+    expect(summary.outcomes.map((o: Frame) => [o.member_id, o.outcome])).toEqual([
+      [ada.id, 'spoke'],
+      [lin.id, 'passed'],
+      [kim.id, 'skipped'],
+    ]);
+    expect(summary.outcomes[0].ms).toBeGreaterThanOrEqual(200);
+    expect(late.result.snapshot.round).toBeNull();
+    // The next round replaces it.
+    await grace.client.request({ type: 'round_start', order: [ada.id], turn_seconds: 60 });
+    const later = await joinParticipant(server.wsUrl, room, 'Tess');
+    expect(later.result.snapshot.last_round).toBeNull();
+  });
+
+  it('pause and resume: timers and airtime stand still, turn changes wait', async () => {
+    const room = await createRoom(server.baseUrl, 'Video trouble');
+    const grace = await joinFacilitator(server.wsUrl, room, 'Grace');
+    const ada = await joinParticipant(server.wsUrl, room, 'Ada');
+    expect(await errorOf(grace, { type: 'pause' })).toBe('nothing_to_pause');
+    expect(await errorOf(grace, { type: 'resume' })).toBe('not_paused');
+    await grace.client.request({ type: 'round_start', order: [ada.id], turn_seconds: 60 });
+    expect(await errorOf(ada, { type: 'pause' })).toBe('forbidden');
+    await grace.client.request({ type: 'pause' });
+    const paused = await ada.client.nextEvent((e) => e.event.kind === 'activity_paused');
+    expect(paused.event).toEqual({ kind: 'activity_paused', reason: 'facilitator', since: paused.time });
+    const timer = await ada.client.nextEvent((e) => e.event.kind === 'timer_set' && e.event.action === 'pause');
+    expect(timer.event.state.remaining_ms).toBeGreaterThan(59_000);
+    expect(await errorOf(ada, { type: 'round_finish' })).toBe('activity_paused');
+    expect(await errorOf(grace, { type: 'pause' })).toBe('activity_paused');
+    await sleep(1000);
+    await grace.client.request({ type: 'resume' });
+    await ada.client.nextEvent((e) => e.event.kind === 'activity_resumed');
+    await ada.client.request({ type: 'round_finish' });
+    const ended = await ada.client.nextEvent((e) => e.event.kind === 'turn_ended');
+    expect(ended.event.ms).toBeLessThan(700); // the second of pause is not airtime
   });
 });
 

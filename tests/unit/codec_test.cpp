@@ -155,7 +155,8 @@ TEST(Encode, SnapshotListsMembersWithPresence) {
     "settings":{"airtime_visibility":"everyone"},"prompts":[],"audit":null,"round":null,
     "floor":{"queue":["m2"],"turn_seconds":null,"auto_advance":false,"quieter_first":false},"turn":null,
     "timers":{"phase":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null},
-              "turn":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null}}})"));
+              "turn":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null}},
+    "paused":null,"last_round":null})"));
   // That the deck survives storage (edited or not) is tests/unit/storage_codec_test.cpp's.
 }
 

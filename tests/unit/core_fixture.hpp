@@ -27,7 +27,7 @@ protected:
 
   // Decides at `now` and applies; the test fails on an error.
   std::vector<Event> apply_ok(const Command& c) {
-    auto result = decide(state, c, now);
+    auto result = decide(state, c, now, limits);
     if (auto* e = std::get_if<Error>(&result)) {
       ADD_FAILURE() << "refused: " << to_string(e->code) << " " << e->message;
       return {};
@@ -40,7 +40,7 @@ protected:
   // Decides and expects a refusal with `code` that changes nothing.
   void refused(const Command& c, ErrorCode code) {
     const auto seq = state.seq;
-    auto result = decide(state, c, now);
+    auto result = decide(state, c, now, limits);
     ASSERT_TRUE(std::holds_alternative<Error>(result)) << "expected " << to_string(code);
     EXPECT_EQ(std::get<Error>(result).code, code) << std::get<Error>(result).message;
     EXPECT_EQ(state.seq, seq);
@@ -48,7 +48,7 @@ protected:
 
   std::string join(const std::string& name, bool facilitator = false) {
     auto result = decide(state, Join{facilitator ? Credential::facilitator_key : Credential::join_code,
-                                     facilitator ? "key" : "code", name, secret_hash("token-" + name)}, now);
+                                     facilitator ? "key" : "code", name, secret_hash("token-" + name)}, now, limits);
     auto& d = std::get<Decision>(result);
     for (const auto& e : d.events) evolve(state, e);
     return d.member_id;
@@ -61,7 +61,7 @@ protected:
     now += ms;
     auto next = next_deadline(state);
     if (!next || next->ends_at_ms > now) return {};
-    return apply_ok(Expire{next->timer, next->ends_at_ms});
+    return apply_ok(Expire{next->timer, next->ends_at_ms, next->speaker_hold});
   }
 
   template <typename T>
@@ -70,6 +70,7 @@ protected:
   }
 
   RoomState state;
+  Limits limits; // speaker grace 20 s, as the server's default
   std::int64_t now = t0;
   std::string grace, ada, lin, kim;
 };

@@ -394,5 +394,61 @@ TEST_F(JournalTest, HubRestartKeepsRoomsMembersAndSecretsWithoutStoringSecrets) 
   EXPECT_EQ(f->frames[1]["result"]["member"]["role"], "facilitator") << "the facilitator key still works";
 }
 
+TEST_F(JournalTest, HubRestartMidRoundPausesItFromTheLastHeartbeatInTheSameAppendAsTheAbsences) {
+  std::int64_t now = 1'700'000'000'000;
+  const std::int64_t started = now;
+  CreatedRoom room;
+  std::string token;
+  std::string speaker;
+  {
+    HubOptions o;
+    o.log = std::shared_ptr<RoomLog>(open());
+    o.run_timers = false;
+    o.now_ms = [&] { return now; };
+    RoomHub hub(std::move(o));
+    room = std::get<CreatedRoom>(hub.create_room("Check-in"));
+    auto f = std::make_shared<NullConnection>();
+    hub.on_open(f);
+    hub.on_text(f, json{{"type", "join"}, {"id", "1"}, {"room", room.room_id}, {"key", room.facilitator_key}, {"name", "Grace"}}.dump());
+    auto a = std::make_shared<NullConnection>();
+    hub.on_open(a);
+    hub.on_text(a, json{{"type", "join"}, {"id", "2"}, {"room", room.room_id}, {"code", room.join_code}, {"name", "Ada"}}.dump());
+    ASSERT_TRUE(hub.wait_idle());
+    token = f->frames[1]["result"]["resume_token"];
+    speaker = a->frames[1]["result"]["member"]["id"];
+    hub.on_text(f, json{{"type", "round_start"}, {"id", "3"}, {"order", json::array({speaker})}, {"turn_seconds", 600}}.dump());
+    ASSERT_TRUE(hub.wait_idle());
+    now += 5000; // she speaks five seconds, then the server stops (its last heartbeat)
+  }
+  const auto seq_before = [&] {
+    auto log = open();
+    return log->last_seq(room.room_id);
+  }();
+  now += 60'000; // a minute down
+
+  HubOptions o;
+  o.log = std::shared_ptr<RoomLog>(open());
+  o.run_timers = false;
+  o.now_ms = [&] { return now; };
+  RoomHub hub(std::move(o));
+  EXPECT_EQ(hub.restored().rooms_paused, 1u);
+  EXPECT_EQ(hub.restored().members_marked_away, 2u);
+  hub.fire_due_timers();
+  auto c = std::make_shared<NullConnection>();
+  hub.on_open(c);
+  hub.on_text(c, json{{"type", "join"}, {"id", "4"}, {"room", room.room_id}, {"resume", token}, {"after", seq_before}}.dump());
+  ASSERT_TRUE(hub.wait_idle());
+  std::vector<std::string> kinds;
+  for (const auto& frame : c->frames) {
+    if (frame["type"] == "event") kinds.push_back(frame["event"]["kind"]);
+  }
+  // One append: the pause first, its timer, then both absences; nothing skipped. Then she is back.
+  EXPECT_EQ(kinds, (std::vector<std::string>{"activity_paused", "timer_set", "member_connection_lost", "member_connection_lost", "member_back"}));
+  ASSERT_GE(c->frames.size(), 3u);
+  const json& paused = c->frames[2];
+  EXPECT_EQ(paused["event"]["since"], started + 5000) << "from the heartbeat written at the stop";
+  EXPECT_EQ(c->frames[3]["event"]["state"]["remaining_ms"], 595'000) << "the outage is not counted";
+}
+
 } // namespace
 } // namespace colloquy

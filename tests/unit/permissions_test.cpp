@@ -24,6 +24,9 @@ protected:
             SkipTurn{who},
             MoveLater{who, "m99"},
             EndRound{who},
+            AddToRound{who, "m99"},
+            PauseActivity{who},
+            ResumeActivity{who},
             LowerHand{who, grace}, // someone else's hand, not raised
             GiveFloor{who, std::nullopt},
             SetFloor{who, 0, false, false},
@@ -71,6 +74,9 @@ TEST_F(Permissions, TheSameCommandsFromThoseAllowedMeetTheStateChecks) {
   refused(ReleaseFloor{grace}, ErrorCode::no_turn);
   refused(FinishTurn{ada}, ErrorCode::no_round);
   refused(SkipTurn{grace}, ErrorCode::no_round);
+  refused(AddToRound{grace, "m99"}, ErrorCode::no_round);
+  refused(PauseActivity{grace}, ErrorCode::nothing_to_pause);
+  refused(ResumeActivity{grace}, ErrorCode::not_paused);
   refused(GiveFloor{grace, std::nullopt}, ErrorCode::queue_empty);
   refused(TimerCommand{grace, TimerId::phase, TimerAction::pause, 0}, ErrorCode::timer_not_running);
   refused(CloseAudit{grace, 0, {}}, ErrorCode::no_audit);

@@ -40,6 +40,9 @@ std::vector<EventBody> one_of_each() {
       RoundStarted{RoundHeader{3, {"m1", "m2"}, 120, true}},
       RoundOrderChanged{{"m2", "m1"}},
       RoundEnded{RoundEndReason::completed},
+      ActivityPaused{PauseReason::restart, 1732485612000},
+      ActivityResumed{},
+      TurnHeld{"m2", 1732485632000},
       TurnStarted{"m2", TurnMode::floor},
       TurnEnded{"m2", Outcome::moved, 5000},
       HandRaised{"m3"},
@@ -157,7 +160,9 @@ RoomState full_room() {
   s.speaking.rounds_started = 2;
   s.speaking.round = Round{2, {"m1", "m2"}, {"m2"}, 60, false, {RoundOutcome{"m1", Outcome::spoke, 3000}}, {}};
   s.speaking.floor = Floor{{"m2"}, 90, true, true};
-  s.speaking.turn = Turn{"m2", TurnMode::round, 4000};
+  s.speaking.turn = Turn{"m2", TurnMode::round, 4000, 1500, 29'000, 9000}; // 1.6: paused a while, then held
+  s.speaking.paused = Pause{PauseReason::restart, 12'000};
+  s.speaking.last_round = RoundSummary{1, RoundEndReason::ended, {RoundOutcome{"m2", Outcome::passed, 0}}};
   s.timers.phase = Timer{TimerState::expired, 60'000, 7000, 0};
   s.timers.turn = Timer{TimerState::running, 60'000, 64'000, 0};
   s.prompts.add({"p1", "Why now?", 2, true, std::nullopt});

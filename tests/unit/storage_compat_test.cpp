@@ -62,6 +62,18 @@ protected:
   std::unique_ptr<JournalRoomLog> log;
 };
 
+// The 1.3 server's snapshot with what later versions add to it (1.6: no pause, no finished round
+// kept, nothing paused or held in the turn): the room is otherwise exactly as it had it.
+json with_later_fields(json snapshot) {
+  snapshot["paused"] = nullptr;
+  snapshot["last_round"] = nullptr;
+  if (snapshot["turn"].is_object()) {
+    snapshot["turn"]["paused_ms"] = 0;
+    snapshot["turn"]["held_until"] = nullptr;
+  }
+  return snapshot;
+}
+
 TEST_F(StorageCompat, TheFixtureHasASnapshotAndAJournal) {
   EXPECT_TRUE(fs::exists(fixture / "snapshot.json"));
   EXPECT_TRUE(fs::exists(fixture / "journal-2.log"));
@@ -71,7 +83,7 @@ TEST_F(StorageCompat, TheFixtureHasASnapshotAndAJournal) {
 
 TEST_F(StorageCompat, TheRoomLoadsAsThe13ServerHadIt) {
   const RoomState state = rebuild(expected["room"]);
-  const json snapshot = expected["snapshot"];
+  const json snapshot = with_later_fields(expected["snapshot"]);
   EXPECT_EQ(state.seq, snapshot["seq"].get<std::uint64_t>());
   EXPECT_EQ(protocol::snapshot_to_wire(state), snapshot);
 }
@@ -105,7 +117,7 @@ TEST_F(StorageCompat, RewritingTheRoomInTodaysFormatKeepsIt) {
   auto again = storage::room_from_json(storage::room_to_json(state));
   ASSERT_TRUE(again);
   EXPECT_EQ(storage::room_to_json(*again), storage::room_to_json(state));
-  EXPECT_EQ(protocol::snapshot_to_wire(*again), expected["snapshot"]);
+  EXPECT_EQ(protocol::snapshot_to_wire(*again), with_later_fields(expected["snapshot"]));
 }
 
 } // namespace

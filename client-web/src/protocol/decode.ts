@@ -78,6 +78,8 @@ export function decodeSnapshot(v: unknown): RoomSnapshot | undefined {
     floor: w.floor ?? { ...DEFAULT_FLOOR, queue: [] },
     turn: w.turn ?? null,
     timers: w.timers ?? { phase: { ...IDLE_TIMER }, turn: { ...IDLE_TIMER } },
+    paused: w.paused ?? null,
+    last_round: w.last_round ?? null,
     // True when the server speaks live rounds (1.2).
     live: ['settings', 'round', 'floor', 'turn', 'timers'].some((k) => has(v, k)),
     prompts: w.prompts ?? [],

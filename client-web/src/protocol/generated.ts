@@ -65,6 +65,10 @@ export const MAX_PROMPTS_PER_MINUTE = 5;
 export const AUTO_RELEASE_AT = 3;
 /** how long no facilitator must have been online before a co-facilitator may claim the role */
 export const FACILITATOR_GRACE_SECONDS = 120;
+/** how long a speaker whose connection dropped keeps their turn (go-round or floor) before it is skipped (`--speaker-grace-seconds`, 0 to 600; 0: skipped at once); their turn timer and airtime keep counting meanwhile */
+export const DEFAULT_SPEAKER_GRACE_SECONDS = 20;
+/** the longest `--speaker-grace-seconds` accepted */
+export const MAX_SPEAKER_GRACE_SECONDS = 600;
 /** a frame's size limit in either direction (`--max-frame-bytes`; announced in `welcome`) */
 export const DEFAULT_MAX_FRAME_BYTES = 65536;
 /** members present in a room: online or away, not those who left or were removed (`--max-members`; `room_full`) */
@@ -112,6 +116,9 @@ export const TURN_OUTCOMES: readonly TurnOutcome[] = ['spoke', 'passed', 'skippe
 /** why a go-round ended (since 1.2) */
 export type RoundEndReason = 'completed' | 'ended';
 export const ROUND_END_REASONS: readonly RoundEndReason[] = ['completed', 'ended'];
+/** why the room's activity is paused: a facilitator's `pause`, or the server restarted while it ran (since 1.6) */
+export type PauseReason = 'facilitator' | 'restart';
+export const PAUSE_REASONS: readonly PauseReason[] = ['facilitator', 'restart'];
 /** a go-round's order: join order, shuffled by the server, or a list (custom) (since 1.2) */
 export type OrderWord = 'join' | 'shuffle';
 export const ORDER_WORDS: readonly OrderWord[] = ['join', 'shuffle'];
@@ -179,9 +186,14 @@ export type ErrorCode =
   | 'too_many_prompts'
   | 'audit_full'
   | 'room_state_full'
+  | 'activity_paused'
+  | 'not_paused'
+  | 'nothing_to_pause'
+  | 'already_in_round'
+  | 'member_is_observer'
   | 'cannot_remove'
   | 'internal';
-export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'create_token_required', 'too_many_connections', 'busy', 'outcome_unknown', 'deck_full', 'too_many_prompts', 'audit_full', 'room_state_full', 'cannot_remove', 'internal'];
+export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'create_token_required', 'too_many_connections', 'busy', 'outcome_unknown', 'deck_full', 'too_many_prompts', 'audit_full', 'room_state_full', 'activity_paused', 'not_paused', 'nothing_to_pause', 'already_in_round', 'member_is_observer', 'cannot_remove', 'internal'];
 /** WebSocket close codes the server uses. */
 export const CloseCode = {
   serverShutdown: 1001,
@@ -303,6 +315,23 @@ export interface TurnState {
   mode: TurnMode;
   /** server time the turn started */
   started_at: number;
+  /** time of this turn spent paused, which is not airtime: airtime so far is now (the pause's `since` while paused) − `started_at` − `paused_ms` (since 1.6) */
+  paused_ms: number;
+  /** set by `turn_held`: while the speaker is away, the server time their turn is skipped (since 1.6) */
+  held_until?: number | null;
+}
+/** the room's activity is paused */
+export interface PauseState {
+  reason: PauseReason;
+  /** server time counting stopped (after a restart: the last moment the server was known alive) */
+  since: number;
+}
+/** the last go-round, from its end until the next one starts */
+export interface RoundSummary {
+  id: number;
+  reason: RoundEndReason;
+  /** every turn of the round, in the order they ended */
+  outcomes: RoundOutcome[];
 }
 export interface RoomTimers {
   phase: TimerState;
@@ -354,6 +383,8 @@ export interface WireSnapshot {
   prompts?: ReleasedPrompt[];
   audit?: AuditState | null;
   deck?: DeckState | null;
+  paused?: PauseState | null;
+  last_round?: RoundSummary | null;
 }
 export interface ReplayInfo {
   after: number;
@@ -463,7 +494,7 @@ export interface SettingsCommand {
   id: string;
   airtime_visibility: AirtimeVisibility;
 }
-/** `round_start` (since 1.2): starts a go-round. `join`: online participants, facilitators and co-facilitators in join order; `shuffle`: the same, in an order the server draws (recorded in the event); a list: exactly those, in that order (each once, not observers). Ends a dialogue turn in progress */
+/** `round_start` (since 1.2): starts a go-round. `join`: online participants, facilitators and co-facilitators in join order; `shuffle`: the same, in an order the server draws (recorded in the event); a list: exactly those, in that order (each once, not observers). With `sit_out` the caller is left out of the order. Ends a dialogue turn in progress */
 export interface RoundStartCommand {
   type: 'round_start';
   id: string;
@@ -471,6 +502,8 @@ export interface RoundStartCommand {
   order: RoundOrder;
   turn_seconds: number;
   auto_advance?: boolean;
+  /** leave the caller out of the order (a facilitator who holds the space rather than takes a turn) (since 1.6) */
+  sit_out?: boolean;
 }
 /** `round_finish` (since 1.2): the speaker ends their turn early (`spoke`) */
 export interface RoundFinishCommand {
@@ -496,6 +529,22 @@ export interface RoundLaterCommand {
 /** `round_end` (since 1.2): ends the round now (the current turn ends `ended`) */
 export interface RoundEndCommand {
   type: 'round_end';
+  id: string;
+}
+/** `round_add` (since 1.6): puts a member at the end of the running round's order: one who left the order, was skipped, spoke, passed, or joined late */
+export interface RoundAddCommand {
+  type: 'round_add';
+  id: string;
+  member: string;
+}
+/** `pause` (since 1.6): pauses the room's running activity: every running timer (phase and turn) stops with what it has left, the current turn's airtime stops, and turns do not change until `resume` */
+export interface PauseCommand {
+  type: 'pause';
+  id: string;
+}
+/** `resume` (since 1.6): ends the pause: every paused timer runs again with what it had left; a speaker still away then keeps their turn for the speaker grace */
+export interface ResumeCommand {
+  type: 'resume';
   id: string;
 }
 /** `hand_raise` (since 1.2): joins the speaking queue */
@@ -626,11 +675,11 @@ export interface EphemeralCommand {
   /** per kind: `cursor`: `{x, y}`, finite numbers from -1e6 to 1e6 */
   data: Record<string, unknown>;
 }
-export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | AuditStatusCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | EphemeralCommand;
+export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | RoundAddCommand | PauseCommand | ResumeCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | AuditStatusCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | EphemeralCommand;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'member_remove', 'room_close', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'audit_status', 'deck_add', 'deck_remove', 'deck_draw', 'ephemeral'];
-/** Commands of live rounds (1.2) and of the room's members (1.5). */
-export type LiveCommand = SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand;
+export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'member_remove', 'room_close', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'round_add', 'pause', 'resume', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'audit_status', 'deck_add', 'deck_remove', 'deck_draw', 'ephemeral'];
+/** Commands of live rounds (1.2, 1.6) and of the room's members (1.5). */
+export type LiveCommand = SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | RoundAddCommand | PauseCommand | ResumeCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand;
 export type PromptCommand = PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand;
 export type AuditCommand = AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | AuditStatusCommand;
 export type DeckCommand = DeckAddCommand | DeckRemoveCommand | DeckDrawCommand;
@@ -691,10 +740,26 @@ export interface RoundOrderChangedEvent {
   kind: 'round_order_changed';
   remaining: string[];
 }
-/** `round_ended` (since 1.2): the go-round is over */
+/** `round_ended` (since 1.2): the go-round is over; since 1.6 its outcomes stay as the snapshot's `last_round` until the next round starts */
 export interface RoundEndedEvent {
   kind: 'round_ended';
   reason: RoundEndReason;
+}
+/** `activity_paused` (since 1.6): the room's activity is paused (a `timer_set` `pause` follows for each running timer); `since` is when counting stopped: the event's time for a facilitator's pause, the last moment the server was known alive after a restart. The current turn's airtime stops at `since` */
+export interface ActivityPausedEvent {
+  kind: 'activity_paused';
+  reason: PauseReason;
+  since: number;
+}
+/** `activity_resumed` (since 1.6): the pause is over (a `timer_set` `resume` follows for each paused timer): the time from the pause's `since` (or the turn's start, if later) to this event is added to the current turn's `paused_ms` */
+export interface ActivityResumedEvent {
+  kind: 'activity_resumed';
+}
+/** `turn_held` (since 1.6): the current speaker is away (their connection dropped, or they were still away at a `resume`): the turn stays theirs until `until` (server time); then it is skipped unless they are back */
+export interface TurnHeldEvent {
+  kind: 'turn_held';
+  member_id: string;
+  until: number;
 }
 /** `turn_started` (since 1.2): that member holds the talking piece. A floor turn also takes its member out of the queue: since 1.5 a `hand_lowered` comes first, but rooms recorded before have none, so clients still do it here */
 export interface TurnStartedEvent {
@@ -806,6 +871,9 @@ export type RoomEvent =
   | RoundStartedEvent
   | RoundOrderChangedEvent
   | RoundEndedEvent
+  | ActivityPausedEvent
+  | ActivityResumedEvent
+  | TurnHeldEvent
   | TurnStartedEvent
   | TurnEndedEvent
   | HandRaisedEvent
@@ -823,7 +891,7 @@ export type RoomEvent =
   | DeckCardRemovedEvent
   | DeckCardDrawnEvent
   | UnknownEvent;
-export const EVENT_KINDS: readonly string[] = ['room_created', 'member_joined', 'member_left', 'member_connection_lost', 'member_back', 'member_removed', 'room_closed', 'role_changed', 'settings_changed', 'round_started', 'round_order_changed', 'round_ended', 'turn_started', 'turn_ended', 'hand_raised', 'hand_lowered', 'floor_settings_changed', 'timer_set', 'timer_expired', 'prompts_released', 'prompt_upvoted', 'prompt_posed', 'audit_opened', 'audit_closed', 'deck_changed', 'deck_card_added', 'deck_card_removed', 'deck_card_drawn'];
+export const EVENT_KINDS: readonly string[] = ['room_created', 'member_joined', 'member_left', 'member_connection_lost', 'member_back', 'member_removed', 'room_closed', 'role_changed', 'settings_changed', 'round_started', 'round_order_changed', 'round_ended', 'activity_paused', 'activity_resumed', 'turn_held', 'turn_started', 'turn_ended', 'hand_raised', 'hand_lowered', 'floor_settings_changed', 'timer_set', 'timer_expired', 'prompts_released', 'prompt_upvoted', 'prompt_posed', 'audit_opened', 'audit_closed', 'deck_changed', 'deck_card_added', 'deck_card_removed', 'deck_card_drawn'];
 
 // ---------------------------------------------------------------- server messages
 /** `welcome` (since 1.0): first frame on every connection; a client whose major version differs shows "update required" and sends nothing */
@@ -1266,7 +1334,52 @@ export function decodeTurnState(v: unknown): TurnState | undefined {
     if (x === undefined) return undefined;
     out.started_at = x;
   }
+  if (!has(v, 'paused_ms')) { out.paused_ms = 0; } else {
+    const x = (isInteger(v.paused_ms) && v.paused_ms >= 0 ? v.paused_ms : undefined);
+    if (x === undefined) return undefined;
+    out.paused_ms = x;
+  }
+  if (!has(v, 'held_until')) { } else if (v.held_until === null) { out.held_until = null; } else {
+    const x = (isInteger(v.held_until) ? v.held_until : undefined);
+    if (x === undefined) return undefined;
+    out.held_until = x;
+  }
   return out as unknown as TurnState;
+}
+export function decodePauseState(v: unknown): PauseState | undefined {
+  if (!isObject(v)) return undefined;
+  const out: Record<string, unknown> = {};
+  if (!has(v, 'reason')) { return undefined; } else {
+    const x = (oneOf(PAUSE_REASONS, v.reason) ? v.reason : undefined);
+    if (x === undefined) return undefined;
+    out.reason = x;
+  }
+  if (!has(v, 'since')) { return undefined; } else {
+    const x = (isInteger(v.since) ? v.since : undefined);
+    if (x === undefined) return undefined;
+    out.since = x;
+  }
+  return out as unknown as PauseState;
+}
+export function decodeRoundSummary(v: unknown): RoundSummary | undefined {
+  if (!isObject(v)) return undefined;
+  const out: Record<string, unknown> = {};
+  if (!has(v, 'id')) { return undefined; } else {
+    const x = (isInteger(v.id) && v.id >= 1 ? v.id : undefined);
+    if (x === undefined) return undefined;
+    out.id = x;
+  }
+  if (!has(v, 'reason')) { return undefined; } else {
+    const x = (oneOf(ROUND_END_REASONS, v.reason) ? v.reason : undefined);
+    if (x === undefined) return undefined;
+    out.reason = x;
+  }
+  if (!has(v, 'outcomes')) { return undefined; } else {
+    const x = (decodeList(v.outcomes, (item) => decodeRoundOutcome(item)));
+    if (x === undefined) return undefined;
+    out.outcomes = x;
+  }
+  return out as unknown as RoundSummary;
 }
 export function decodeRoomTimers(v: unknown): RoomTimers | undefined {
   if (!isObject(v)) return undefined;
@@ -1442,6 +1555,16 @@ export function decodeWireSnapshot(v: unknown): WireSnapshot | undefined {
     const x = decodeWireDeckState(v.deck);
     if (x === undefined) return undefined;
     out.deck = x;
+  }
+  if (!has(v, 'paused')) { } else if (v.paused === null) { out.paused = null; } else {
+    const x = decodePauseState(v.paused);
+    if (x === undefined) return undefined;
+    out.paused = x;
+  }
+  if (!has(v, 'last_round')) { } else if (v.last_round === null) { out.last_round = null; } else {
+    const x = decodeRoundSummary(v.last_round);
+    if (x === undefined) return undefined;
+    out.last_round = x;
   }
   return out as unknown as WireSnapshot;
 }
@@ -1697,6 +1820,38 @@ export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
         out.reason = x;
       }
       return { kind: 'round_ended', ...out } as unknown as RoundEndedEvent;
+    }
+    case 'activity_paused': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'reason')) { return undefined; } else {
+        const x = (oneOf(PAUSE_REASONS, v.reason) ? v.reason : undefined);
+        if (x === undefined) return undefined;
+        out.reason = x;
+      }
+      if (!has(v, 'since')) { return undefined; } else {
+        const x = (isInteger(v.since) ? v.since : undefined);
+        if (x === undefined) return undefined;
+        out.since = x;
+      }
+      return { kind: 'activity_paused', ...out } as unknown as ActivityPausedEvent;
+    }
+    case 'activity_resumed': {
+      const out: Record<string, unknown> = {};
+      return { kind: 'activity_resumed', ...out } as unknown as ActivityResumedEvent;
+    }
+    case 'turn_held': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'member_id')) { return undefined; } else {
+        const x = (isString(v.member_id) && v.member_id.length >= 1 ? v.member_id : undefined);
+        if (x === undefined) return undefined;
+        out.member_id = x;
+      }
+      if (!has(v, 'until')) { return undefined; } else {
+        const x = (isInteger(v.until) ? v.until : undefined);
+        if (x === undefined) return undefined;
+        out.until = x;
+      }
+      return { kind: 'turn_held', ...out } as unknown as TurnHeldEvent;
     }
     case 'turn_started': {
       const out: Record<string, unknown> = {};
@@ -2176,7 +2331,7 @@ function checkSettings(o: Obj, id: string): void {
   }
 }
 function checkRoundStart(o: Obj, id: string): void {
-  onlyFields(o, ['order', 'turn_seconds', 'auto_advance'], id);
+  onlyFields(o, ['order', 'turn_seconds', 'auto_advance', 'sit_out'], id);
   if (!has(o, 'order')) { fail('missing_field', id, "missing field 'order'"); } else {
     const x = o.order;
     if (isString(x)) {
@@ -2195,6 +2350,10 @@ function checkRoundStart(o: Obj, id: string): void {
   if (!has(o, 'auto_advance')) { } else {
     const x = o.auto_advance;
     if (!isBoolean(x)) fail('invalid_field', id, "field 'auto_advance' must be true or false");
+  }
+  if (!has(o, 'sit_out')) { } else {
+    const x = o.sit_out;
+    if (!isBoolean(x)) fail('invalid_field', id, "field 'sit_out' must be true or false");
   }
 }
 function checkRoundFinish(o: Obj, id: string): void {
@@ -2215,6 +2374,20 @@ function checkRoundLater(o: Obj, id: string): void {
   }
 }
 function checkRoundEnd(o: Obj, id: string): void {
+  onlyFields(o, [], id);
+}
+function checkRoundAdd(o: Obj, id: string): void {
+  onlyFields(o, ['member'], id);
+  if (!has(o, 'member')) { fail('missing_field', id, "missing field 'member'"); } else {
+    const x = o.member;
+    if (!isString(x)) fail('invalid_field', id, "field 'member' must be a string");
+    if (!validLength(x, MAX_MEMBER_ID_CHARS)) fail('invalid_field', id, "field 'member' must be 1 to 64 characters");
+  }
+}
+function checkPause(o: Obj, id: string): void {
+  onlyFields(o, [], id);
+}
+function checkResume(o: Obj, id: string): void {
   onlyFields(o, [], id);
 }
 function checkHandRaise(o: Obj, id: string): void {
@@ -2422,6 +2595,9 @@ const CHECKS: Record<string, (o: Obj, id: string) => void> = {
   round_skip: checkRoundSkip,
   round_later: checkRoundLater,
   round_end: checkRoundEnd,
+  round_add: checkRoundAdd,
+  pause: checkPause,
+  resume: checkResume,
   hand_raise: checkHandRaise,
   hand_lower: checkHandLower,
   floor_give: checkFloorGive,

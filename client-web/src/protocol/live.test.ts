@@ -40,8 +40,26 @@ describe('1.2 snapshot', () => {
     expect(s!.settings).toEqual({ airtime_visibility: 'facilitators' });
     expect(s!.round).toEqual(full.round);
     expect(s!.floor).toEqual(full.floor);
-    expect(s!.turn).toEqual(full.turn);
+    expect(s!.turn).toEqual({ ...full.turn, paused_ms: 0 }); // 1.6: defaulted for a 1.5 server
     expect(s!.timers).toEqual(full.timers);
+  });
+
+  it('decodes the 1.6 pause, held turn and last round, and defaults them for a 1.5 server', () => {
+    const s = decodeSnapshot({
+      ...full,
+      round: null,
+      turn: { ...full.turn, paused_ms: 4000, held_until: 1732485700000 },
+      paused: { reason: 'restart', since: 1732485650000 },
+      last_round: { id: 2, reason: 'completed', outcomes: [{ member_id: 'm2', outcome: 'passed', ms: 0 }] },
+    });
+    expect(s?.paused).toEqual({ reason: 'restart', since: 1732485650000 });
+    expect(s?.turn?.held_until).toBe(1732485700000);
+    expect(s?.turn?.paused_ms).toBe(4000);
+    expect(s?.last_round?.outcomes).toEqual([{ member_id: 'm2', outcome: 'passed', ms: 0 }]);
+    const old = decodeSnapshot(full);
+    expect(old?.paused).toBeNull();
+    expect(old?.last_round).toBeNull();
+    expect(decodeSnapshot({ ...full, paused: { reason: 'nap', since: 1 } })).toBeUndefined();
   });
 
   it('defaults the 1.2 fields for a 1.0/1.1 server', () => {
@@ -57,6 +75,8 @@ describe('1.2 snapshot', () => {
         phase: { state: 'idle', duration_ms: 0, ends_at: null, remaining_ms: null },
         turn: { state: 'idle', duration_ms: 0, ends_at: null, remaining_ms: null },
       },
+      paused: null,
+      last_round: null,
       live: false,
       // 1.3: no released prompts, no audit, no deck.
       prompts: [],

@@ -2,7 +2,7 @@
 // this adds the client's own views of them. The authority is protocol/README.md.
 
 export * from './generated';
-import type { AuditState, DeckState, FloorState, MemberInfo, RoomSettings, RoomTimers, RoundState, TurnState, SnapshotMember, ReleasedPrompt, ErrorCode } from './generated';
+import type { AuditState, DeckState, FloorState, MemberInfo, PauseState, RoomSettings, RoomTimers, RoundState, RoundSummary, TurnState, SnapshotMember, ReleasedPrompt, ErrorCode } from './generated';
 
 /**
  * The live-round (1.2) part of a room: in a join snapshot and in the client's room view.
@@ -14,6 +14,10 @@ export interface LiveRoomState {
   floor: FloorState;
   turn: TurnState | null;
   timers: RoomTimers;
+  /** The room's activity is paused (1.6): after a restart, or by a facilitator; null when not. */
+  paused: PauseState | null;
+  /** The last go-round, from its end until the next starts (1.6); null when none. */
+  last_round: RoundSummary | null;
   /** True when the snapshot carried the 1.2 fields (the server speaks live rounds). */
   live: boolean;
 }

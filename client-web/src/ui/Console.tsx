@@ -1,12 +1,12 @@
-// The facilitator's console, beside the stage: the go-round (start, or skip and end while it
-// runs), the turn timer, the dialogue (give the floor), the phase timer and room actions. A
+// The facilitator's console, beside the stage: pause and resume, the go-round (start, with or
+// without the facilitator taking a turn; or skip, add back and end while it runs), the turn timer, the dialogue (give the floor), the phase timer and room actions. A
 // control that cannot work now is disabled and says why; durations are minute presets or typed.
 
 import { useEffect, useState } from 'preact/hooks';
 import type { Connection } from '../connection';
 import type { Role, TimerName } from '../protocol';
 import { closeRoomWarning, type RoomView } from '../room-state';
-import { consoleControls, type ControlState, type TimerAction } from '../stage';
+import { addableToRound, consoleControls, type ControlState, type TimerAction } from '../stage';
 import { CheckField, CommandButton, DurationField, ErrorSlot, Reasons, choiceSeconds, presetChoice, type DurationChoice } from './controls';
 
 /** What each timer button says: visible text, then the rest of its name for screen readers. */
@@ -62,6 +62,11 @@ export function Console({ connection, room, role }: { connection: Connection; ro
   const [order, setOrder] = useState<'join' | 'shuffle'>('join');
   const [roundTime, setRoundTime] = useState<DurationChoice>(presetChoice(120));
   const [autoAdvance, setAutoAdvance] = useState(true);
+  // Facilitators of these groups hold the space rather than take a turn (README, Decisions).
+  const [takeTurn, setTakeTurn] = useState(false);
+  const addable = addableToRound(room);
+  const [addWho, setAddWho] = useState('');
+  const addTarget = addable.some((m) => m.id === addWho) ? addWho : addable[0]?.id ?? '';
   const [phaseTime, setPhaseTime] = useState<DurationChoice>({ pick: 'custom', custom: '15' });
   const [floorTime, setFloorTime] = useState<DurationChoice>(presetChoice(floor.turn_seconds, true));
   const [floorAuto, setFloorAuto] = useState(floor.auto_advance);
@@ -87,6 +92,24 @@ export function Console({ connection, room, role }: { connection: Connection; ro
     <section class="console card" aria-labelledby="console-heading" data-testid="console">
       <h2 id="console-heading">Facilitator controls</h2>
 
+      {(c.pause.enabled || c.resume.enabled) && (
+        <div class="control-group" data-error-place="pause-console">
+          <div class="actions">
+            {c.resume.enabled ? (
+              <CommandButton testid="resume-activity" variant="primary" onClick={() => void connection.resumeActivity()}>
+                Resume the round
+              </CommandButton>
+            ) : (
+              <CommandButton testid="pause-activity" onClick={() => void connection.pauseActivity()}>
+                Pause everything
+                <span class="visually-hidden"> (round, turn and timers)</span>
+              </CommandButton>
+            )}
+          </div>
+          <ErrorSlot place="pause-console" />
+        </div>
+      )}
+
       <div class="control-group" data-error-place="round">
         <h3 class="group-title">Go-round</h3>
         {round ? (
@@ -100,6 +123,28 @@ export function Console({ connection, room, role }: { connection: Connection; ro
               </CommandButton>
             </div>
             <Reasons id="round-reason" controls={[c.roundSkip, c.roundEnd]} />
+            {addable.length > 0 && (
+              <div class="field round-add">
+                <label for="round-add-member">Add back into the order</label>
+                <div class="actions">
+                  <select
+                    id="round-add-member"
+                    data-testid="round-add-member"
+                    value={addTarget}
+                    onChange={(e) => setAddWho((e.currentTarget as HTMLSelectElement).value)}
+                  >
+                    {addable.map((m) => (
+                      <option key={m.id} value={m.id}>
+                        {m.name}
+                      </option>
+                    ))}
+                  </select>
+                  <CommandButton testid="round-add" control={c.roundAdd} onClick={() => void (addTarget && connection.addToRound(addTarget))}>
+                    Add at the end
+                  </CommandButton>
+                </div>
+              </div>
+            )}
           </>
         ) : (
           <form
@@ -107,7 +152,7 @@ export function Console({ connection, room, role }: { connection: Connection; ro
             onSubmit={(e) => {
               e.preventDefault();
               const s = secondsOf(roundTime);
-              if (s !== null) void connection.startRound(order, s, autoAdvance);
+              if (s !== null) void connection.startRound(order, s, autoAdvance, !takeTurn);
             }}
           >
             <div class="field">
@@ -125,6 +170,9 @@ export function Console({ connection, room, role }: { connection: Connection; ro
             <DurationField id="round-seconds" legend="Time per speaker" value={roundTime} onChange={setRoundTime} />
             <CheckField id="round-auto-advance" checked={autoAdvance} onChange={setAutoAdvance}>
               Move on automatically when time is up
+            </CheckField>
+            <CheckField id="round-take-turn" checked={takeTurn} onChange={setTakeTurn}>
+              I take a turn too (otherwise I hold the space and keep time)
             </CheckField>
             <button type="submit" class="button primary" data-testid="round-start">
               Start go-round

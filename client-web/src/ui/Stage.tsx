@@ -7,7 +7,16 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Connection } from '../connection';
 import type { ReleasedPrompt, Role, TimerState } from '../protocol';
 import { formatCountdown, isFacilitatorRole, nextInRound, timerRemainingMs, type RoomView } from '../room-state';
-import { countdownLevel, stillToSpeak, thresholdText, timeLeftFraction, type CountdownLevel } from '../stage';
+import {
+  countdownLevel,
+  heldText,
+  pauseText,
+  stillToSpeak,
+  summaryRows,
+  thresholdText,
+  timeLeftFraction,
+  type CountdownLevel,
+} from '../stage';
 import { readItem, sessionStore, writeItem } from '../storage';
 import { CommandButton, ErrorSlot, MemberName } from './controls';
 
@@ -149,8 +158,9 @@ export interface StageProps {
 }
 
 export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudit, onAnnounce }: StageProps) {
-  const { round, turn, floor, timers } = room;
-  const running = timers.turn.state === 'running' || timers.phase.state === 'running';
+  const { round, turn, floor, timers, paused, last_round } = room;
+  const held = turn?.held_until != null && !paused;
+  const running = timers.turn.state === 'running' || timers.phase.state === 'running' || held;
   useTicker(running, TICK_MS);
   const serverNow = connection.serverNow();
 
@@ -207,6 +217,9 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
   }, [turnLevel]);
 
   const showPhase = timers.phase.state !== 'idle';
+  const lead = isFacilitatorRole(role);
+  const pausedSays = pauseText(room);
+  const heldSays = heldText(room, serverNow, nameOf);
   return (
     <section
       class={`stage card${myTurn ? ' mine' : ''}`}
@@ -217,6 +230,7 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
       <div class="stage-top">
         <h2 id="round-heading" class="stage-activity" tabIndex={-1}>
           {round ? 'Go-round' : 'Dialogue'}
+          {paused && <span class="stage-paused-tag"> · paused</span>}
         </h2>
         <p class="stage-meta">
           {round
@@ -228,6 +242,17 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
               : 'No hands raised'}
         </p>
       </div>
+      {pausedSays && (
+        <div class="stage-paused" data-testid="stage-paused" data-reason={paused?.reason} data-error-place="pause">
+          <p>{pausedSays}</p>
+          {lead && (
+            <CommandButton testid="stage-resume" variant="primary" onClick={() => void connection.resumeActivity()}>
+              Resume the round
+            </CommandButton>
+          )}
+          <ErrorSlot place="pause" />
+        </div>
+      )}
       <div class="stage-main">
         <div class="stage-speaker">
           {turn ? (
@@ -240,6 +265,11 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
           ) : (
             <p class="no-speaker">
               <span class="speaker-label">Speaking now</span> <span class="speaker-name muted">Nobody</span>
+            </p>
+          )}
+          {heldSays && (
+            <p class="cue held-cue" data-testid="speaker-held">
+              {heldSays}
             </p>
           )}
           {myTurn && (
@@ -276,6 +306,9 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
           </CommandButton>
         </div>
       )}
+      {!round && last_round && (
+        <RoundSummaryList summary={last_round} nameOf={nameOf} selfId={selfId} />
+      )}
       {auditWaiting && (
         <p class="stage-notice">
           A climate check is open.{' '}
@@ -285,6 +318,41 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
         </p>
       )}
       <ErrorSlot place="stage" fallback />
+    </section>
+  );
+}
+
+/** The last go-round, turn by turn (who spoke, passed, was skipped, for how long), until the next starts. */
+function RoundSummaryList({
+  summary,
+  nameOf,
+  selfId,
+}: {
+  summary: NonNullable<RoomView['last_round']>;
+  nameOf: (id: string) => string;
+  selfId: string;
+}) {
+  const rows = summaryRows(summary, nameOf);
+  return (
+    <section class="round-summary" aria-labelledby="round-summary-heading" data-testid="round-summary">
+      <h3 id="round-summary-heading" class="round-summary-title">
+        Last go-round{summary.reason === 'ended' ? ' (ended early)' : ''}
+      </h3>
+      {rows.length === 0 ? (
+        <p class="muted">Nobody took a turn.</p>
+      ) : (
+        <ol class="round-summary-list">
+          {rows.map((r, i) => (
+            <li key={`${r.member_id}-${i}`} data-testid="round-summary-row" data-member-id={r.member_id} data-outcome={r.outcome}>
+              <span class="summary-name">
+                <MemberName name={r.name} self={r.member_id === selfId} />
+              </span>{' '}
+              <span class="summary-outcome">{r.text}</span>
+              {r.outcome === 'spoke' || r.ms > 0 ? <span class="summary-time"> {formatCountdown(r.ms)}</span> : null}
+            </li>
+          ))}
+        </ol>
+      )}
     </section>
   );
 }

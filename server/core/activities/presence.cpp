@@ -93,7 +93,11 @@ DecideResult decide(const RoomState& room, const LoseConnection& c, const Contex
   const Member* m = room.find_member(c.member_id);
   // Only an online member can lose a connection; anything else is a no-op, not an error.
   if (!m || m->presence != Presence::online) return Decision{{}, c.member_id};
-  return departure(room, ctx, c.member_id, MemberConnectionLost{c.member_id});
+  // Not a departure: a speaker keeps the turn for the grace, and while paused nothing changes.
+  Emitter out(room.seq, ctx.now_ms);
+  out.emit(MemberConnectionLost{c.member_id});
+  speaking::Chain(room, out).connection_lost(c.member_id, ctx.limits.speaker_grace_ms);
+  return out.take(c.member_id);
 }
 
 DecideResult decide(const RoomState& room, const SetRole& c, const Context& ctx) {

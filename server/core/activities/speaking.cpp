@@ -45,6 +45,19 @@ struct ApplyToChain {
 
 } // namespace
 
+std::int64_t credited_ms(const Turn& turn, const std::optional<Pause>& paused, std::int64_t now_ms) {
+  const std::int64_t end = paused ? std::max(paused->since_ms, turn.started_at_ms) : now_ms;
+  return std::max<std::int64_t>(0, end - turn.started_at_ms - turn.paused_ms);
+}
+
+std::optional<std::int64_t> hold_deadline(const RoomState& room) {
+  const auto& turn = room.speaking.turn;
+  if (room.speaking.paused || !turn || !turn->held_until_ms) return std::nullopt;
+  const Member* m = room.find_member(turn->member_id);
+  if (!m || m->presence == Presence::online) return std::nullopt;
+  return turn->held_until_ms;
+}
+
 bool State::hand_raised(std::string_view member_id) const {
   return std::find(floor.queue.begin(), floor.queue.end(), member_id) != floor.queue.end();
 }
@@ -63,7 +76,15 @@ void Chain::cannot_speak(const std::string& member) { unable_ = member; }
 bool Chain::can_speak(const std::string& member) const {
   if (member == unable_) return false;
   const Member* m = room_.find_member(member);
-  return m && m->presence == Presence::online && m->role != Role::observer;
+  if (!m || m->role == Role::observer) return false;
+  // While paused nobody is passed over for being away: the pause is their time to come back.
+  if (scratch_.paused) return m->presence != Presence::left;
+  return m->presence == Presence::online;
+}
+
+Timer Chain::turn_timer(std::int64_t seconds) const {
+  if (scratch_.paused) return Timer{TimerState::paused, seconds * 1000, 0, seconds * 1000};
+  return running(out_.now(), seconds);
 }
 
 std::int64_t Chain::airtime(const std::string& member) const {
@@ -77,10 +98,10 @@ void Chain::reset_turn_timer() {
   if (turn_timer_.state != TimerState::idle) emit(TimerSet{TimerId::turn, TimerAction::reset, Timer{}});
 }
 
-void Chain::end_turn(Outcome outcome) {
+void Chain::end_turn(Outcome outcome, std::optional<std::int64_t> until) {
   if (!scratch_.turn) return;
   const Turn t = *scratch_.turn;
-  emit(TurnEnded{t.member_id, outcome, std::max<std::int64_t>(0, out_.now() - t.started_at_ms)});
+  emit(TurnEnded{t.member_id, outcome, credited_ms(t, scratch_.paused, until.value_or(out_.now()))});
 }
 
 void Chain::advance_round() {
@@ -88,7 +109,7 @@ void Chain::advance_round() {
     const std::string next = scratch_.round->remaining.front();
     if (can_speak(next)) {
       emit(TurnStarted{next, TurnMode::round});
-      emit(TimerSet{TimerId::turn, TimerAction::start, running(out_.now(), scratch_.round->turn_seconds)});
+      emit(TimerSet{TimerId::turn, TimerAction::start, turn_timer(scratch_.round->turn_seconds)});
       return;
     }
     emit(TurnEnded{next, Outcome::skipped, 0});
@@ -106,7 +127,7 @@ void Chain::give_floor(const std::string& member) {
   if (scratch_.hand_raised(member)) emit(HandLowered{member});
   emit(TurnStarted{member, TurnMode::floor});
   if (scratch_.floor.turn_seconds) {
-    emit(TimerSet{TimerId::turn, TimerAction::start, running(out_.now(), *scratch_.floor.turn_seconds)});
+    emit(TimerSet{TimerId::turn, TimerAction::start, turn_timer(*scratch_.floor.turn_seconds)});
   } else {
     reset_turn_timer();
   }
@@ -130,7 +151,8 @@ std::optional<std::string> Chain::next_in_queue() const {
 
 void Chain::after_floor_turn() {
   reset_turn_timer();
-  if (!scratch_.floor.auto_advance) return;
+  // While paused the floor waits: the next is given by hand after resume.
+  if (!scratch_.floor.auto_advance || scratch_.paused) return;
   while (auto next = next_in_queue()) {
     if (can_speak(*next)) return give_floor(*next);
     emit(HandLowered{*next});
@@ -171,6 +193,51 @@ void Chain::drop_from_round(const std::string& member) {
   emit(RoundOrderChanged{std::move(remaining)});
 }
 
+void Chain::connection_lost(const std::string& member, std::int64_t grace_ms) {
+  if (scratch_.paused) return;
+  cannot_speak(member);
+  if (scratch_.turn && scratch_.turn->member_id == member && grace_ms > 0) {
+    if (scratch_.hand_raised(member)) emit(HandLowered{member});
+    emit(TurnHeld{member, out_.now() + grace_ms});
+    return;
+  }
+  withdraw(member);
+}
+
+void Chain::pause(PauseReason reason, std::int64_t since_ms) {
+  emit(ActivityPaused{reason, since_ms});
+  for (TimerId id : {TimerId::phase, TimerId::turn}) {
+    const Timer& t = id == TimerId::phase ? room_.timers.phase : turn_timer_;
+    if (t.state != TimerState::running || t.ends_at_ms <= since_ms) continue;
+    emit(TimerSet{id, TimerAction::pause, Timer{TimerState::paused, t.duration_ms, 0, t.ends_at_ms - since_ms}});
+  }
+}
+
+void Chain::resume(std::int64_t grace_ms) {
+  emit(ActivityResumed{});
+  for (TimerId id : {TimerId::phase, TimerId::turn}) {
+    const Timer& t = id == TimerId::phase ? room_.timers.phase : turn_timer_;
+    if (t.state != TimerState::paused) continue;
+    emit(TimerSet{id, TimerAction::resume, Timer{TimerState::running, t.duration_ms, out_.now() + t.remaining_ms, 0}});
+  }
+  // A speaker still away gets the same grace as one whose connection has just dropped.
+  if (scratch_.turn) {
+    const Member* m = room_.find_member(scratch_.turn->member_id);
+    if (m && m->presence != Presence::online) connection_lost(m->id, grace_ms);
+  }
+}
+
+void Chain::hold_expired() {
+  if (!scratch_.turn) return;
+  const Turn t = *scratch_.turn;
+  cannot_speak(t.member_id);
+  if (scratch_.hand_raised(t.member_id)) emit(HandLowered{t.member_id});
+  // Their airtime stops where they went, not where the grace ran out.
+  end_turn(Outcome::skipped, t.held_since_ms);
+  if (t.mode == TurnMode::round) advance_round();
+  else after_floor_turn();
+}
+
 void Chain::turn_timer_expired() {
   if (!scratch_.turn) return;
   if (scratch_.turn->mode == TurnMode::round && scratch_.round && scratch_.round->auto_advance) {
@@ -191,10 +258,16 @@ std::optional<Error> need_round_turn(const RoomState& room) {
   return std::nullopt;
 }
 
+std::optional<Error> need_not_paused(const RoomState& room) {
+  if (room.speaking.paused) return Error{ErrorCode::activity_paused, "the round is paused; a facilitator resumes it first"};
+  return std::nullopt;
+}
+
 DecideResult finish(const RoomState& room, const Context& ctx, const std::string& actor_id, Outcome outcome) {
   const Member* a = presence::actor(room, actor_id);
   if (!a || a->role == Role::observer) return forbidden("observers do not speak in rounds");
   if (auto e = need_round_turn(room)) return *e;
+  if (auto e = need_not_paused(room)) return *e;
   if (room.speaking.turn->member_id != actor_id) return Error{ErrorCode::not_your_turn, "it is someone else's turn"};
   Emitter out(room.seq, ctx.now_ms);
   Chain chain(room, out);
@@ -206,6 +279,7 @@ DecideResult finish(const RoomState& room, const Context& ctx, const std::string
 
 DecideResult decide(const RoomState& room, const StartRound& c, const Context& ctx) {
   if (!presence::lead(room, c.actor)) return forbidden("only facilitators start rounds");
+  if (auto e = need_not_paused(room)) return *e;
   if (room.speaking.round) return Error{ErrorCode::round_in_progress, "a round is running; end it first"};
   if (!valid_duration(c.turn_seconds)) return Error{ErrorCode::invalid_duration, "a turn is 1 second to 4 hours"};
   std::vector<std::string> order;
@@ -225,6 +299,7 @@ DecideResult decide(const RoomState& room, const StartRound& c, const Context& c
       shuffle(order, random);
     }
   }
+  if (c.sit_out) erase_first(order, c.actor);
   if (order.empty()) return Error{ErrorCode::invalid_field, "nobody is here to take part"};
   Emitter out(room.seq, ctx.now_ms);
   Chain chain(room, out);
@@ -243,6 +318,7 @@ DecideResult decide(const RoomState& room, const PassTurn& c, const Context& ctx
 DecideResult decide(const RoomState& room, const SkipTurn& c, const Context& ctx) {
   if (!presence::lead(room, c.actor)) return forbidden("only facilitators skip a turn");
   if (auto e = need_round_turn(room)) return *e;
+  if (auto e = need_not_paused(room)) return *e;
   Emitter out(room.seq, ctx.now_ms);
   Chain chain(room, out);
   chain.end_turn(Outcome::skipped);
@@ -263,7 +339,10 @@ DecideResult decide(const RoomState& room, const MoveLater& c, const Context& ct
   Chain chain(room, out);
   const auto& turn = room.speaking.turn;
   const bool speaking = turn && turn->mode == TurnMode::round && turn->member_id == c.member;
-  if (speaking) chain.end_turn(Outcome::moved);
+  if (speaking) {
+    if (auto e = need_not_paused(room)) return *e;
+    chain.end_turn(Outcome::moved);
+  }
   auto order = chain.state().round->remaining;
   erase_first(order, c.member);
   order.push_back(c.member);
@@ -280,6 +359,58 @@ DecideResult decide(const RoomState& room, const EndRound& c, const Context& ctx
   if (room.speaking.turn && room.speaking.turn->mode == TurnMode::round) chain.end_turn(Outcome::ended);
   chain.emit(RoundEnded{RoundEndReason::ended});
   chain.reset_turn_timer();
+  return out.take();
+}
+
+DecideResult decide(const RoomState& room, const AddToRound& c, const Context& ctx) {
+  if (!presence::lead(room, c.actor)) return forbidden("only facilitators change the order");
+  if (!room.speaking.round) return Error{ErrorCode::no_round, "no round is running"};
+  const Member* m = room.find_member(c.member);
+  if (!m || m->presence == Presence::left) return Error{ErrorCode::unknown_member, "that member is not in the room"};
+  if (m->role == Role::observer) return Error{ErrorCode::member_is_observer, "observers do not speak in rounds"};
+  if (contains(room.speaking.round->remaining, c.member)) {
+    return Error{ErrorCode::already_in_round, "that member is still to speak in this round"};
+  }
+  // Another turn for the member: one more outcome the round (and its summary) keeps.
+  if (auto full = state_bytes::check_growth(room, state_bytes::outcome, ctx)) return *full;
+  Emitter out(room.seq, ctx.now_ms);
+  auto remaining = room.speaking.round->remaining;
+  remaining.push_back(c.member);
+  out.emit(RoundOrderChanged{std::move(remaining)});
+  return out.take();
+}
+
+// ---- pause and resume
+
+DecideResult decide(const RoomState& room, const PauseActivity& c, const Context& ctx) {
+  if (!presence::lead(room, c.actor)) return forbidden("only facilitators pause the room");
+  if (room.speaking.paused) return Error{ErrorCode::activity_paused, "the room is paused already"};
+  const bool timing = room.timers.phase.state == TimerState::running || room.timers.turn.state == TimerState::running;
+  if (!room.speaking.round && !room.speaking.turn && !timing) {
+    return Error{ErrorCode::nothing_to_pause, "no round, turn or timer is running"};
+  }
+  Emitter out(room.seq, ctx.now_ms);
+  Chain(room, out).pause(PauseReason::facilitator, ctx.now_ms);
+  return out.take();
+}
+
+DecideResult decide(const RoomState& room, const ResumeActivity& c, const Context& ctx) {
+  if (!presence::lead(room, c.actor)) return forbidden("only facilitators resume the room");
+  if (!room.speaking.paused) return Error{ErrorCode::not_paused, "nothing is paused"};
+  Emitter out(room.seq, ctx.now_ms);
+  Chain(room, out).resume(ctx.limits.speaker_grace_ms);
+  return out.take();
+}
+
+DecideResult decide(const RoomState& room, const PauseForRestart& c, const Context& ctx) {
+  if (room.speaking.paused) return Decision{}; // paused before the server stopped: it stays so
+  // A timer whose deadline had passed while the server was still alive is not paused: it fires now.
+  auto counting = [&](const Timer& t) { return t.state == TimerState::running && t.ends_at_ms > c.since_ms; };
+  if (!room.speaking.round && !room.speaking.turn && !counting(room.timers.phase) && !counting(room.timers.turn)) {
+    return Decision{};
+  }
+  Emitter out(room.seq, ctx.now_ms);
+  Chain(room, out).pause(PauseReason::restart, c.since_ms);
   return out.take();
 }
 
@@ -309,6 +440,7 @@ DecideResult decide(const RoomState& room, const LowerHand& c, const Context& ct
 
 DecideResult decide(const RoomState& room, const GiveFloor& c, const Context& ctx) {
   if (!presence::lead(room, c.actor)) return forbidden("only facilitators give the floor");
+  if (auto e = need_not_paused(room)) return *e;
   if (room.speaking.round) return Error{ErrorCode::round_in_progress, "a round is running; the talking piece goes round"};
   Emitter out(room.seq, ctx.now_ms);
   Chain chain(room, out);
@@ -338,6 +470,7 @@ DecideResult decide(const RoomState& room, const ReleaseFloor& c, const Context&
   const auto& turn = room.speaking.turn;
   if (!turn || turn->mode != TurnMode::floor) return Error{ErrorCode::no_turn, "nobody holds the floor"};
   if (turn->member_id != c.actor && !leads(a->role)) return Error{ErrorCode::not_your_turn, "someone else holds the floor"};
+  if (auto e = need_not_paused(room)) return *e;
   Emitter out(room.seq, ctx.now_ms);
   Chain chain(room, out);
   chain.end_turn(Outcome::spoke);
@@ -357,17 +490,33 @@ DecideResult decide(const RoomState& room, const SetFloor& c, const Context& ctx
 
 void evolve(State& s, const RoundStarted& e, std::int64_t) {
   s.round = Round{e.round.id, e.round.order, e.round.order, e.round.turn_seconds, e.round.auto_advance, {}, {}};
+  s.last_round.reset();
   s.rounds_started = std::max(s.rounds_started, e.round.id);
 }
 void evolve(State& s, const RoundOrderChanged& e, std::int64_t) {
   if (s.round) s.round->remaining = e.remaining;
 }
-void evolve(State& s, const RoundEnded&, std::int64_t) {
+void evolve(State& s, const RoundEnded& e, std::int64_t) {
+  if (s.round) s.last_round = RoundSummary{s.round->id, e.reason, std::move(s.round->outcomes)};
   s.round.reset();
   if (s.turn && s.turn->mode == TurnMode::round) s.turn.reset();
 }
+void evolve(State& s, const ActivityPaused& e, std::int64_t) {
+  s.paused = Pause{e.reason, e.since};
+  if (s.turn) s.turn->held_until_ms.reset(); // the pause is the grace now
+}
+void evolve(State& s, const ActivityResumed&, std::int64_t time_ms) {
+  if (s.turn && s.paused) s.turn->paused_ms += std::max<std::int64_t>(0, time_ms - std::max(s.paused->since_ms, s.turn->started_at_ms));
+  s.paused.reset();
+}
+void evolve(State& s, const TurnHeld& e, std::int64_t time_ms) {
+  if (s.turn && s.turn->member_id == e.member_id) {
+    s.turn->held_until_ms = e.until;
+    s.turn->held_since_ms = time_ms;
+  }
+}
 void evolve(State& s, const TurnStarted& e, std::int64_t time_ms) {
-  s.turn = Turn{e.member_id, e.mode, time_ms};
+  s.turn = Turn{e.member_id, e.mode, time_ms, 0, std::nullopt, 0};
   if (e.mode == TurnMode::floor) erase_first(s.floor.queue, e.member_id);
 }
 void evolve(State& s, const TurnEnded& e, std::int64_t) {

@@ -17,6 +17,23 @@ struct Turn {
   std::string member_id;
   TurnMode mode = TurnMode::round;
   std::int64_t started_at_ms = 0;
+  std::int64_t paused_ms = 0;                 // spent paused: not airtime
+  std::optional<std::int64_t> held_until_ms;  // turn_held: while the speaker is away, when the turn is skipped
+  std::int64_t held_since_ms = 0;             // turn_held: when they went (a skipped hold credits airtime to here)
+};
+
+// The room's activity is paused (activity_paused): timers stopped, the turn's airtime stopped at
+// since_ms, turns do not change until a facilitator resumes.
+struct Pause {
+  PauseReason reason = PauseReason::facilitator;
+  std::int64_t since_ms = 0;
+};
+
+// The last go-round, from its end until the next starts (bounded like the round's outcomes).
+struct RoundSummary {
+  std::uint64_t id = 0;
+  RoundEndReason reason = RoundEndReason::completed;
+  std::vector<RoundOutcome> outcomes;
 };
 
 struct Round {
@@ -38,13 +55,24 @@ struct Floor {
   bool quieter_first = false;
 };
 
+// Server-initiated at start-up: the server was down since `since_ms` (the last moment it was known
+// alive). Pauses whatever was running then, in the same append that marks members away.
+struct PauseForRestart { std::int64_t since_ms = 0; };
+
 namespace speaking {
+
+// Airtime of the turn so far at `now`: paused time is not counted, nor anything after a pause began.
+std::int64_t credited_ms(const Turn& turn, const std::optional<Pause>& paused, std::int64_t now_ms);
+// While the speaker is away: the deadline of their hold (none while paused or when they are back).
+std::optional<std::int64_t> hold_deadline(const RoomState& room);
 
 struct State {
   std::uint64_t rounds_started = 0;
   std::optional<Round> round;
   Floor floor;
   std::optional<Turn> turn;
+  std::optional<Pause> paused;
+  std::optional<RoundSummary> last_round;
   // A member's hand is raised exactly when they are in the speaking queue.
   bool hand_raised(std::string_view member_id) const;
 };
@@ -60,7 +88,8 @@ public:
   void cannot_speak(const std::string& member);
   bool can_speak(const std::string& member) const;
 
-  void end_turn(Outcome outcome);
+  // Airtime is credited to now, or to `until` when given (a speaker who went away and did not come back).
+  void end_turn(Outcome outcome, std::optional<std::int64_t> until = std::nullopt);
   void reset_turn_timer();
   // Starts the next present member's turn, skipping absent ones; ends the round when nobody is left.
   void advance_round();
@@ -75,6 +104,14 @@ public:
   void rejoin_round(const std::string& member);
   // A member who may no longer take part leaves the round's order.
   void drop_from_round(const std::string& member);
+  // The member's connection dropped: a speaker keeps the turn for the speaker grace (the pause, if
+  // one is on, is everyone's grace: nothing changes then); anyone else is withdrawn.
+  void connection_lost(const std::string& member, std::int64_t grace_ms);
+  // Pauses every running timer whose deadline is after since_ms, and the turn's airtime.
+  void pause(PauseReason reason, std::int64_t since_ms);
+  void resume(std::int64_t grace_ms);
+  // The hold ran out and the speaker is still away: their turn is skipped.
+  void hold_expired();
   // The turn timer ran out: the turn ends if the round or floor advances by itself.
   void turn_timer_expired();
 
@@ -82,6 +119,8 @@ public:
 
 private:
   std::int64_t airtime(const std::string& member) const;
+  // A turn timer started now for that long: paused (with all of it left) while the room is paused.
+  Timer turn_timer(std::int64_t seconds) const;
 
   const RoomState& room_;
   Emitter& out_;
@@ -97,6 +136,10 @@ DecideResult decide(const RoomState& room, const PassTurn& c, const Context& ctx
 DecideResult decide(const RoomState& room, const SkipTurn& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const MoveLater& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const EndRound& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const AddToRound& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const PauseActivity& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const ResumeActivity& c, const Context& ctx);
+DecideResult decide(const RoomState& room, const PauseForRestart& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const RaiseHand& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const LowerHand& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const GiveFloor& c, const Context& ctx);
@@ -106,6 +149,9 @@ DecideResult decide(const RoomState& room, const SetFloor& c, const Context& ctx
 void evolve(State& s, const RoundStarted& e, std::int64_t time_ms);
 void evolve(State& s, const RoundOrderChanged& e, std::int64_t time_ms);
 void evolve(State& s, const RoundEnded& e, std::int64_t time_ms);
+void evolve(State& s, const ActivityPaused& e, std::int64_t time_ms);
+void evolve(State& s, const ActivityResumed& e, std::int64_t time_ms);
+void evolve(State& s, const TurnHeld& e, std::int64_t time_ms);
 void evolve(State& s, const TurnStarted& e, std::int64_t time_ms);
 void evolve(State& s, const TurnEnded& e, std::int64_t time_ms);
 void evolve(State& s, const HandRaised& e, std::int64_t time_ms);

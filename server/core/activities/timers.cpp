@@ -12,6 +12,7 @@ std::optional<Deadline> next_deadline(const RoomState& state) {
     const Timer& t = state.timers.of(id);
     if (t.state == TimerState::running && (!best || t.ends_at_ms < best->ends_at_ms)) best = Deadline{id, t.ends_at_ms};
   }
+  if (auto hold = speaking::hold_deadline(state); hold && (!best || *hold < best->ends_at_ms)) best = Deadline{TimerId::turn, *hold, true};
   return best;
 }
 
@@ -29,6 +30,9 @@ std::int64_t remaining_ms(const Timer& t, std::int64_t now) {
 
 DecideResult decide(const RoomState& room, const TimerCommand& c, const Context& ctx) {
   if (!presence::lead(room, c.actor)) return forbidden("only facilitators run the timers");
+  if (room.speaking.paused && (c.action == TimerAction::start || c.action == TimerAction::resume)) {
+    return Error{ErrorCode::activity_paused, "the room is paused; resume it to run timers"};
+  }
   const Timer& t = room.timers.of(c.timer);
   const std::int64_t now = ctx.now_ms;
   Timer next = t;
@@ -79,6 +83,14 @@ DecideResult decide(const RoomState& room, const TimerCommand& c, const Context&
 }
 
 DecideResult decide(const RoomState& room, const Expire& c, const Context& ctx) {
+  if (c.speaker_hold) {
+    // Lands once: the turn skipped (or the speaker back, or a pause) leaves no hold with that deadline.
+    const auto hold = speaking::hold_deadline(room);
+    if (!hold || *hold != c.ends_at_ms || ctx.now_ms < *hold) return Decision{};
+    Emitter out(room.seq, ctx.now_ms);
+    speaking::Chain(room, out).hold_expired();
+    return out.take();
+  }
   const Timer& t = room.timers.of(c.timer);
   if (t.state != TimerState::running || t.ends_at_ms != c.ends_at_ms || ctx.now_ms < t.ends_at_ms) return Decision{};
   Emitter out(room.seq, ctx.now_ms);

@@ -12,10 +12,11 @@ struct RoomState;
 
 // Server-initiated: a running timer reached ends_at. Lands once: after that the timer is not
 // running with that deadline any more, so the same command decides nothing.
-struct Expire { TimerId timer; std::int64_t ends_at_ms; };
+// With speaker_hold it is the hold of a speaker who is away (turn_held) that ran out, not a timer.
+struct Expire { TimerId timer; std::int64_t ends_at_ms; bool speaker_hold = false; };
 
-// The earliest deadline of a running timer, if any (for scheduling Expire).
-struct Deadline { TimerId timer; std::int64_t ends_at_ms; };
+// The earliest deadline of a running timer or a speaker's hold, if any (for scheduling Expire).
+struct Deadline { TimerId timer; std::int64_t ends_at_ms; bool speaker_hold = false; };
 std::optional<Deadline> next_deadline(const RoomState& state);
 
 namespace timers {

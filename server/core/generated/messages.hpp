@@ -46,6 +46,8 @@ inline constexpr std::int64_t ephemeral_flush_ms = 50; // the server sends the l
 inline constexpr std::int64_t max_prompts_per_minute = 5; // anonymous prompts one member may submit a minute (rate_limited)
 inline constexpr std::int64_t auto_release_at = 3; // pending prompts (not held) that release a batch by themselves
 inline constexpr std::int64_t facilitator_grace_seconds = 120; // how long no facilitator must have been online before a co-facilitator may claim the role
+inline constexpr std::int64_t default_speaker_grace_seconds = 20; // how long a speaker whose connection dropped keeps their turn (go-round or floor) before it is skipped (--speaker-grace-seconds, 0 to 600; 0: skipped at once); their turn timer and airtime keep counting meanwhile
+inline constexpr std::int64_t max_speaker_grace_seconds = 600; // the longest --speaker-grace-seconds accepted
 inline constexpr std::size_t default_max_frame_bytes = 65536; // a frame's size limit in either direction (--max-frame-bytes; announced in welcome)
 inline constexpr std::size_t default_max_members = 50; // members present in a room: online or away, not those who left or were removed (--max-members; room_full)
 inline constexpr std::size_t member_records_per_place = 2; // a room keeps at most this many member records per place of --max-members (100 by default), present, left and removed together: their ids stay in round results (room_full)
@@ -165,6 +167,18 @@ constexpr std::optional<RoundEndReason> round_end_reason_from_string(std::string
   return std::nullopt;
 }
 
+// why the room's activity is paused: a facilitator's `pause`, or the server restarted while it ran
+enum class PauseReason { facilitator, restart };
+inline constexpr std::array<std::pair<PauseReason, std::string_view>, 2> pause_reason_names{{{PauseReason::facilitator, "facilitator"}, {PauseReason::restart, "restart"}}};
+constexpr std::string_view to_string(PauseReason value) {
+  for (const auto& [v, name] : pause_reason_names) if (v == value) return name;
+  return pause_reason_names[0].second;
+}
+constexpr std::optional<PauseReason> pause_reason_from_string(std::string_view text) {
+  for (const auto& [v, name] : pause_reason_names) if (name == text) return v;
+  return std::nullopt;
+}
+
 // a go-round's order: join order, shuffled by the server, or a list (custom)
 enum class OrderKind { join, shuffle, custom };
 inline constexpr std::array<std::pair<OrderKind, std::string_view>, 3> order_kind_names{{{OrderKind::join, "join"}, {OrderKind::shuffle, "shuffle"}, {OrderKind::custom, "custom"}}};
@@ -255,6 +269,11 @@ enum class ErrorCode {
   too_many_prompts, // submitting a prompt while 25 wait for release (max_pending_prompts), or releasing past the 200 released prompts a room keeps (max_released_prompts); nothing changed
   audit_full, // an audit answer whose comment would take the audit's comments past 8 KiB (max_audit_comment_bytes); nothing recorded: answer again without the comment or with a shorter one
   room_state_full, // the change would take the room's state past its byte limit (--max-room-state-bytes, 56 KiB by default), so that a snapshot of it would no longer fit in one frame; nothing changed
+  activity_paused, // the room's activity is paused (after a restart, or by a facilitator): turns do not change and timers do not start or resume until a facilitator's resume; also pause when already paused
+  not_paused, // resume when nothing is paused
+  nothing_to_pause, // pause with no go-round, no turn and no running timer
+  already_in_round, // round_add of a member who is still to speak in the round (the current speaker included)
+  member_is_observer, // round_add of an observer: observers do not speak in rounds
   cannot_remove, // member_remove of oneself (use leave), of a facilitator by a co-facilitator, or of a member removed already
   internal, // a fault in the server; nothing changed; the server log has the detail
 };
@@ -312,6 +331,11 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::too_many_prompts: return "too_many_prompts";
   case ErrorCode::audit_full: return "audit_full";
   case ErrorCode::room_state_full: return "room_state_full";
+  case ErrorCode::activity_paused: return "activity_paused";
+  case ErrorCode::not_paused: return "not_paused";
+  case ErrorCode::nothing_to_pause: return "nothing_to_pause";
+  case ErrorCode::already_in_round: return "already_in_round";
+  case ErrorCode::member_is_observer: return "member_is_observer";
   case ErrorCode::cannot_remove: return "cannot_remove";
   case ErrorCode::internal: return "internal";
   }
@@ -423,6 +447,7 @@ struct StartRound { // round_start
   std::vector<std::string> order; // "join", "shuffle" or 1 to 1,000 member ids
   std::int64_t turn_seconds = 0;
   bool auto_advance = true;
+  bool sit_out = false; // leave the caller out of the order (a facilitator who holds the space rather than takes a turn)
   std::uint64_t shuffle_seed = 0; // drawn by the hub; the choice it makes is recorded in the event
 };
 struct FinishTurn { // round_finish
@@ -439,6 +464,16 @@ struct MoveLater { // round_later
   std::string member;
 };
 struct EndRound { // round_end
+  std::string actor;
+};
+struct AddToRound { // round_add
+  std::string actor;
+  std::string member;
+};
+struct PauseActivity { // pause
+  std::string actor;
+};
+struct ResumeActivity { // resume
   std::string actor;
 };
 struct RaiseHand { // hand_raise
@@ -502,6 +537,9 @@ template <> struct CommandName<PassTurn> { static constexpr std::string_view val
 template <> struct CommandName<SkipTurn> { static constexpr std::string_view value = "round_skip"; };
 template <> struct CommandName<MoveLater> { static constexpr std::string_view value = "round_later"; };
 template <> struct CommandName<EndRound> { static constexpr std::string_view value = "round_end"; };
+template <> struct CommandName<AddToRound> { static constexpr std::string_view value = "round_add"; };
+template <> struct CommandName<PauseActivity> { static constexpr std::string_view value = "pause"; };
+template <> struct CommandName<ResumeActivity> { static constexpr std::string_view value = "resume"; };
 template <> struct CommandName<RaiseHand> { static constexpr std::string_view value = "hand_raise"; };
 template <> struct CommandName<LowerHand> { static constexpr std::string_view value = "hand_lower"; };
 template <> struct CommandName<GiveFloor> { static constexpr std::string_view value = "floor_give"; };
@@ -565,6 +603,19 @@ struct RoundOrderChanged { // round_order_changed
 struct RoundEnded { // round_ended
   RoundEndReason reason = RoundEndReason::completed;
   bool operator==(const RoundEnded&) const = default;
+};
+struct ActivityPaused { // activity_paused
+  PauseReason reason = PauseReason::facilitator;
+  std::int64_t since = 0;
+  bool operator==(const ActivityPaused&) const = default;
+};
+struct ActivityResumed { // activity_resumed
+  bool operator==(const ActivityResumed&) const = default;
+};
+struct TurnHeld { // turn_held
+  std::string member_id;
+  std::int64_t until = 0;
+  bool operator==(const TurnHeld&) const = default;
 };
 struct TurnStarted { // turn_started
   std::string member_id;
@@ -641,7 +692,7 @@ struct DeckCardDrawn { // deck_card_drawn
   DeckCard card;
   bool operator==(const DeckCardDrawn&) const = default;
 };
-using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, MemberRemoved, RoomClosed, RoleChanged, SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, TurnStarted, TurnEnded, HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired, PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged, DeckCardAdded, DeckCardRemoved, DeckCardDrawn>;
+using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, MemberRemoved, RoomClosed, RoleChanged, SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, ActivityPaused, ActivityResumed, TurnHeld, TurnStarted, TurnEnded, HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired, PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged, DeckCardAdded, DeckCardRemoved, DeckCardDrawn>;
 // The wire kind of an event body type.
 template <typename E> struct EventKind;
 template <> struct EventKind<RoomCreated> { static constexpr std::string_view value = "room_created"; };
@@ -656,6 +707,9 @@ template <> struct EventKind<SettingsChanged> { static constexpr std::string_vie
 template <> struct EventKind<RoundStarted> { static constexpr std::string_view value = "round_started"; };
 template <> struct EventKind<RoundOrderChanged> { static constexpr std::string_view value = "round_order_changed"; };
 template <> struct EventKind<RoundEnded> { static constexpr std::string_view value = "round_ended"; };
+template <> struct EventKind<ActivityPaused> { static constexpr std::string_view value = "activity_paused"; };
+template <> struct EventKind<ActivityResumed> { static constexpr std::string_view value = "activity_resumed"; };
+template <> struct EventKind<TurnHeld> { static constexpr std::string_view value = "turn_held"; };
 template <> struct EventKind<TurnStarted> { static constexpr std::string_view value = "turn_started"; };
 template <> struct EventKind<TurnEnded> { static constexpr std::string_view value = "turn_ended"; };
 template <> struct EventKind<HandRaised> { static constexpr std::string_view value = "hand_raised"; };

@@ -109,9 +109,9 @@ bool from_record(const json& j, MemberInfo& out) {
     auto it = j.find("role");
     if (it == j.end()) return false;
     {
-      auto v78 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v78) return false;
-      out.role = *v78;
+      auto v82 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v82) return false;
+      out.role = *v82;
     }
   }
   return true;
@@ -122,9 +122,9 @@ bool from_record(const json& j, Timer& out) {
     auto it = j.find("state");
     if (it == j.end()) return false;
     {
-      auto v79 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v79) return false;
-      out.state = *v79;
+      auto v83 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v83) return false;
+      out.state = *v83;
     }
   }
   {
@@ -168,12 +168,12 @@ bool from_record(const json& j, RoundHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v84{};
+      std::vector<std::string> v88{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v84.push_back((*it)[i].get<std::string>());
+        v88.push_back((*it)[i].get<std::string>());
       }
-      out.order = std::move(v84);
+      out.order = std::move(v88);
     }
   }
   {
@@ -208,9 +208,9 @@ bool from_record(const json& j, RoundOutcome& out) {
     auto it = j.find("outcome");
     if (it == j.end()) return false;
     {
-      auto v89 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v89) return false;
-      out.outcome = *v89;
+      auto v93 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v93) return false;
+      out.outcome = *v93;
     }
   }
   {
@@ -286,13 +286,13 @@ bool from_record(const json& j, AuditHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItem> v97{};
+      std::vector<AuditItem> v101{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItem v98;
-        if (!from_record((*it)[i], v98)) return false;
-        v97.push_back(std::move(v98));
+        AuditItem v102;
+        if (!from_record((*it)[i], v102)) return false;
+        v101.push_back(std::move(v102));
       }
-      out.items = std::move(v97);
+      out.items = std::move(v101);
     }
   }
   return true;
@@ -312,12 +312,12 @@ bool from_record(const json& j, AuditItemResult& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array() || (*it).size() != 5) return false;
-      std::array<std::int64_t, 5> v100{};
+      std::array<std::int64_t, 5> v104{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_number_integer()) return false;
-        v100[i] = (*it)[i].get<std::int64_t>();
+        v104[i] = (*it)[i].get<std::int64_t>();
       }
-      out.counts = std::move(v100);
+      out.counts = std::move(v104);
     }
   }
   return true;
@@ -329,13 +329,13 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItemResult> v102{};
+      std::vector<AuditItemResult> v106{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItemResult v103;
-        if (!from_record((*it)[i], v103)) return false;
-        v102.push_back(std::move(v103));
+        AuditItemResult v107;
+        if (!from_record((*it)[i], v107)) return false;
+        v106.push_back(std::move(v107));
       }
-      out.items = std::move(v102);
+      out.items = std::move(v106);
     }
   }
   {
@@ -343,12 +343,12 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v104{};
+      std::vector<std::string> v108{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v104.push_back((*it)[i].get<std::string>());
+        v108.push_back((*it)[i].get<std::string>());
       }
-      out.comments = std::move(v104);
+      out.comments = std::move(v108);
     }
   }
   return true;
@@ -457,6 +457,22 @@ struct ToRecord {
   json operator()(const RoundEnded& e) const {
     json out{{"kind", "round_ended"}};
     out["reason"] = to_string(e.reason);
+    return out;
+  }
+  json operator()(const ActivityPaused& e) const {
+    json out{{"kind", "activity_paused"}};
+    out["reason"] = to_string(e.reason);
+    out["since"] = e.since;
+    return out;
+  }
+  json operator()(const ActivityResumed&) const {
+    json out{{"kind", "activity_resumed"}};
+    return out;
+  }
+  json operator()(const TurnHeld& e) const {
+    json out{{"kind", "turn_held"}};
+    out["member_id"] = e.member_id;
+    out["until"] = e.until;
     return out;
   }
   json operator()(const TurnStarted& e) const {
@@ -594,9 +610,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("member");
       if (it == j.end()) return std::nullopt;
       {
-        MemberInfo v113;
-        if (!from_record((*it), v113)) return std::nullopt;
-        out.member = std::move(v113);
+        MemberInfo v117;
+        if (!from_record((*it), v117)) return std::nullopt;
+        out.member = std::move(v117);
       }
     }
     {
@@ -675,9 +691,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("role");
       if (it == j.end()) return std::nullopt;
       {
-        auto v120 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v120) return std::nullopt;
-        out.role = *v120;
+        auto v124 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v124) return std::nullopt;
+        out.role = *v124;
       }
     }
     return out;
@@ -688,9 +704,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("airtime_visibility");
       if (it == j.end()) return std::nullopt;
       {
-        auto v121 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v121) return std::nullopt;
-        out.airtime_visibility = *v121;
+        auto v125 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v125) return std::nullopt;
+        out.airtime_visibility = *v125;
       }
     }
     return out;
@@ -701,9 +717,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("round");
       if (it == j.end()) return std::nullopt;
       {
-        RoundHeader v122;
-        if (!from_record((*it), v122)) return std::nullopt;
-        out.round = std::move(v122);
+        RoundHeader v126;
+        if (!from_record((*it), v126)) return std::nullopt;
+        out.round = std::move(v126);
       }
     }
     return out;
@@ -715,12 +731,12 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<std::string> v123{};
+        std::vector<std::string> v127{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
           if (!(*it)[i].is_string()) return std::nullopt;
-          v123.push_back((*it)[i].get<std::string>());
+          v127.push_back((*it)[i].get<std::string>());
         }
-        out.remaining = std::move(v123);
+        out.remaining = std::move(v127);
       }
     }
     return out;
@@ -731,9 +747,54 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v125 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v125) return std::nullopt;
-        out.reason = *v125;
+        auto v129 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v129) return std::nullopt;
+        out.reason = *v129;
+      }
+    }
+    return out;
+  }
+  if (k == "activity_paused") {
+    ActivityPaused out;
+    {
+      auto it = j.find("reason");
+      if (it == j.end()) return std::nullopt;
+      {
+        auto v130 = (*it).is_string() ? pause_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v130) return std::nullopt;
+        out.reason = *v130;
+      }
+    }
+    {
+      auto it = j.find("since");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.since = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+  if (k == "activity_resumed") {
+    ActivityResumed out;
+    return out;
+  }
+  if (k == "turn_held") {
+    TurnHeld out;
+    {
+      auto it = j.find("member_id");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string()) return std::nullopt;
+        out.member_id = (*it).get<std::string>();
+      }
+    }
+    {
+      auto it = j.find("until");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.until = (*it).get<std::int64_t>();
       }
     }
     return out;
@@ -752,9 +813,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v127 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v127) return std::nullopt;
-        out.mode = *v127;
+        auto v135 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v135) return std::nullopt;
+        out.mode = *v135;
       }
     }
     return out;
@@ -773,9 +834,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v129 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v129) return std::nullopt;
-        out.outcome = *v129;
+        auto v137 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v137) return std::nullopt;
+        out.outcome = *v137;
       }
     }
     {
@@ -846,27 +907,27 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v136 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v136) return std::nullopt;
-        out.timer = *v136;
+        auto v144 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v144) return std::nullopt;
+        out.timer = *v144;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v137 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v137) return std::nullopt;
-        out.action = *v137;
+        auto v145 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v145) return std::nullopt;
+        out.action = *v145;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v138;
-        if (!from_record((*it), v138)) return std::nullopt;
-        out.state = std::move(v138);
+        Timer v146;
+        if (!from_record((*it), v146)) return std::nullopt;
+        out.state = std::move(v146);
       }
     }
     return out;
@@ -877,9 +938,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v139 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v139) return std::nullopt;
-        out.timer = *v139;
+        auto v147 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v147) return std::nullopt;
+        out.timer = *v147;
       }
     }
     return out;
@@ -891,13 +952,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<PromptText> v140{};
+        std::vector<PromptText> v148{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v141;
-          if (!from_record((*it)[i], v141)) return std::nullopt;
-          v140.push_back(std::move(v141));
+          PromptText v149;
+          if (!from_record((*it)[i], v149)) return std::nullopt;
+          v148.push_back(std::move(v149));
         }
-        out.prompts = std::move(v140);
+        out.prompts = std::move(v148);
       }
     }
     return out;
@@ -948,9 +1009,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v146;
-        if (!from_record((*it), v146)) return std::nullopt;
-        out.audit = std::move(v146);
+        AuditHeader v154;
+        if (!from_record((*it), v154)) return std::nullopt;
+        out.audit = std::move(v154);
       }
     }
     return out;
@@ -977,9 +1038,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v149;
-        if (!from_record((*it), v149)) return std::nullopt;
-        out.results = std::move(v149);
+        AuditResults v157;
+        if (!from_record((*it), v157)) return std::nullopt;
+        out.results = std::move(v157);
       }
     }
     return out;
@@ -991,13 +1052,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v150{};
+        std::vector<DeckCard> v158{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v151;
-          if (!from_record((*it)[i], v151)) return std::nullopt;
-          v150.push_back(std::move(v151));
+          DeckCard v159;
+          if (!from_record((*it)[i], v159)) return std::nullopt;
+          v158.push_back(std::move(v159));
         }
-        out.cards = std::move(v150);
+        out.cards = std::move(v158);
       }
     }
     return out;
@@ -1008,9 +1069,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v152;
-        if (!from_record((*it), v152)) return std::nullopt;
-        out.card = std::move(v152);
+        DeckCard v160;
+        if (!from_record((*it), v160)) return std::nullopt;
+        out.card = std::move(v160);
       }
     }
     return out;
@@ -1033,9 +1094,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v154;
-        if (!from_record((*it), v154)) return std::nullopt;
-        out.card = std::move(v154);
+        DeckCard v162;
+        if (!from_record((*it), v162)) return std::nullopt;
+        out.card = std::move(v162);
       }
     }
     return out;

@@ -466,6 +466,22 @@ struct ToWire {
     out["reason"] = to_string(e.reason);
     return out;
   }
+  json operator()(const ActivityPaused& e) const {
+    json out{{"kind", "activity_paused"}};
+    out["reason"] = to_string(e.reason);
+    out["since"] = e.since;
+    return out;
+  }
+  json operator()(const ActivityResumed&) const {
+    json out{{"kind", "activity_resumed"}};
+    return out;
+  }
+  json operator()(const TurnHeld& e) const {
+    json out{{"kind", "turn_held"}};
+    out["member_id"] = e.member_id;
+    out["until"] = e.until;
+    return out;
+  }
   json operator()(const TurnStarted& e) const {
     json out{{"kind", "turn_started"}};
     out["member_id"] = e.member_id;
@@ -721,6 +737,51 @@ std::optional<EventBody> event_from_wire(const json& j) {
     }
     return out;
   }
+  if (k == "activity_paused") {
+    ActivityPaused out;
+    {
+      auto it = j.find("reason");
+      if (it == j.end()) return std::nullopt;
+      {
+        auto v47 = (*it).is_string() ? pause_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v47) return std::nullopt;
+        out.reason = *v47;
+      }
+    }
+    {
+      auto it = j.find("since");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.since = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+  if (k == "activity_resumed") {
+    ActivityResumed out;
+    return out;
+  }
+  if (k == "turn_held") {
+    TurnHeld out;
+    {
+      auto it = j.find("member_id");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string() || (*it).get_ref<const std::string&>().size() < 1) return std::nullopt;
+        out.member_id = (*it).get<std::string>();
+      }
+    }
+    {
+      auto it = j.find("until");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.until = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
   if (k == "turn_started") {
     TurnStarted out;
     {
@@ -735,9 +796,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v48 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v48) return std::nullopt;
-        out.mode = *v48;
+        auto v52 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v52) return std::nullopt;
+        out.mode = *v52;
       }
     }
     return out;
@@ -756,9 +817,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v50 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v50) return std::nullopt;
-        out.outcome = *v50;
+        auto v54 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v54) return std::nullopt;
+        out.outcome = *v54;
       }
     }
     {
@@ -829,27 +890,27 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v57 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v57) return std::nullopt;
-        out.timer = *v57;
+        auto v61 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v61) return std::nullopt;
+        out.timer = *v61;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v58 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v58) return std::nullopt;
-        out.action = *v58;
+        auto v62 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v62) return std::nullopt;
+        out.action = *v62;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v59;
-        if (!from_wire((*it), v59)) return std::nullopt;
-        out.state = std::move(v59);
+        Timer v63;
+        if (!from_wire((*it), v63)) return std::nullopt;
+        out.state = std::move(v63);
       }
     }
     return out;
@@ -860,9 +921,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v60 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v60) return std::nullopt;
-        out.timer = *v60;
+        auto v64 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v64) return std::nullopt;
+        out.timer = *v64;
       }
     }
     return out;
@@ -874,13 +935,13 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array() || (*it).size() < 1) return std::nullopt;
-        std::vector<PromptText> v61{};
+        std::vector<PromptText> v65{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v62;
-          if (!from_wire((*it)[i], v62)) return std::nullopt;
-          v61.push_back(std::move(v62));
+          PromptText v66;
+          if (!from_wire((*it)[i], v66)) return std::nullopt;
+          v65.push_back(std::move(v66));
         }
-        out.prompts = std::move(v61);
+        out.prompts = std::move(v65);
       }
     }
     return out;
@@ -931,9 +992,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v67;
-        if (!from_wire((*it), v67)) return std::nullopt;
-        out.audit = std::move(v67);
+        AuditHeader v71;
+        if (!from_wire((*it), v71)) return std::nullopt;
+        out.audit = std::move(v71);
       }
     }
     return out;
@@ -960,9 +1021,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v70;
-        if (!from_wire((*it), v70)) return std::nullopt;
-        out.results = std::move(v70);
+        AuditResults v74;
+        if (!from_wire((*it), v74)) return std::nullopt;
+        out.results = std::move(v74);
       }
     }
     return out;
@@ -974,13 +1035,13 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v71{};
+        std::vector<DeckCard> v75{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v72;
-          if (!from_wire((*it)[i], v72)) return std::nullopt;
-          v71.push_back(std::move(v72));
+          DeckCard v76;
+          if (!from_wire((*it)[i], v76)) return std::nullopt;
+          v75.push_back(std::move(v76));
         }
-        out.cards = std::move(v71);
+        out.cards = std::move(v75);
       }
     }
     return out;
@@ -991,9 +1052,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v73;
-        if (!from_wire((*it), v73)) return std::nullopt;
-        out.card = std::move(v73);
+        DeckCard v77;
+        if (!from_wire((*it), v77)) return std::nullopt;
+        out.card = std::move(v77);
       }
     }
     return out;
@@ -1016,9 +1077,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v75;
-        if (!from_wire((*it), v75)) return std::nullopt;
-        out.card = std::move(v75);
+        DeckCard v79;
+        if (!from_wire((*it), v79)) return std::nullopt;
+        out.card = std::move(v79);
       }
     }
     return out;
@@ -1158,7 +1219,7 @@ Decoded decode_settings(const json& o, const std::string& id) {
 }
 
 Decoded decode_round_start(const json& o, const std::string& id) {
-  if (auto e = only_fields(o, id, {"order", "turn_seconds", "auto_advance"})) return *e;
+  if (auto e = only_fields(o, id, {"order", "turn_seconds", "auto_advance", "sit_out"})) return *e;
   StartRound c{};
   {
     const json* v = find(o, "order");
@@ -1189,6 +1250,13 @@ Decoded decode_round_start(const json& o, const std::string& id) {
     if (v) {
       if (!v->is_boolean()) return invalid(id, "auto_advance", "must be true or false");
       c.auto_advance = v->get<bool>();
+    }
+  }
+  {
+    const json* v = find(o, "sit_out");
+    if (v) {
+      if (!v->is_boolean()) return invalid(id, "sit_out", "must be true or false");
+      c.sit_out = v->get<bool>();
     }
   }
   return DecodedCommand{id, RoomCommand{std::move(c)}};
@@ -1227,6 +1295,30 @@ Decoded decode_round_later(const json& o, const std::string& id) {
 Decoded decode_round_end(const json& o, const std::string& id) {
   if (auto e = only_fields(o, id, {})) return *e;
   EndRound c{};
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_round_add(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"member"})) return *e;
+  AddToRound c{};
+  {
+    const json* v = find(o, "member");
+    if (!v) return missing(id, "member");
+    if (auto e = read_string(*v, id, "member", max_member_id_chars)) return *e;
+    c.member = v->get<std::string>();
+  }
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_pause(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {})) return *e;
+  PauseActivity c{};
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_resume(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {})) return *e;
+  ResumeActivity c{};
   return DecodedCommand{id, RoomCommand{std::move(c)}};
 }
 
@@ -1578,6 +1670,9 @@ std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame)
   if (type == "round_skip") return decode_round_skip(doc, *id);
   if (type == "round_later") return decode_round_later(doc, *id);
   if (type == "round_end") return decode_round_end(doc, *id);
+  if (type == "round_add") return decode_round_add(doc, *id);
+  if (type == "pause") return decode_pause(doc, *id);
+  if (type == "resume") return decode_resume(doc, *id);
   if (type == "hand_raise") return decode_hand_raise(doc, *id);
   if (type == "hand_lower") return decode_hand_lower(doc, *id);
   if (type == "floor_give") return decode_floor_give(doc, *id);

@@ -49,7 +49,7 @@ struct EphemeralCommand {
 };
 
 // A room command, decoded into the core's command with `actor` left empty (to_core fills it in).
-using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, RemoveMember, CloseRoom, ChangeSettings, StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand, UpvotePrompt, PosePrompt, AddCard, RemoveCard, DrawCard>;
+using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, RemoveMember, CloseRoom, ChangeSettings, StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, AddToRound, PauseActivity, ResumeActivity, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand, UpvotePrompt, PosePrompt, AddCard, RemoveCard, DrawCard>;
 using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand, AuditCommand, EphemeralCommand>;
 
 struct DecodedCommand {
