@@ -2,7 +2,7 @@
 // name) and "Welcome back" (a browser that is in the room already continues as that member, or
 // joins as someone else).
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { checkInvite } from '../api';
 import type { Connection } from '../connection';
 import { errorMessage } from '../messages';
@@ -25,26 +25,31 @@ export type Invitation =
  */
 export function useInviteCheck(connection: Connection, enabled: boolean): Invitation {
   const [invitation, setInvitation] = useState<Invitation>({ status: 'none' });
+  const started = useRef(false);
+  const live = useRef(true);
   const roomId = connection.roomId;
+  useEffect(
+    () => () => {
+      live.current = false;
+    },
+    [],
+  );
   useEffect(() => {
-    if (!enabled || invitation.status !== 'none') return;
+    if (!enabled || started.current) return;
     const stores = browserStores();
     const secret = storedSecret(stores, roomId);
     if (!secret) return;
-    let live = true;
+    started.current = true;
     setInvitation({ status: 'checking' });
     void checkInvite(roomId, secret).then((outcome) => {
-      if (!live) return;
+      if (!live.current) return;
       if (outcome.ok) return setInvitation({ status: 'usable', title: outcome.title, role: outcome.role });
       if (!outcome.refused) return setInvitation({ status: 'usable', title: null, role: 'key' in secret ? 'facilitator' : 'participant' });
       if (outcome.code === 'room_not_found') forgetRoom(stores, roomId);
       else forgetSecret(stores, roomId, secret);
       setInvitation({ status: 'refused', code: outcome.code });
     });
-    return () => {
-      live = false;
-    };
-  }, [enabled, invitation.status, roomId]);
+  }, [enabled, roomId]);
   return invitation;
 }
 

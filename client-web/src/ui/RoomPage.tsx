@@ -310,7 +310,8 @@ function RoomContent({ connection, snap, rejoining, invitation, onRejoin, onAnno
       </section>
     );
   }
-  // idle (or left and joining again): ask for a name, if this tab holds an invitation.
+  // idle (or left and joining again): ask for a name, if this tab holds an invitation that works.
+  if (invitation.status === 'refused') return <InviteCheckView invitation={invitation} />;
   if (snap.credential === 'none') {
     return (
       <Notice title="This link is incomplete" alert>
