@@ -290,7 +290,7 @@ describe('joining', () => {
     expect(sockets).toHaveLength(1);
   });
 
-  it('drops a rejected resume token and falls back to the key (asking for a name)', () => {
+  it('drops a rejected resume token and falls back to the key (asking for a name, saying why)', () => {
     storage.setItem(storageKeys.key(ROOM), 'k3y');
     storage.setItem(storageKeys.resume(ROOM), 'OLD');
     const c = make();
@@ -301,8 +301,27 @@ describe('joining', () => {
     expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
     expect(c.getSnapshot().state).toBe('idle');
     expect(c.getSnapshot().credential).toBe('secret');
+    expect(c.getSnapshot().lastError?.code).toBe('resume_refused');
+    expect(storage.getItem(storageKeys.key(ROOM))).toBe('k3y');
     c.join('Grace');
-    expect(s.last()).toMatchObject({ type: 'join', key: 'k3y', name: 'Grace' });
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', key: 'k3y', name: 'Grace' });
+  });
+
+  it('never joins as a new member by itself when a token it held is refused on a reconnect', () => {
+    // Removed while away: a stale tab must not bring a second "Ada" back into the room.
+    const c = joinedConnection();
+    lastSocket().serverClose(1006);
+    timers.advance(20_000);
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', resume: 'TOKEN' });
+    lastSocket().receive({ type: 'error', id: lastSocket().last().id, code: 'bad_credentials', message: 'no' });
+    expect(c.getSnapshot().state).toBe('idle');
+    expect(c.getSnapshot().lastError?.code).toBe('resume_refused');
+    const before = sockets.length;
+    timers.advance(600_000);
+    expect(sockets).toHaveLength(before);
+    expect(sockets.flatMap((x) => x.commands()).filter((f) => f.type === 'join' && 'name' in f)).toHaveLength(1);
   });
 
   it('drops a rejected resume token and fails when there is no key or code', () => {
@@ -313,6 +332,28 @@ describe('joining', () => {
     lastSocket().receive({ type: 'error', id: '1', code: 'bad_credentials', message: 'no' });
     expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
     expect(c.getSnapshot().state).toBe('failed');
+    expect(c.getSnapshot().lastError?.code).toBe('identity_lost');
+  });
+
+  it('forgets a join code the server refuses, and everything of a room that is gone', () => {
+    storage.setItem(storageKeys.code(ROOM), 'wrong');
+    let c = make();
+    c.join('Ada');
+    lastSocket().open();
+    lastSocket().receive({ type: 'error', id: lastSocket().last().id, code: 'bad_credentials', message: 'no' });
+    expect(storage.getItem(storageKeys.code(ROOM))).toBeNull();
+    expect(c.getSnapshot().credential).toBe('none');
+
+    for (const key of [storageKeys.key, storageKeys.code, storageKeys.resume, storageKeys.self, storageKeys.invite, storageKeys.votes]) {
+      storage.setItem(key(ROOM), 'x');
+    }
+    storage.setItem(storageKeys.code('another-room'), 'keep');
+    c = make();
+    c.start();
+    lastSocket().open();
+    lastSocket().receive({ type: 'error', id: lastSocket().last().id, code: 'room_not_found', message: 'no room' });
+    for (const key of Object.values(storageKeys)) expect(storage.getItem(key(ROOM)), key(ROOM)).toBeNull();
+    expect(storage.getItem(storageKeys.code('another-room'))).toBe('keep');
   });
 
   it('shows update_required and sends nothing when the protocol major differs', () => {
@@ -500,6 +541,8 @@ describe('reconnecting', () => {
     expect(c.getSnapshot().state).toBe(state);
     expect(c.getSnapshot().lastError?.code).toBe(reason);
     expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
+    // Removed: the invitation stays (a wrong name may join again, as a new member); closed: all goes.
+    expect(storage.getItem(storageKeys.code(ROOM))).toBe(code === 4003 ? 'c0de' : null);
     timers.advance(600_000);
     expect(sockets).toHaveLength(1);
   });
@@ -1147,3 +1190,74 @@ describe('the ephemeral channel (1.4)', () => {
     expect(c.getSnapshot().state).toBe('online');
   });
 });
+
+describe('identities that last', () => {
+  it('keeps the member for the browser and the tab; a new tab of the browser resumes them', () => {
+    const tab = new MemoryStorage();
+    const c = new Connection({ roomId: ROOM, storage, tabStorage: tab, url: 'ws://x/ws', createSocket: fakeSocket, timers });
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    c.join('Ada');
+    lastSocket().open();
+    lastSocket().receive(joinReply(lastSocket().last().id, { token: 'T-ADA' }));
+    expect(tab.getItem(storageKeys.resume(ROOM))).toBe('T-ADA');
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBe('T-ADA');
+    expect(JSON.parse(storage.getItem(storageKeys.self(ROOM))!)).toEqual({ id: 'm2', name: 'Ada', role: 'participant' });
+    c.dispose();
+
+    const next = new Connection({ roomId: ROOM, storage, tabStorage: new MemoryStorage(), url: 'ws://x/ws', createSocket: fakeSocket, timers });
+    expect(next.hasResumeToken()).toBe(true);
+    expect(next.rejoinToken()).toBe('T-ADA');
+    next.start();
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', resume: 'T-ADA' });
+    expect(lastSocket().last()).not.toHaveProperty('name');
+  });
+
+  it('"Not you?" forgets the identity, and join() makes a new member whose token the browser keeps', () => {
+    const tab = new MemoryStorage();
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    storage.setItem(storageKeys.resume(ROOM), 'T-ADA');
+    const c = new Connection({ roomId: ROOM, storage, tabStorage: tab, url: 'ws://x/ws', createSocket: fakeSocket, timers });
+    c.forgetIdentity();
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBeNull();
+    expect(c.getSnapshot().credential).toBe('secret');
+    c.join('Bea');
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', code: 'c0de', name: 'Bea' });
+    lastSocket().receive(joinReply(lastSocket().last().id, { token: 'T-BEA', self: 'm3' }));
+    expect(storage.getItem(storageKeys.resume(ROOM))).toBe('T-BEA');
+  });
+
+  it('join() asks for a new member even while a token is stored (the token is replaced, not used)', () => {
+    storage.setItem(storageKeys.code(ROOM), 'c0de');
+    storage.setItem(storageKeys.resume(ROOM), 'T-ADA');
+    const c = make();
+    c.join('Bea');
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', code: 'c0de', name: 'Bea' });
+    lastSocket().receive(joinReply(lastSocket().last().id, { token: 'T-BEA', self: 'm3' }));
+    // Once in, reconnects resume the new member.
+    lastSocket().serverClose(1006);
+    timers.advance(20_000);
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', resume: 'T-BEA' });
+  });
+
+  it('another tab taking the member over (4000) leaves this tab waiting for "Use here"', () => {
+    const c = joinedConnection();
+    lastSocket().serverClose(4000, 'replaced');
+    expect(c.getSnapshot().state).toBe('replaced');
+    expect(c.getSnapshot().lastError?.code).toBe('replaced');
+    timers.advance(600_000);
+    expect(sockets).toHaveLength(1);
+    c.useHere();
+    lastSocket().open();
+    expect(lastSocket().last()).toMatchObject({ type: 'join', resume: 'TOKEN' });
+  });
+});
+
+function fakeSocket(url: string): FakeSocket {
+  const s = new FakeSocket(url);
+  sockets.push(s);
+  return s;
+}

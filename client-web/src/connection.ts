@@ -41,7 +41,21 @@ import {
   type TimerName,
 } from './protocol';
 import { applyEvent, isFacilitatorRole, roomFromSnapshot, type RoomView } from './room-state';
-import { readItem, removeItem, storageKeys, writeItem, type StorageLike } from './storage';
+import {
+  MemoryStorage,
+  forgetIdentity,
+  forgetRoom,
+  forgetSecret,
+  readItem,
+  readLayered,
+  rememberIdentity,
+  removeItem,
+  storageKeys,
+  storedSecret,
+  writeItem,
+  type StorageLike,
+  type Stores,
+} from './storage';
 
 export { applyEvent, type RoomMember, type RoomView } from './room-state';
 
@@ -113,7 +127,10 @@ export interface Timers {
 
 export interface ConnectionOptions {
   roomId: string;
+  /** The browser's store (localStorage): secrets and identity kept across tabs and restarts. */
   storage: StorageLike;
+  /** The tab's own store (sessionStorage), read before `storage`; default: memory of this object. */
+  tabStorage?: StorageLike;
   /** Full WebSocket URL; default: ws(s)://<location.host>/ws. */
   url?: string;
   createSocket?: (url: string) => SocketLike;
@@ -213,6 +230,7 @@ export const EPHEMERAL_INTERVAL_MS = EPHEMERAL_FLUSH_MS;
 export class Connection {
   readonly roomId: string;
   private readonly storage: StorageLike;
+  private readonly stores: Stores;
   private readonly url: string;
   private readonly createSocket: (url: string) => SocketLike;
   private readonly timers: Timers;
@@ -234,6 +252,8 @@ export class Connection {
   private name: string | null = null;
   /** The credential the join in flight used. */
   private joinCredential: 'resume' | 'secret' | null = null;
+  /** join() asked for a new member: the key or code is used even if a resume token is stored. */
+  private joinAsNew = false;
   private attempt = 0;
   private reconnectTimer: unknown = null;
   private pingTimer: unknown = null;
@@ -252,6 +272,7 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     this.roomId = options.roomId;
     this.storage = options.storage;
+    this.stores = { tab: options.tabStorage ?? new MemoryStorage(), device: options.storage };
     this.url = options.url ?? defaultSocketUrl();
     this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
     this.timers = options.timers ?? defaultTimers;
@@ -564,6 +585,11 @@ export class Connection {
     return this.resumeToken() !== null;
   }
 
+  /** The token this tab would resume with (for its personal rejoin link), or null. */
+  rejoinToken(): string | null {
+    return this.resumeToken();
+  }
+
   /** True when this tab holds a facilitator key or a join code for the room. */
   hasSecret(): boolean {
     return this.secret() !== null;
@@ -592,6 +618,7 @@ export class Connection {
       return;
     }
     this.name = cleaned;
+    this.joinAsNew = true;
     // A new member: whatever this tab showed before (a room it left) is not ours any more.
     this.update({ lastError: null, room: null, self: null });
     if (this.socket && this.socket.readyState === OPEN && this.welcomed && !this.joined) {
@@ -613,9 +640,19 @@ export class Connection {
     this.connect(this.snapshot.room ? 'reconnecting' : 'connecting');
   }
 
+  /**
+   * "Not you?": forgets the identity in this tab and for the browser (another tab that is someone
+   * keeps its own copy), so the next join() makes a new member. Only while not in the room.
+   */
+  forgetIdentity(): void {
+    if (this.joined) return;
+    forgetIdentity(this.stores, this.roomId, null);
+    this.update({ credential: this.credential(), lastError: null });
+  }
+
   /** Leaves the room: tells the server, closes, and forgets the resume token. */
   leave(): void {
-    removeItem(this.storage, storageKeys.resume(this.roomId));
+    forgetIdentity(this.stores, this.roomId, this.resumeToken());
     removeItem(this.storage, storageKeys.votes(this.roomId));
     removeItem(this.storage, storageKeys.audits(this.roomId));
     this.update({ pendingPrompts: [], votedPrompts: [], answeredAudits: [] });
@@ -646,15 +683,11 @@ export class Connection {
   // ------------------------------------------------------------ credentials
 
   private resumeToken(): string | null {
-    return readItem(this.storage, storageKeys.resume(this.roomId));
+    return readLayered(this.stores, storageKeys.resume(this.roomId));
   }
 
   private secret(): { key: string } | { code: string } | null {
-    const key = readItem(this.storage, storageKeys.key(this.roomId));
-    if (key) return { key };
-    const code = readItem(this.storage, storageKeys.code(this.roomId));
-    if (code) return { code };
-    return null;
+    return storedSecret(this.stores, this.roomId);
   }
 
   private credential(): ConnectionSnapshot['credential'] {
@@ -738,8 +771,9 @@ export class Connection {
     if (code === CloseCode.removed || code === CloseCode.roomClosed) {
       // For good: the token no longer works (removed) or the room is gone (closed).
       this.wantConnected = false;
-      removeItem(this.storage, storageKeys.resume(this.roomId));
       const removed = code === CloseCode.removed;
+      if (removed) forgetIdentity(this.stores, this.roomId, this.resumeToken());
+      else forgetRoom(this.stores, this.roomId);
       this.update({
         state: removed ? 'removed' : 'closed',
         credential: this.credential(),
@@ -839,7 +873,7 @@ export class Connection {
     const resume = this.resumeToken();
     const secret = this.secret();
     let command: JoinCommand;
-    if (resume) {
+    if (resume && !this.joinAsNew) {
       // Coming back with a room already on screen: ask only for what was missed since its seq.
       const room = this.snapshot.room;
       command =
@@ -999,7 +1033,8 @@ export class Connection {
       this.update({ state: 'failed', lastError: { code: 'bad_reply', message: 'The server sent an unexpected reply.' } });
       return;
     }
-    writeItem(this.storage, storageKeys.resume(this.roomId), joined.resume_token);
+    rememberIdentity(this.stores, this.roomId, joined.resume_token, { ...joined.member });
+    this.joinAsNew = false;
     if (joined.replay) {
       const room = this.snapshot.room;
       if (!room || room.seq !== joined.replay.after) {
@@ -1046,21 +1081,26 @@ export class Connection {
   private handleJoinError(code: string, message: string): void {
     const usedResume = this.joinCredential === 'resume';
     if (code === 'bad_credentials' && usedResume) {
-      // The stored token is no good (the room was recreated, or it expired): forget it and
-      // fall back to the key or code if this tab still has one.
-      removeItem(this.storage, storageKeys.resume(this.roomId));
+      // The stored token is no good (the member was removed while away): forget it. Never join
+      // as a new member by ourselves (a stale tab would bring a removed ghost back): with a key
+      // or code the view explains and asks for a name; without one, this tab cannot get in.
+      forgetIdentity(this.stores, this.roomId, this.resumeToken());
+      const refused = { code: 'resume_refused', message: 'That identity no longer works in this room.' };
       if (this.secret()) {
-        if (this.name) {
-          this.sendJoin();
-        } else {
-          this.update({ state: 'idle', credential: this.credential(), lastError: null });
-        }
+        this.wantConnected = false;
+        this.clearReconnect();
+        this.dropSocket(1000, 'resume_refused');
+        this.update({ state: 'idle', room: null, self: null, credential: this.credential(), lastError: refused });
         return;
       }
-      this.stopFor('failed', code, message);
+      this.stopFor('failed', 'identity_lost', refused.message);
       return;
     }
-    if (code === 'room_not_found') removeItem(this.storage, storageKeys.resume(this.roomId));
+    if (code === 'bad_credentials') {
+      const secret = this.secret();
+      if (secret) forgetSecret(this.stores, this.roomId, secret);
+    }
+    if (code === 'room_not_found') forgetRoom(this.stores, this.roomId);
     if (code === 'invalid_name') {
       // Keep the socket: the view asks for another name and join() sends it on this connection.
       this.name = null;

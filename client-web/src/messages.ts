@@ -27,7 +27,11 @@ const errorText: Record<string, string> = {
   payload_too_large: 'That is too long. Please shorten it.',
   internal: 'Something went wrong on the server. Please try again.',
   network: 'Could not reach the Colloquy server. Check your connection and try again.',
-  replaced: 'You opened this session in another tab or window, so it was closed here.',
+  replaced: 'You opened this session in another tab, window or device, so it was closed here. Use it here instead, and the other one lets go.',
+  identity_lost:
+    'This browser could not bring you back: you may have been removed from the room. Ask the facilitator for the invite link to join again.',
+  resume_refused:
+    'This browser could not bring you back as before: you may have been removed from the room. Enter your name to join as a new member.',
   update_required: 'Colloquy has been updated. Please reload the page.',
   removed: 'A facilitator removed you from this room. To take part again, ask for the invite link: you would join as a new member.',
   room_closed: 'The facilitator closed this room for good. Everything in it has been deleted.',

@@ -3,6 +3,7 @@
 #include "app/logger.hpp"
 #include "app/room_hub.hpp"
 #include "core/secret.hpp"
+#include "core/text.hpp"
 
 #include <future>
 
@@ -21,6 +22,8 @@ std::string_view path_of(std::string_view target) {
 
 int status_for(ErrorCode code) {
   switch (code) {
+  case ErrorCode::room_not_found: return 404;
+  case ErrorCode::bad_credentials: return 403;
   case ErrorCode::server_full: return 503;
   case ErrorCode::unavailable: return 503;
   case ErrorCode::internal: return 500;
@@ -96,6 +99,57 @@ void create_room(RoomHub& hub, const HttpRequest& request, std::function<void(Ht
              {"invite_url", room_url + "#code=" + room.join_code}};
     done(HttpResponse{201, "application/json", out.dump()});
   });
+}
+
+HttpResponse method_not_allowed(std::string_view message, std::string_view allow) {
+  HttpResponse out = error_response(405, ErrorCode::method_not_allowed, message);
+  out.allow = allow;
+  return out;
+}
+
+// The room id of "/api/rooms/{id}/invite-check", or nothing for another path.
+std::optional<std::string_view> invite_check_room(std::string_view path) {
+  constexpr std::string_view prefix = "/api/rooms/";
+  constexpr std::string_view suffix = "/invite-check";
+  if (!path.starts_with(prefix) || !path.ends_with(suffix) || path.size() <= prefix.size() + suffix.size()) return std::nullopt;
+  const std::string_view id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  if (id.find('/') != std::string_view::npos) return std::nullopt;
+  return id;
+}
+
+// Whether an invite link's secret opens the room, before its page asks for a name. Answers as
+// `join` would refuse; the secret comes in the body, never in the URL (access logs).
+void invite_check(RoomHub& hub, const HttpRequest& request, std::string_view room_id, std::function<void(HttpResponse)> done) {
+  if (!is_json_media_type(request.content_type)) {
+    return done(error_response(415, ErrorCode::unsupported_media_type, "send the body as application/json"));
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return done(error_response(400, ErrorCode::bad_json, "the body is not valid JSON"));
+  if (!body.is_object()) return done(error_response(400, ErrorCode::bad_json, "the body must be a JSON object"));
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (it.key() != "code" && it.key() != "key") return done(error_response(400, ErrorCode::unknown_field, "unknown field '" + it.key() + "'"));
+  }
+  if (body.size() != 1) {
+    return body.empty() ? done(error_response(400, ErrorCode::missing_field, "send the invitation as 'code' or 'key'"))
+                        : done(error_response(400, ErrorCode::invalid_field, "send 'code' or 'key', not both"));
+  }
+  const bool key = body.contains("key");
+  const json& secret = key ? body["key"] : body["code"];
+  const char* field = key ? "key" : "code";
+  const auto length = secret.is_string() ? utf8_length(secret.get_ref<const std::string&>()) : std::nullopt;
+  if (!length || *length == 0 || *length > max_secret_chars) {
+    return done(error_response(400, ErrorCode::invalid_field, std::string("field '") + field + "' must be a string of 1 to 128 characters"));
+  }
+  if (room_id.size() > 4 * max_room_chars) return done(error_response(404, ErrorCode::room_not_found, "no room with that id"));
+  hub.check_invitation(std::string(room_id), key ? Credential::facilitator_key : Credential::join_code,
+                       secret.get_ref<const std::string&>(), [room = std::string(room_id), done](RoomHub::InvitationResult result) {
+                         if (auto* error = std::get_if<HubError>(&result)) {
+                           return done(error_response(status_for(error->code), error->code, error->message));
+                         }
+                         const auto& invitation = std::get<RoomHub::Invitation>(result);
+                         json out{{"room", room}, {"title", invitation.title}, {"role", to_string(invitation.role)}};
+                         done(HttpResponse{200, "application/json", out.dump()});
+                       });
 }
 
 HttpResponse health(RoomHub& hub) {
@@ -198,13 +252,13 @@ void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(Htt
     if (request.body.size() > max_api_body_bytes) return done(payload_too_large());
     if (path == "/healthz") {
       if (request.method != "GET" && request.method != "HEAD") {
-        return done(error_response(405, ErrorCode::method_not_allowed, "use GET for /healthz"));
+        return done(method_not_allowed("use GET for /healthz", "GET, HEAD"));
       }
       return done(health(hub));
     }
     if (path == "/readyz") {
       if (request.method != "GET" && request.method != "HEAD") {
-        return done(error_response(405, ErrorCode::method_not_allowed, "use GET for /readyz"));
+        return done(method_not_allowed("use GET for /readyz", "GET, HEAD"));
       }
       switch (hub.readiness()) {
       case Readiness::ready: return done(HttpResponse{200, "application/json", R"({"status":"ready"})"});
@@ -213,8 +267,12 @@ void handle_api(RoomHub& hub, const HttpRequest& request, std::function<void(Htt
       }
     }
     if (path == "/api/rooms") {
-      if (request.method != "POST") return done(error_response(405, ErrorCode::method_not_allowed, "use POST to create a room"));
+      if (request.method != "POST") return done(method_not_allowed("use POST to create a room", "POST"));
       return create_room(hub, request, std::move(done), access);
+    }
+    if (const auto room = invite_check_room(path)) {
+      if (request.method != "POST") return done(method_not_allowed("use POST, with the code in the body", "POST"));
+      return invite_check(hub, request, *room, std::move(done));
     }
     return done(error_response(404, ErrorCode::not_found, "no such API path"));
   } catch (const std::exception& e) {

@@ -40,6 +40,7 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::int64_t retry_after_ms = 0; // > 0 with 429: also sent as Retry-After (whole seconds, rounded up)
+  std::string_view allow = {};     // with 405: the methods the path takes (the Allow header)
 };
 
 // True when the path belongs to the API (so the caller does not look for a static file).

@@ -1538,6 +1538,24 @@ void RoomHub::create_room(std::string_view title, std::function<void(CreateResul
               });
 }
 
+void RoomHub::check_invitation(const std::string& room_id, Credential credential, std::string_view secret,
+                               std::function<void(InvitationResult)> done) {
+  Impl& impl = *impl_;
+  impl.with_room(room_id, [&impl, credential, secret = std::string(secret), done = std::move(done)](RoomEntry& room, Lookup lookup) {
+    if (lookup == Lookup::unavailable) {
+      return done(HubError{ErrorCode::unavailable, "the room's storage cannot be reached; try again"});
+    }
+    if (lookup == Lookup::missing) return done(HubError{ErrorCode::room_not_found, "no room with that id"});
+    const auto refused = presence::check_invitation(room.state, credential, secret);
+    InvitationResult out = refused ? InvitationResult{HubError{refused->code, std::string(refused->message)}}
+                                   : InvitationResult{Invitation{room.state.title, credential == Credential::facilitator_key
+                                                                                        ? Role::facilitator
+                                                                                        : Role::participant}};
+    impl.release_if_unused(room); // a shared log loaded it only for this
+    done(std::move(out));
+  });
+}
+
 RoomHub::CreateResult RoomHub::create_room(std::string_view title) {
   std::promise<CreateResult> promise;
   auto result = promise.get_future();

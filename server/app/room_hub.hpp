@@ -110,6 +110,17 @@ public:
   // The same, waiting for it (start-up and tests; not on a thread that serves sockets).
   CreateResult create_room(std::string_view title);
 
+  // What an invitation (facilitator key or join code) leads to, for the join form.
+  struct Invitation {
+    std::string title;
+    Role role = Role::participant; // facilitator with a key
+  };
+  using InvitationResult = std::variant<Invitation, HubError>;
+  // HTTP: POST /api/rooms/{id}/invite-check. Answers as `join` would refuse (room_not_found,
+  // bad_credentials, unavailable), changes nothing. Thread-safe; `done` maybe on another thread.
+  void check_invitation(const std::string& room_id, Credential credential, std::string_view secret,
+                        std::function<void(InvitationResult)> done);
+
   // WebSocket lifecycle, called by the connection's own strand. Thread-safe, never block.
   // Sends welcome. A connection in the reserve of places (net's ConnectionLimits) must join within
   // reserve_join_timeout_ms instead of join_timeout_ms.

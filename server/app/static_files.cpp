@@ -1,6 +1,7 @@
 #include "app/static_files.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <system_error>
 
 namespace colloquy {
@@ -44,6 +45,27 @@ std::string_view content_type_for(const std::filesystem::path& path) {
   if (ext == ".txt") return "text/plain; charset=utf-8";
   if (ext == ".webmanifest") return "application/manifest+json";
   return "application/octet-stream";
+}
+
+bool accepts_html(std::string_view accept) {
+  std::size_t start = 0;
+  while (start < accept.size()) {
+    const auto comma = accept.find(',', start);
+    std::string_view item = accept.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    item = item.substr(0, item.find(';'));
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item.size() == 9) {
+      bool same = true;
+      for (std::size_t i = 0; i < item.size(); ++i) {
+        same = same && std::tolower(static_cast<unsigned char>(item[i])) == "text/html"[i];
+      }
+      if (same) return true;
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return false;
 }
 
 std::optional<StaticFile> resolve_static(const std::filesystem::path& root, std::string_view target) {

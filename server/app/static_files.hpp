@@ -19,4 +19,9 @@ std::optional<StaticFile> resolve_static(const std::filesystem::path& root, std:
 
 std::string_view content_type_for(const std::filesystem::path& path);
 
+// Whether an Accept header names text/html (a browser navigating; `*/*` alone does not count):
+// such a request for an unknown path gets the client's page with status 404, which shows its
+// "Page not found" view, instead of the JSON error.
+bool accepts_html(std::string_view accept);
+
 } // namespace colloquy

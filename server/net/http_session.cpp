@@ -139,10 +139,8 @@ private:
       unsigned version;
       bool keep_alive;
       bool head;
-      bool rooms_path;
     };
-    const Shape shape{request.version(), request.keep_alive(), request.method() == http::verb::head,
-                      path_of({request.target().data(), request.target().size()}) == "/api/rooms"};
+    const Shape shape{request.version(), request.keep_alive(), request.method() == http::verb::head};
     // Creating a room answers once storage has: continue on this session's strand then.
     handle_api(context_->hub,
                HttpRequest{
@@ -161,7 +159,7 @@ private:
                    set_common_headers(response.base(), *self->context_);
                    response.set(http::field::content_type, out.content_type);
                    response.set(http::field::cache_control, "no-store");
-                   if (out.status == 405) response.set(http::field::allow, shape.rooms_path ? "POST" : "GET, HEAD");
+                   if (!out.allow.empty()) response.set(http::field::allow, out.allow);
                    if (out.retry_after_ms > 0) response.set(http::field::retry_after, std::to_string((out.retry_after_ms + 999) / 1000));
                    response.keep_alive(shape.keep_alive);
                    response.body() = shape.head ? std::string() : out.body;
@@ -180,31 +178,47 @@ private:
       return send_error(std::move(error), request.keep_alive(), "GET, HEAD");
     }
     const auto file = resolve_static(context_->options.static_dir, {request.target().data(), request.target().size()});
-    if (!file) return send_error(error_response(404, ErrorCode::not_found, "no such page or file"), request.keep_alive());
+    if (file && send_file(request, *file, http::status::ok)) return;
+    // A person's browser gets the client's page (its "Page not found" view) with the 404; other
+    // clients, and a missing client build, get the JSON error.
+    const auto accept = request[http::field::accept];
+    if (accepts_html({accept.data(), accept.size()})) {
+      if (const auto page = resolve_static(context_->options.static_dir, "/index.html");
+          page && send_file(request, *page, http::status::not_found)) {
+        return;
+      }
+    }
+    send_error(error_response(404, ErrorCode::not_found, "no such page or file"), request.keep_alive());
+  }
 
+  // Sends the file with `status`; false (nothing sent) if it cannot be opened.
+  bool send_file(const Request& request, const StaticFile& file, http::status status) {
+    const bool head = request.method() == http::verb::head;
     http::file_body::value_type body;
     beast::error_code ec;
-    body.open(file->path.c_str(), beast::file_mode::scan, ec);
-    if (ec) return send_error(error_response(404, ErrorCode::not_found, "no such page or file"), request.keep_alive());
+    body.open(file.path.c_str(), beast::file_mode::scan, ec);
+    if (ec) return false;
     const auto size = body.size();
 
     const auto prepare = [&](auto& response) {
       set_common_headers(response.base(), *context_);
-      response.set(http::field::content_type, file->content_type);
-      response.set(http::field::cache_control, file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      response.set(http::field::content_type, file.content_type);
+      response.set(http::field::cache_control, file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
       response.keep_alive(request.keep_alive());
     };
     if (head) {
-      http::response<http::empty_body> response{http::status::ok, request.version()};
+      http::response<http::empty_body> response{status, request.version()};
       prepare(response);
       response.content_length(size);
-      return write(http::message_generator(std::move(response)));
+      write(http::message_generator(std::move(response)));
+      return true;
     }
     http::response<http::file_body> response{std::piecewise_construct, std::make_tuple(std::move(body)),
-                                             std::make_tuple(http::status::ok, request.version())};
+                                             std::make_tuple(status, request.version())};
     prepare(response);
     response.content_length(size);
     write(http::message_generator(std::move(response)));
+    return true;
   }
 
   void send_error(HttpResponse out, bool keep_alive, std::string_view allow = {}) {

@@ -60,7 +60,7 @@ export function watchPage(page: Page, problems: PageProblems): void {
   page.on('pageerror', (err) => problems.pageErrors.push(String(err?.stack ?? err)));
 }
 
-/** A new person: their own browser context (own sessionStorage, own cookies) and one page. */
+/** A new person: their own browser context (own localStorage and sessionStorage, own cookies) and one page. */
 export async function newPerson(browser: Browser, name: string, options: BrowserContextOptions = {}): Promise<Person> {
   const context = await browser.newContext(options);
   context.setDefaultTimeout(UI_TIMEOUT_MS);

@@ -61,7 +61,7 @@ describe('presence, live', () => {
       .toBe('away');
     await expect.poll(() => presenceText(grace, 'Ada')).toBe('left');
 
-    // Grace reloads: the resume token in sessionStorage brings back the same member, no name prompt.
+    // Grace reloads: the stored resume token brings back the same member, no name prompt.
     const before = await memberRows(grace.page);
     const graceId = before.find((r) => r.text.startsWith('Grace'))?.id;
     expect(graceId).toBeTruthy();

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoom, httpRequest, postRoom, type HttpResult } from '../lib/api.js';
+import { joinFacilitator } from '../lib/room.js';
 import { check } from '../lib/schemas.js';
 import { startServer, staticDir, type RunningServer } from '../lib/server.js';
 import { TestClient } from '../lib/ws-client.js';
@@ -166,6 +167,95 @@ describe('POST /api/rooms', () => {
   });
 });
 
+describe('POST /api/rooms/{id}/invite-check', () => {
+  const inviteCheck = (room: string, body: unknown, opts: { method?: string; type?: string } = {}) =>
+    httpRequest(server.baseUrl, {
+      method: opts.method ?? 'POST',
+      path: `/api/rooms/${room}/invite-check`,
+      headers: { 'Content-Type': opts.type ?? 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('answers 200 with the room title and the role the link gives, and echoes no secret', async () => {
+    const room = await createRoom(server.baseUrl, 'Spring cohort, session 3');
+    const asMember = await inviteCheck(room.room, { code: room.join_code });
+    expect(asMember.status, asMember.text).toBe(200);
+    expect(asMember.json).toEqual({ room: room.room, title: 'Spring cohort, session 3', role: 'participant' });
+    expect(asMember.headers['cache-control']).toBe('no-store');
+    const asFacilitator = await inviteCheck(room.room, { key: room.facilitator_key });
+    expect(asFacilitator.json).toMatchObject({ role: 'facilitator' });
+    for (const res of [asMember, asFacilitator]) {
+      expect(res.text).not.toContain(room.join_code);
+      expect(res.text).not.toContain(room.facilitator_key);
+    }
+    expect(server.stderr()).not.toContain(room.join_code);
+  });
+
+  it('a wrong secret is 403 bad_credentials whichever it is; an unknown or closed room is 404 room_not_found', async () => {
+    const room = await createRoom(server.baseUrl, 'Checked');
+    const other = await createRoom(server.baseUrl, 'Other');
+    for (const body of [
+      { code: room.facilitator_key },
+      { key: room.join_code },
+      { code: other.join_code },
+      { code: room.join_code.slice(0, -1) + (room.join_code.endsWith('A') ? 'B' : 'A') },
+    ]) {
+      expectApiError(await inviteCheck(room.room, body), 403, 'bad_credentials');
+    }
+    expectApiError(await inviteCheck('nosuchroom000000', { code: room.join_code }), 404, 'room_not_found');
+
+    const grace = await joinFacilitator(server.wsUrl, room);
+    await grace.client.request({ type: 'room_close' });
+    expect(await grace.client.closed).toEqual({ code: 4004, reason: 'room_closed' });
+    expectApiError(await inviteCheck(room.room, { code: room.join_code }), 404, 'room_not_found');
+  });
+
+  it('checks changes nothing: the room has no member afterwards and a join still makes the first', async () => {
+    const room = await createRoom(server.baseUrl, 'Unchanged');
+    for (let i = 0; i < 3; i++) await inviteCheck(room.room, { code: room.join_code });
+    const grace = await joinFacilitator(server.wsUrl, room);
+    expect(grace.result.snapshot.members).toHaveLength(1);
+    expect(grace.result.snapshot.seq).toBe(2);
+    await grace.client.close();
+  });
+
+  it('refuses bad requests with their code and never answers GET', async () => {
+    const room = await createRoom(server.baseUrl, 'Strict');
+    expectApiError(await inviteCheck(room.room, '{'), 400, 'bad_json');
+    expectApiError(await inviteCheck(room.room, {}), 400, 'missing_field');
+    expectApiError(await inviteCheck(room.room, { code: room.join_code, key: room.facilitator_key }), 400, 'invalid_field');
+    expectApiError(await inviteCheck(room.room, { code: room.join_code, name: 'Ada' }), 400, 'unknown_field');
+    expectApiError(await inviteCheck(room.room, { code: '' }), 400, 'invalid_field');
+    expectApiError(await inviteCheck(room.room, { code: 'c'.repeat(129) }), 400, 'invalid_field');
+    expectApiError(await inviteCheck(room.room, { code: room.join_code }, { type: 'text/plain' }), 415, 'unsupported_media_type');
+    const get = await httpRequest(server.baseUrl, { path: `/api/rooms/${room.room}/invite-check?code=${room.join_code}` });
+    expectApiError(get, 405, 'method_not_allowed');
+    expect(get.headers.allow).toBe('POST');
+  });
+
+  it('counts toward the per-address HTTP rate limit like any request', async () => {
+    const limited = await startServer({ args: ['--max-http-requests-per-second', '1'] });
+    try {
+      // The burst is twice the rate: two requests pass, the third within the second is refused.
+      const room = await createRoom(limited.baseUrl, 'Limited');
+      const check = () =>
+        httpRequest(limited.baseUrl, {
+          method: 'POST',
+          path: `/api/rooms/${room.room}/invite-check`,
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ code: room.join_code }),
+        });
+      const results = [await check(), await check()];
+      expect(results.map((r) => r.status)).toContain(429);
+      const refused = results.find((r) => r.status === 429)!;
+      expectApiError(refused, 429, 'rate_limited');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe('--max-rooms', () => {
   it('answers 503 server_full once the server holds its maximum of rooms', async () => {
     const small = await startServer({ args: ['--max-rooms', '1'] });
@@ -226,5 +316,31 @@ describe('static files (the built web client)', () => {
   it('answers an unknown path with 404', async () => {
     expect((await httpRequest(server.baseUrl, { path: '/nope' })).status).toBe(404);
     expect((await httpRequest(server.baseUrl, { path: '/assets/nope.js' })).status).toBe(404);
+  });
+
+  const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+
+  it.each(['/nope', '/rooms/abc', '/assets/nope.html', '/../../etc/passwd'])(
+    'a browser asking for an unknown page %s gets the client page (its "Page not found") with 404',
+    async (p) => {
+      const page = await httpRequest(server.baseUrl, { path: '/' });
+      const res = await httpRequest(server.baseUrl, { path: p, headers: { Accept: BROWSER_ACCEPT } });
+      expect(res.status).toBe(404);
+      expect(String(res.headers['content-type'])).toMatch(/^text\/html/);
+      expect(res.headers['content-security-policy']).toBe(page.headers['content-security-policy']);
+      expect(res.text).toBe(page.text);
+      const head = await httpRequest(server.baseUrl, { method: 'HEAD', path: p, headers: { Accept: BROWSER_ACCEPT } });
+      expect(head.status).toBe(404);
+      expect(head.text).toBe('');
+    },
+  );
+
+  it('other clients, and every unknown /api/ path, keep the JSON 404', async () => {
+    for (const accept of [undefined, '*/*', 'application/json']) {
+      const res = await httpRequest(server.baseUrl, { path: '/nope', headers: accept ? { Accept: accept } : {} });
+      expectApiError(res, 404, 'not_found');
+    }
+    expectApiError(await httpRequest(server.baseUrl, { path: '/api/nope', headers: { Accept: BROWSER_ACCEPT } }), 404, 'not_found');
+    expectApiError(await httpRequest(server.baseUrl, { path: '/api/rooms/x/nope', headers: { Accept: BROWSER_ACCEPT } }), 404, 'not_found');
   });
 });

@@ -1,7 +1,7 @@
 // Several instances sharing rooms through a real redis-server (README: Scale-out).
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoom } from '../lib/api.js';
+import { createRoom, httpRequest } from '../lib/api.js';
 import { startRedis, type RunningRedis } from '../lib/redis.js';
 import { joinFacilitator, joinParticipant, joinWith, sleep } from '../lib/room.js';
 import { startServer, type RunningServer } from '../lib/server.js';
@@ -43,6 +43,29 @@ describe('rooms shared through Redis', () => {
     const left = await grace.client.nextEvent();
     expect(left.event).toEqual({ kind: 'member_left', member_id: lin.id });
     expect(await ada.client.nextEvent()).toEqual(left);
+  });
+
+  it('the invite-check on an instance that does not hold the room loads it, answers, and lets it go', async () => {
+    const room = await createRoom(a.baseUrl, 'Checked across');
+    const check = (server: RunningServer, body: object, id = room.room) =>
+      httpRequest(server.baseUrl, {
+        method: 'POST',
+        path: `/api/rooms/${id}/invite-check`,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const before = (await httpRequest(b.baseUrl, { path: '/healthz' })).json.rooms;
+    const ok = await check(b, { code: room.join_code });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.json).toEqual({ room: room.room, title: 'Checked across', role: 'participant' });
+    expect((await check(c, { code: room.facilitator_key })).json.error.code).toBe('bad_credentials');
+    expect((await check(c, { code: room.join_code }, 'nosuchroom000000')).json.error.code).toBe('room_not_found');
+    // B keeps no replica of a room nobody is in there.
+    await sleep(100);
+    expect((await httpRequest(b.baseUrl, { path: '/healthz' })).json.rooms).toBe(before);
+    // And the room is intact: the first join on B makes its first member.
+    const grace = await joinFacilitator(b.wsUrl, room, 'Grace');
+    expect(grace.result.snapshot.members).toHaveLength(1);
   });
 
   it('resume moves a member to another instance without a duplicate, replaying what was missed', async () => {

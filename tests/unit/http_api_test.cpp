@@ -1,6 +1,8 @@
 // The HTTP API as plain request -> response logic.
 #include "app/http_api.hpp"
 #include "app/room_hub.hpp"
+#include "core/room.hpp"
+#include "core/secret.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -111,6 +113,80 @@ TEST_F(HttpApiTest, HealthReportsCounts) {
   EXPECT_EQ(body["status"], "ok");
   EXPECT_EQ(body["rooms"], 1);
   EXPECT_EQ(body["connections"], 0);
+}
+
+class InviteCheckTest : public HttpApiTest {
+protected:
+  void SetUp() override {
+    const json created = json::parse(post_rooms(R"({"title":"Spring cohort"})").body);
+    room = created["room"];
+    code = created["join_code"];
+    key = created["facilitator_key"];
+  }
+  HttpResponse check(std::string_view room_id, std::string_view body, std::string_view method = "POST",
+                     std::string_view type = "application/json") {
+    target = "/api/rooms/" + std::string(room_id) + "/invite-check";
+    return handle_api(hub, HttpRequest{method, target, type, "c.example", "", body});
+  }
+  std::string room, code, key, target;
+};
+
+TEST_F(InviteCheckTest, AGoodCodeOrKeyAnswersWithTheTitleAndTheRoleItGives) {
+  HttpResponse r = check(room, json{{"code", code}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body), (json{{"room", room}, {"title", "Spring cohort"}, {"role", "participant"}}));
+  r = check(room, json{{"key", key}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["role"], "facilitator");
+  EXPECT_EQ(r.body.find(code), std::string::npos) << "no secret is echoed";
+  EXPECT_EQ(r.body.find(key), std::string::npos);
+}
+
+TEST_F(InviteCheckTest, AWrongSecretIsBadCredentialsWhicheverItIsAndAnUnknownRoomIsNotFound) {
+  // One code for every wrong secret: a key given as the code, the code as the key, a near miss.
+  for (const json& body : {json{{"code", key}}, json{{"key", code}}, json{{"code", code.substr(1)}}, json{{"code", code + "x"}}}) {
+    const HttpResponse r = check(room, body.dump());
+    EXPECT_EQ(r.status, 403) << body.dump();
+    EXPECT_EQ(code_of(r), "bad_credentials") << body.dump();
+  }
+  const HttpResponse missing = check("nosuchroom00000a", json{{"code", code}}.dump());
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(code_of(missing), "room_not_found");
+  EXPECT_EQ(code_of(check(std::string(300, 'r'), json{{"code", code}}.dump())), "room_not_found");
+}
+
+TEST_F(InviteCheckTest, BadRequestsAreRefusedWithTheirCode) {
+  EXPECT_EQ(code_of(check(room, "{")), "bad_json");
+  EXPECT_EQ(code_of(check(room, "[]")), "bad_json");
+  EXPECT_EQ(code_of(check(room, "{}")), "missing_field");
+  EXPECT_EQ(code_of(check(room, json{{"code", code}, {"key", key}}.dump())), "invalid_field");
+  EXPECT_EQ(code_of(check(room, json{{"code", code}, {"name", "Ada"}}.dump())), "unknown_field");
+  EXPECT_EQ(code_of(check(room, json{{"resume", code}}.dump())), "unknown_field") << "a resume token is no invitation";
+  EXPECT_EQ(code_of(check(room, R"({"code":7})")), "invalid_field");
+  EXPECT_EQ(code_of(check(room, R"({"code":""})")), "invalid_field");
+  EXPECT_EQ(code_of(check(room, json{{"code", std::string(129, 'c')}}.dump())), "invalid_field");
+  EXPECT_EQ(check(room, json{{"code", code}}.dump(), "POST", "text/plain").status, 415);
+  const HttpResponse get = check(room, "", "GET");
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(get.allow, "POST");
+  EXPECT_EQ(handle_api(hub, HttpRequest{"POST", "/api/rooms//invite-check", "application/json", "", "", "{}"}).status, 404);
+  EXPECT_EQ(handle_api(hub, HttpRequest{"POST", "/api/rooms/a/b/invite-check", "application/json", "", "", "{}"}).status, 404);
+}
+
+TEST(CheckInvitation, TheCoreRuleThatJoinSharesClosedRoomsTakeNobody) {
+  RoomState state;
+  state.seq = 3;
+  state.title = "T";
+  state.code_hash = secret_hash("the-code");
+  state.key_hash = secret_hash("the-key");
+  EXPECT_FALSE(presence::check_invitation(state, Credential::join_code, "the-code"));
+  EXPECT_FALSE(presence::check_invitation(state, Credential::facilitator_key, "the-key"));
+  EXPECT_EQ(presence::check_invitation(state, Credential::join_code, "the-key")->code, ErrorCode::bad_credentials);
+  EXPECT_EQ(presence::check_invitation(state, Credential::resume_token, "the-code")->code, ErrorCode::bad_credentials);
+  state.closed = true;
+  EXPECT_EQ(presence::check_invitation(state, Credential::join_code, "the-code")->code, ErrorCode::room_not_found);
+  state = RoomState{};
+  EXPECT_EQ(presence::check_invitation(state, Credential::join_code, "the-code")->code, ErrorCode::room_not_found);
 }
 
 TEST(WebSocketOrigin, OriginsAreComparedNormalised) {

@@ -70,6 +70,16 @@ TEST_F(StaticFilesTest, TraversalDotFilesAndEscapesAreRefused) {
   EXPECT_FALSE(resolve_static(root, std::string_view("/index.html\0.js", 15)));
 }
 
+TEST(AcceptsHtml, OnlyAnExplicitTextHtmlCounts) {
+  // What Chromium and Firefox send when navigating to a page.
+  EXPECT_TRUE(accepts_html("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"));
+  EXPECT_TRUE(accepts_html("application/xhtml+xml, TEXT/HTML;q=0.9"));
+  EXPECT_TRUE(accepts_html(" text/html "));
+  for (const char* other : {"", "*/*", "application/json", "text/*", "text/html5", "text/htm", "application/json, text/plain"}) {
+    EXPECT_FALSE(accepts_html(other)) << other;
+  }
+}
+
 TEST(ContentType, KnownAndUnknownExtensions) {
   EXPECT_EQ(content_type_for("a.svg"), "image/svg+xml");
   EXPECT_EQ(content_type_for("a.woff2"), "font/woff2");

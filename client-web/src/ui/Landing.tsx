@@ -3,7 +3,7 @@ import { createRoom } from '../api';
 import { errorMessage } from '../messages';
 import { MAX_TITLE_CHARS, cleanDisplayText } from '../protocol';
 import { inviteTarget } from '../routing';
-import { sessionStore, storageKeys, writeItem } from '../storage';
+import { deviceStore, storageKeys, writeItem } from '../storage';
 import { Layout } from './Layout';
 
 interface TextFieldProps {
@@ -67,7 +67,7 @@ export function Landing() {
     setError(null);
     const outcome = await createRoom(title, fetch, needToken ? token.trim() : undefined);
     if (outcome.ok) {
-      writeItem(sessionStore(), storageKeys.invite(outcome.room.room), outcome.room.invite_url);
+      writeItem(deviceStore(), storageKeys.invite(outcome.room.room), outcome.room.invite_url);
       location.assign(outcome.room.facilitator_url);
       return;
     }

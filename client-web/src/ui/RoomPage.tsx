@@ -4,22 +4,29 @@ import type { Connection, ConnectionSnapshot, ConnectionState, RoomView } from '
 import { errorMessage, stateText } from '../messages';
 import { MAX_NAME_CHARS, type MemberInfo, type RoomEvent } from '../protocol';
 import { nextInRound } from '../room-state';
-import { clearFragment, storeFragmentSecret } from '../routing';
-import { readItem, sessionStore, storageKeys } from '../storage';
-import { InviteButton } from './InviteDialog';
+import { clearFragment, parseFragment, storeFragmentSecret, type FragmentKind } from '../routing';
+import { browserStores, rememberedIdentity } from '../storage';
+import { InviteButton, MyLinkButton } from './InviteDialog';
+import { InviteCheckView, WelcomeBack, useInviteCheck } from './JoinViews';
 import { Layout } from './Layout';
 import { roleText } from './People';
 import { RoomScreen } from './RoomScreen';
 import { useConnection } from './useConnection';
 
-/** Reads a secret from the fragment into sessionStorage and takes it out of the address bar. */
-function takeFragment(roomId: string): void {
-  if (location.hash.length > 1 && storeFragmentSecret(sessionStore(), roomId, location.hash)) clearFragment();
+/** Reads a secret from the fragment into storage and takes it out of the address bar. */
+function takeFragment(roomId: string): FragmentKind | null {
+  const kind = storeFragmentSecret(browserStores(), roomId, location.hash);
+  if (kind) clearFragment();
+  return kind;
 }
 
 export function RoomPage({ roomId }: { roomId: string }) {
-  // Runs before the connection is made, so it sees the secret.
-  useState(() => takeFragment(roomId));
+  // Runs before the connection is made, so it sees the secret. An invite (or facilitator) link
+  // opened by a browser that is in the room already asks "Welcome back … Not you?" first.
+  const [welcome, setWelcome] = useState(() => {
+    const opened = takeFragment(roomId);
+    return (opened === 'key' || opened === 'code') && rememberedIdentity(browserStores(), roomId) !== null;
+  });
   const [connection, snap] = useConnection(roomId);
   const [rejoining, setRejoining] = useState(false);
   const [announcement, setAnnouncement] = useState('');
@@ -27,13 +34,11 @@ export function RoomPage({ roomId }: { roomId: string }) {
   selfRef.current = snap.self;
 
   useEffect(() => {
-    if (connection.hasResumeToken()) connection.start();
-    // A new invite link pasted into this tab changes only the fragment: take it and start over.
+    if (!welcome && connection.hasResumeToken()) connection.start();
+    // A new link pasted into this tab changes only the fragment: start over with it (the reload
+    // keeps the fragment). Other fragments (the skip link's #main) are no secret: left alone.
     const onHash = () => {
-      if (location.hash.length > 1) {
-        takeFragment(roomId);
-        location.reload();
-      }
+      if (parseFragment(location.hash)) location.reload();
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
@@ -54,7 +59,11 @@ export function RoomPage({ roomId }: { roomId: string }) {
 
   // When the view changes under a keyboard user (the button they pressed is gone), move focus to
   // the start of the content instead of leaving it on the page body.
-  const view = viewKind(snap, rejoining);
+  const view = welcome ? 'welcome' : viewKind(snap, rejoining);
+  const invitation = useInviteCheck(
+    connection,
+    view === 'welcome' || view === 'prompt' || (view === 'idle' && snap.credential === 'secret'),
+  );
   const firstView = useRef(true);
   useEffect(() => {
     if (firstView.current) {
@@ -95,7 +104,11 @@ export function RoomPage({ roomId }: { roomId: string }) {
           <ConnectionStatus state={snap.state} />
           {inRoom && (
             <span class="header-actions">
-              {role === 'facilitator' && <InviteButton roomId={roomId} />}
+              {role === 'facilitator' ? (
+                <InviteButton roomId={roomId} rejoinToken={connection.rejoinToken()} />
+              ) : (
+                <MyLinkButton roomId={roomId} rejoinToken={connection.rejoinToken()} />
+              )}
               <button type="button" class="button small" data-testid="leave-room" onClick={() => connection.leave()}>
                 Leave<span class="visually-hidden"> room</span>
               </button>
@@ -104,13 +117,29 @@ export function RoomPage({ roomId }: { roomId: string }) {
         </>
       }
     >
-      <RoomContent
-        connection={connection}
-        snap={snap}
-        rejoining={rejoining}
-        onRejoin={() => setRejoining(true)}
-        onAnnounce={setAnnouncement}
-      />
+      {welcome ? (
+        <WelcomeBack
+          connection={connection}
+          invitation={invitation}
+          onContinue={() => {
+            setWelcome(false);
+            connection.start();
+          }}
+          onSomeoneElse={() => {
+            connection.forgetIdentity();
+            setWelcome(false);
+          }}
+        />
+      ) : (
+        <RoomContent
+          connection={connection}
+          snap={snap}
+          rejoining={rejoining}
+          invitation={invitation}
+          onRejoin={() => setRejoining(true)}
+          onAnnounce={setAnnouncement}
+        />
+      )}
       <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
         {announcement}
       </div>
@@ -119,7 +148,7 @@ export function RoomPage({ roomId }: { roomId: string }) {
 }
 
 function viewKind(snap: ConnectionSnapshot, rejoining: boolean): string {
-  if (snap.state === 'left' && rejoining) return 'prompt';
+  if ((snap.state === 'left' || snap.state === 'removed') && rejoining) return 'prompt';
   if (snap.room && snap.self && ['online', 'reconnecting', 'connecting'].includes(snap.state)) return 'room';
   return snap.state;
 }
@@ -186,12 +215,14 @@ interface ContentProps {
   connection: Connection;
   snap: ConnectionSnapshot;
   rejoining: boolean;
+  /** The invite-check of the key or code this tab holds (before the name form). */
+  invitation: ReturnType<typeof useInviteCheck>;
   onRejoin: () => void;
   /** Says something in the page's live region. */
   onAnnounce: (text: string) => void;
 }
 
-function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: ContentProps) {
+function RoomContent({ connection, snap, rejoining, invitation, onRejoin, onAnnounce }: ContentProps) {
   const { state, room, lastError } = snap;
 
   if (state === 'update_required') {
@@ -212,7 +243,7 @@ function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: Cont
       </Notice>
     );
   }
-  if (state === 'removed' || state === 'closed') {
+  if ((state === 'removed' && !rejoining) || state === 'closed') {
     const removed = state === 'removed';
     return (
       <section aria-labelledby="gone-heading">
@@ -221,6 +252,11 @@ function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: Cont
         </h1>
         <p role="status">{errorMessage(removed ? 'removed' : 'room_closed')}</p>
         <div class="actions">
+          {removed && connection.hasSecret() && (
+            <button type="button" class="button primary" data-testid="join-as-new" onClick={onRejoin}>
+              Join as a new member
+            </button>
+          )}
           <a class="button" href="/">
             Go to the start page
           </a>
@@ -248,13 +284,17 @@ function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: Cont
   }
   if (state === 'failed') {
     const code = lastError?.code ?? 'internal';
-    const retryable = !['bad_credentials', 'room_not_found', 'no_credentials'].includes(code);
+    const retryable = !['bad_credentials', 'room_not_found', 'no_credentials', 'identity_lost'].includes(code);
     return (
       <Notice title={room?.title ?? 'Could not join'} message={errorMessage(code, lastError?.message)} alert>
-        {retryable && (
+        {retryable ? (
           <button type="button" class="button primary" data-testid="retry" onClick={() => connection.retryNow()}>
             Try again
           </button>
+        ) : (
+          <a class="button" href="/" data-testid="go-home">
+            Go to the start page
+          </a>
         )}
       </Notice>
     );
@@ -270,7 +310,8 @@ function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: Cont
       </section>
     );
   }
-  // idle (or left and joining again): ask for a name, if this tab holds an invitation.
+  // idle (or left and joining again): ask for a name, if this tab holds an invitation that works.
+  if (invitation.status === 'refused') return <InviteCheckView invitation={invitation} />;
   if (snap.credential === 'none') {
     return (
       <Notice title="This link is incomplete" alert>
@@ -280,7 +321,8 @@ function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: Cont
       </Notice>
     );
   }
-  return <NamePrompt connection={connection} snap={snap} />;
+  if (invitation.status !== 'usable') return <InviteCheckView invitation={invitation} />;
+  return <NamePrompt connection={connection} snap={snap} title={invitation.title} role={invitation.role} />;
 }
 
 function Notice({
@@ -307,11 +349,24 @@ function Notice({
   );
 }
 
-function NamePrompt({ connection, snap }: { connection: Connection; snap: ConnectionSnapshot }) {
+function NamePrompt({
+  connection,
+  snap,
+  title,
+  role,
+}: {
+  connection: Connection;
+  snap: ConnectionSnapshot;
+  /** The room's title from the invite-check (null when the check could not be made). */
+  title: string | null;
+  role: 'facilitator' | 'participant';
+}) {
   const [name, setName] = useState(snap.self?.name ?? '');
   const inputRef = useRef<HTMLInputElement>(null);
   const error = snap.lastError?.code === 'invalid_name' ? errorMessage('invalid_name') : null;
-  const asFacilitator = readItem(sessionStore(), storageKeys.key(connection.roomId)) !== null;
+  const refused = snap.lastError?.code === 'resume_refused';
+  const asFacilitator = role === 'facilitator';
+  const session = title ? `“${title}”` : 'the session';
 
   useEffect(() => {
     if (error) inputRef.current?.focus();
@@ -319,7 +374,14 @@ function NamePrompt({ connection, snap }: { connection: Connection; snap: Connec
 
   return (
     <section class="card narrow" aria-labelledby="join-heading">
-      <h1 id="join-heading">{asFacilitator ? 'Join your session as facilitator' : 'Join the session'}</h1>
+      <h1 id="join-heading" data-testid="join-heading">
+        {asFacilitator ? `Join ${title ? session : 'your session'} as facilitator` : `Join ${session}`}
+      </h1>
+      {refused && (
+        <p class="notice" role="status" data-testid="resume-refused">
+          {errorMessage('resume_refused')}
+        </p>
+      )}
       <form
         onSubmit={(e) => {
           e.preventDefault();

@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Connection, type ConnectionSnapshot } from '../connection';
-import { sessionStore } from '../storage';
+import { deviceStore, sessionStore } from '../storage';
 
 /** One Connection per room page, kept for the page's life; the view re-renders on each change. */
 export function useConnection(roomId: string): [Connection, ConnectionSnapshot] {
-  const connection = useMemo(() => new Connection({ roomId, storage: sessionStore() }), [roomId]);
+  const connection = useMemo(() => new Connection({ roomId, storage: deviceStore(), tabStorage: sessionStore() }), [roomId]);
   const [snapshot, setSnapshot] = useState(() => connection.getSnapshot());
   useEffect(() => {
     setSnapshot(connection.getSnapshot());

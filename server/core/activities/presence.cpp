@@ -22,10 +22,23 @@ std::size_t present(const RoomState& room) {
   return n;
 }
 
+std::optional<Error> check_invitation(const RoomState& room, Credential credential, std::string_view secret) {
+  if (!room.exists() || room.closed) return Error{ErrorCode::room_not_found, "no room with that id"};
+  const bool facilitator = credential == Credential::facilitator_key;
+  if (!facilitator && credential != Credential::join_code) {
+    return Error{ErrorCode::bad_credentials, "only a facilitator key or a join code is an invitation"};
+  }
+  if (!constant_time_equal(facilitator ? room.key_hash : room.code_hash, secret_hash(secret))) {
+    return Error{ErrorCode::bad_credentials, facilitator ? "that facilitator key is not valid for this room"
+                                                         : "that join code is not valid for this room"};
+  }
+  return std::nullopt;
+}
+
 DecideResult decide(const RoomState& room, const Join& c, const Context& ctx) {
   if (!room.exists() || room.closed) return Error{ErrorCode::room_not_found, "no room with that id"};
-  const std::string presented = secret_hash(c.secret);
   if (c.credential == Credential::resume_token) {
+    const std::string presented = secret_hash(c.secret);
     // Check every member so the time taken does not depend on which one matched.
     const Member* found = nullptr;
     for (const auto& m : room.members) {
@@ -42,12 +55,8 @@ DecideResult decide(const RoomState& room, const Join& c, const Context& ctx) {
     if (found->role != Role::observer) speaking::Chain(room, out).rejoin_round(found->id);
     return out.take(found->id);
   }
+  if (auto refused = check_invitation(room, c.credential, c.secret)) return *refused;
   const bool facilitator = c.credential == Credential::facilitator_key;
-  const std::string& expected = facilitator ? room.key_hash : room.code_hash;
-  if (!constant_time_equal(expected, presented)) {
-    return Error{ErrorCode::bad_credentials, facilitator ? "that facilitator key is not valid for this room"
-                                                         : "that join code is not valid for this room"};
-  }
   // Members who left or were removed hold no place, but their records stay (round results name
   // them), up to member_records_per_place per place.
   if (present(room) >= ctx.limits.max_members) return Error{ErrorCode::room_full, "the room is full"};

@@ -4,7 +4,9 @@
 #include "core/decision.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace colloquy {
 
@@ -45,6 +47,11 @@ struct State {
 const Member* actor(const RoomState& room, const std::string& id);
 // The sender if they lead (facilitator or co-facilitator); else nullptr.
 const Member* lead(const RoomState& room, const std::string& id);
+
+// Whether a facilitator key or join code lets one into the room, before a name is asked
+// (HTTP invite-check): room_not_found, or bad_credentials (constant-time, one code for either
+// secret), exactly as `join` would answer. Nothing else of the room is looked at.
+std::optional<Error> check_invitation(const RoomState& room, Credential credential, std::string_view secret);
 
 DecideResult decide(const RoomState& room, const Join& c, const Context& ctx);
 DecideResult decide(const RoomState& room, const Leave& c, const Context& ctx);
