@@ -2,17 +2,14 @@
 // menu and Remove, the speaking queue, the go-round's order and results, airtime, and this
 // member's own preferences (sound cue, keyboard shortcuts).
 
+import { roleWords } from '../announcer';
 import type { Connection, RoomMember } from '../connection';
 import type { AssignableRole, Role } from '../protocol';
 import { airtimeVisibleTo, canRemove, formatDuration, isFacilitatorRole, type RoomView } from '../room-state';
 import { CheckField, CommandButton, ErrorSlot, MemberName } from './controls';
 
-export const roleText: Record<Role, string> = {
-  facilitator: 'facilitator',
-  co_facilitator: 'co-facilitator',
-  participant: 'participant',
-  observer: 'observer',
-};
+/** A role in words ("co-facilitator"). */
+export const roleText: Record<Role, string> = roleWords;
 
 const outcomeText: Record<string, string> = {
   spoke: 'spoke',

@@ -1,15 +1,16 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Connection, ConnectionSnapshot, ConnectionState, RoomView } from '../connection';
+import type { Connection, ConnectionSnapshot, ConnectionState } from '../connection';
 import { errorMessage, stateText } from '../messages';
-import { MAX_NAME_CHARS, type MemberInfo, type RoomEvent } from '../protocol';
-import { nextInRound } from '../room-state';
+import { MAX_NAME_CHARS } from '../protocol';
 import { clearFragment, storeFragmentSecret } from '../routing';
 import { readItem, sessionStore, storageKeys } from '../storage';
 import { InviteButton } from './InviteDialog';
+import { LiveAnnouncer } from './LiveAnnouncer';
 import { Layout } from './Layout';
 import { roleText } from './People';
 import { RoomScreen } from './RoomScreen';
+import { ShortcutsButton } from './ShortcutsDialog';
 import { useConnection } from './useConnection';
 
 /** Reads a secret from the fragment into sessionStorage and takes it out of the address bar. */
@@ -22,9 +23,6 @@ export function RoomPage({ roomId }: { roomId: string }) {
   useState(() => takeFragment(roomId));
   const [connection, snap] = useConnection(roomId);
   const [rejoining, setRejoining] = useState(false);
-  const [announcement, setAnnouncement] = useState('');
-  const selfRef = useRef<MemberInfo | null>(null);
-  selfRef.current = snap.self;
 
   useEffect(() => {
     if (connection.hasResumeToken()) connection.start();
@@ -38,15 +36,6 @@ export function RoomPage({ roomId }: { roomId: string }) {
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, [connection, roomId]);
-
-  useEffect(
-    () =>
-      connection.onRoomEvent((event, room) => {
-        const text = announce(event, room, selfRef.current);
-        if (text) setAnnouncement(text);
-      }),
-    [connection],
-  );
 
   useEffect(() => {
     if (snap.state === 'online') setRejoining(false);
@@ -96,6 +85,7 @@ export function RoomPage({ roomId }: { roomId: string }) {
           {inRoom && (
             <span class="header-actions">
               {role === 'facilitator' && <InviteButton roomId={roomId} />}
+              <ShortcutsButton />
               <button type="button" class="button small" data-testid="leave-room" onClick={() => connection.leave()}>
                 Leave<span class="visually-hidden"> room</span>
               </button>
@@ -109,11 +99,8 @@ export function RoomPage({ roomId }: { roomId: string }) {
         snap={snap}
         rejoining={rejoining}
         onRejoin={() => setRejoining(true)}
-        onAnnounce={setAnnouncement}
       />
-      <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
-        {announcement}
-      </div>
+      <LiveAnnouncer connection={connection} />
     </Layout>
   );
 }
@@ -126,56 +113,9 @@ function viewKind(snap: ConnectionSnapshot, rejoining: boolean): string {
 
 export { roleText };
 
-export function announce(event: RoomEvent, room: RoomView, self: MemberInfo | null): string | null {
-  const nameOf = (id: string) => room.members.find((m) => m.id === id)?.name ?? 'Someone';
-  switch (event.kind) {
-    case 'turn_started': {
-      if (event.member_id === self?.id) return "It's your turn";
-      const floor = `${nameOf(event.member_id)} has the floor`;
-      return event.mode === 'round' && self && nextInRound(room) === self.id ? `${floor}. You're next` : floor;
-    }
-    case 'timer_expired':
-      return event.timer === 'turn' ? 'Time is up' : 'Time is up for this phase';
-    case 'round_started':
-      return 'A go-round has started';
-    case 'round_ended':
-      return 'The go-round is over';
-    case 'round_order_changed':
-      // Someone moved: tell the member who is now next (if the current turn is not theirs).
-      return self && room.turn?.member_id !== self.id && nextInRound(room) === self.id ? "You're next" : null;
-    case 'role_changed':
-      return event.member_id === self?.id
-        ? `You are now ${roleText[event.role]}`
-        : `${nameOf(event.member_id)} is now ${roleText[event.role]}`;
-    case 'member_joined':
-      return event.member.id === self?.id ? null : `${event.member.name} joined`;
-    case 'member_left':
-      return event.member_id === self?.id ? null : `${nameOf(event.member_id)} left`;
-    case 'member_connection_lost':
-      return event.member_id === self?.id ? null : `${nameOf(event.member_id)} lost their connection`;
-    case 'member_back':
-      return event.member_id === self?.id ? null : `${nameOf(event.member_id)} is back`;
-    case 'prompts_released':
-      return event.prompts.length > 0 ? 'New questions released' : null;
-    case 'prompt_posed':
-      if (event.member_id === null) return 'A question was put to the group';
-      return event.member_id === self?.id ? 'A question was put to you' : `A question was put to ${nameOf(event.member_id)}`;
-    case 'audit_opened':
-      return 'A climate check has opened';
-    case 'audit_closed':
-      return event.results === null
-        ? 'The climate check is closed: not enough answers to show results'
-        : 'The climate check is closed: results are shown';
-    case 'deck_card_drawn':
-      return `Challenge: ${event.card.text}`;
-    default:
-      return null;
-  }
-}
-
 function ConnectionStatus({ state }: { state: ConnectionState }) {
   return (
-    <p class={`connection-state state-${state}`} data-testid="connection-state" data-state={state} aria-live="polite">
+    <p class={`connection-state state-${state}`} data-testid="connection-state" data-state={state}>
       <span class="dot" aria-hidden="true" />
       {stateText[state]}
     </p>
@@ -187,11 +127,9 @@ interface ContentProps {
   snap: ConnectionSnapshot;
   rejoining: boolean;
   onRejoin: () => void;
-  /** Says something in the page's live region. */
-  onAnnounce: (text: string) => void;
 }
 
-function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: ContentProps) {
+function RoomContent({ connection, snap, rejoining, onRejoin }: ContentProps) {
   const { state, room, lastError } = snap;
 
   if (state === 'update_required') {
@@ -260,7 +198,7 @@ function RoomContent({ connection, snap, rejoining, onRejoin, onAnnounce }: Cont
     );
   }
   if (room && snap.self && (state === 'online' || state === 'reconnecting' || state === 'connecting')) {
-    return <RoomScreen connection={connection} room={room} self={snap.self} state={state} onAnnounce={onAnnounce} />;
+    return <RoomScreen connection={connection} room={room} self={snap.self} state={state} />;
   }
   if (state === 'connecting' || state === 'reconnecting' || (state === 'idle' && snap.credential === 'resume')) {
     return (
