@@ -251,8 +251,9 @@ function useFocusKept(): void {
   useEffect(() => {
     const l = last.current;
     const active = document.activeElement;
-    if (!l || (active && active !== document.body)) return;
+    if (!l || (active && active !== document.body && active !== l.el)) return;
     if (l.el.isConnected && !(l.el as HTMLButtonElement).disabled) return; // left on purpose
+    // Gone, or disabled while it still has focus (the browser would drop it to the body later).
     last.current = null;
     const region = l.place ? document.querySelector(`[data-error-place="${l.place}"]`) : null;
     const next = region?.querySelector<HTMLElement>('h2, h3') ?? document.getElementById('round-heading');
