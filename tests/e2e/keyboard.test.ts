@@ -222,6 +222,24 @@ describe('keyboard only', () => {
     await expect.poll(adaHand).toBe(true);
   }, 60_000);
 
+  it('the live region says "10 seconds left" once, then "Time is up" and the next speaker in one message', async () => {
+    const [grace, ada] = await env.addPeople(['Grace', 'Ada'], { viewport });
+    onTestFailed(() => screenshotPeople('keyboard-announce-failed', [grace, ada]));
+    await recordAnnouncements(grace.page);
+    const invite = await createRoomAs(grace, env.server.baseUrl, 'Announcements');
+    await joinByKeyboard(ada, invite);
+    await expectMembers(grace.page, ['Grace', 'Ada'], 'Grace');
+    // 14-second turns that move on by themselves: Grace speaks first.
+    await grace.page.getByTestId('round-seconds').fill('14 s');
+    await grace.page.getByTestId('round-start').click();
+    await expectSaid(grace.page, /10 seconds left\./, 'the speaker hears the last 10 s');
+    await expectSaid(grace.page, /Time is up\. Ada has the floor\./, 'the end of the turn and the next speaker, together');
+    const all = await said(grace.page);
+    expect(all.filter((t) => t.includes('10 seconds left')), JSON.stringify(all)).toHaveLength(1);
+    expect(all.filter((t) => t.includes('Time is up')), JSON.stringify(all)).toHaveLength(1);
+    expect(all.some((t) => /Ada joined/.test(t)), 'Ada joining was summed up and said').toBe(true);
+  }, 40_000);
+
   it('focus never falls to the page body when the pressed control goes away', async () => {
     const [grace, ada, lin] = await env.addPeople(['Grace', 'Ada', 'Lin'], { viewport });
     onTestFailed(() => screenshotPeople('keyboard-focus-failed', [grace, ada, lin]));
