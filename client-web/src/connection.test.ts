@@ -432,6 +432,27 @@ describe('events', () => {
     expect(c.getSnapshot().room?.members[0]?.presence).toBe('away');
   });
 
+  it('tells listeners the room before and after: each event, and each snapshot (first join: none before)', () => {
+    const { c, s } = joinOpened('Ada');
+    const snapshots: [number, number | null][] = [];
+    c.onRoomSnapshot((after, before) => snapshots.push([after.seq, before?.seq ?? null]));
+    const events: [string, number, number][] = [];
+    c.onRoomEvent((e, after, before) => events.push([e.kind, before.seq, after.seq]));
+    s.receive(joinReply(s.last().id));
+    expect(snapshots).toEqual([[3, null]]);
+    s.receive(event(4, { kind: 'member_connection_lost', member_id: 'm1' }));
+    expect(events).toEqual([['member_connection_lost', 3, 4]]);
+    s.receive(event(6, { kind: 'member_back', member_id: 'm1' })); // a gap: a fresh snapshot follows
+    const second = lastSocket();
+    second.open();
+    second.receive(joinReply(second.last().id, { seq: 6 }));
+    expect(snapshots).toEqual([
+      [3, null],
+      [6, 4],
+    ]);
+    expect(events).toHaveLength(1);
+  });
+
   it('catches up by replay: keeps the room and applies the missed events that follow the reply', () => {
     const c = joinedConnection();
     lastSocket().serverClose(1006);

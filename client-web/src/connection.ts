@@ -215,7 +215,10 @@ const defaultTimers: Timers = {
 
 type Pending = 'join' | 'leave' | 'ping' | 'command';
 
-export type RoomEventListener = (event: RoomEvent, room: RoomView) => void;
+/** Called with the event, the room after it and the room before it. */
+export type RoomEventListener = (event: RoomEvent, room: RoomView, before: RoomView) => void;
+/** Called when a join's snapshot replaces the room: the new room and the one shown before (null: none). */
+export type RoomSnapshotListener = (room: RoomView, before: RoomView | null) => void;
 
 /** An ephemeral message of another member (a cursor): never part of the room's state. */
 export type EphemeralListener = (message: EphemeralMessage) => void;
@@ -263,6 +266,7 @@ export class Connection {
   private snapshot: ConnectionSnapshot;
   private readonly listeners = new Set<() => void>();
   private readonly eventListeners = new Set<RoomEventListener>();
+  private readonly snapshotListeners = new Set<RoomSnapshotListener>();
   private readonly ephemeralListeners = new Set<EphemeralListener>();
   /** Per kind: when the last ephemeral message went out, and the latest one waiting for its turn. */
   private readonly ephemeralSentAt = new Map<EphemeralKind, number>();
@@ -308,6 +312,12 @@ export class Connection {
   onRoomEvent(fn: RoomEventListener): () => void {
     this.eventListeners.add(fn);
     return () => this.eventListeners.delete(fn);
+  }
+
+  /** Calls `fn` each time a join's snapshot replaces the room (the first join, or after a gap). */
+  onRoomSnapshot(fn: RoomSnapshotListener): () => void {
+    this.snapshotListeners.add(fn);
+    return () => this.snapshotListeners.delete(fn);
   }
 
   /** Calls `fn` for every ephemeral message (another member's cursor) of this room. Returns the unsubscribe function. */
@@ -678,6 +688,7 @@ export class Connection {
     this.dropSocket(1000, 'closed');
     this.listeners.clear();
     this.eventListeners.clear();
+    this.snapshotListeners.clear();
   }
 
   // ------------------------------------------------------------ credentials
@@ -1047,7 +1058,10 @@ export class Connection {
       this.goOnline(joined.member);
       return;
     }
-    this.goOnline(joined.member, { room: roomFromSnapshot(joined.snapshot) });
+    const before = this.snapshot.room;
+    const room = roomFromSnapshot(joined.snapshot);
+    this.goOnline(joined.member, { room });
+    for (const fn of this.snapshotListeners) fn(room, before);
   }
 
   /** A join succeeded: online as `member`, with `patch` (e.g. a fresh room) applied too. */
@@ -1138,7 +1152,7 @@ export class Connection {
     } else {
       this.update({ room: next });
     }
-    for (const fn of this.eventListeners) fn(msg.event, next);
+    for (const fn of this.eventListeners) fn(msg.event, next, room);
   }
 
   // ------------------------------------------------------------ state

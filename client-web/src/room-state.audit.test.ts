@@ -5,8 +5,7 @@ import { AUDIT_CHOICES, auditMean, closeAuditWarning, countTotal, formatAnswers,
 import { prepareAuditComment } from './connection';
 import type { AuditState, RoomEvent, RoomSnapshot } from './protocol';
 import { applyEvent, emptyRoom, roomFromSnapshot } from './room-state';
-import { run, testRoom as room } from './room-state.fixtures';
-import { announce } from './ui/RoomPage';
+import { announce, run, testRoom as room } from './room-state.fixtures';
 
 const items = [
   { id: 'safe_to_disagree', text: 'It is safe to disagree.' },

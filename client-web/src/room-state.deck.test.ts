@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { prepareCardText } from './connection';
 import type { DeckState, RoomEvent, RoomSnapshot } from './protocol';
 import { applyEvent, emptyRoom, roomFromSnapshot, shownCard, type RoomView } from './room-state';
-import { run, testRoom } from './room-state.fixtures';
+import { announce, run, testRoom } from './room-state.fixtures';
 import { drawnText } from './ui/DeckPanel';
-import { announce } from './ui/RoomPage';
 
 const c1 = { id: 'c1', text: 'What assumption are you making that you have not tested?' };
 const c2 = { id: 'c2', text: 'What is your evidence for that?' };

@@ -1,4 +1,5 @@
 // Fixtures shared by the room-state tests (imported by tests only, never by the app).
+import { describeEvent } from './announcer';
 import type { RoomEvent } from './protocol';
 import { applyEvent, emptyRoom, type RoomView } from './room-state';
 
@@ -17,4 +18,10 @@ export function testRoom(): RoomView {
 /** Applies events in order from seq + 1, each at time 1000 × seq. */
 export function run(start: RoomView, ...events: RoomEvent[]): RoomView {
   return events.reduce((r, e) => applyEvent(r, e, r.seq + 1, (r.seq + 1) * 1000), start);
+}
+
+/** What the announcer says for one event in `room` (seen before and after alike), or null. */
+export function announce(event: RoomEvent, room: RoomView, self: { id: string; name?: string; role?: string } | null): string | null {
+  const texts = describeEvent(event, room, room, self?.id ?? null).map((a) => ('presence' in a ? `${a.name} ${a.presence}` : a.text));
+  return texts.length > 0 ? texts.join(' / ') : null;
 }

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { preparePromptText } from './connection';
 import type { RoomEvent, RoomSnapshot } from './protocol';
 import { emptyRoom, roomFromSnapshot, type RoomView } from './room-state';
-import { run, testRoom as room } from './room-state.fixtures';
-import { announce } from './ui/RoomPage';
+import { announce, run, testRoom as room } from './room-state.fixtures';
 import { posedLabel, releasableCount } from './ui/PromptsPanel';
 
 const released: RoomEvent = {

@@ -324,16 +324,24 @@ export interface AxeViolation {
   nodes: { target: unknown; failureSummary?: string }[];
 }
 
+/** The WCAG 2.0–2.2 level A and AA tags of axe-core. */
+export const WCAG22_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] as const;
+
 /**
- * Runs axe-core on the page. The page's context must have been made with `bypassCSP: true`:
- * the server's CSP (script-src 'self') blocks the inline script that injects axe.
+ * Runs axe-core on the page: every rule axe enables by default, plus `target-size` (WCAG 2.2
+ * 2.5.8, off by default in axe 4.x); with `tags`, only the rules of those tags (all of them, so
+ * `WCAG22_TAGS` includes target-size). The page's context must have been made with
+ * `bypassCSP: true`: the server's CSP (script-src 'self') blocks the inline script that injects axe.
  */
-export async function runAxe(page: Page): Promise<AxeViolation[]> {
+export async function runAxe(page: Page, options: { tags?: readonly string[] } = {}): Promise<AxeViolation[]> {
   const injected = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== 'undefined');
   if (!injected) await page.addScriptTag({ content: axeScript() });
-  return page.evaluate(async () => {
+  const runOptions = options.tags
+    ? { resultTypes: ['violations'], runOnly: { type: 'tag', values: [...options.tags] } }
+    : { resultTypes: ['violations'], rules: { 'target-size': { enabled: true } } };
+  return page.evaluate(async (opts) => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
+    const result = await axe.run(document, opts);
     return result.violations.map((v) => ({
       id: v.id,
       impact: v.impact,
@@ -341,6 +349,77 @@ export async function runAxe(page: Page): Promise<AxeViolation[]> {
       helpUrl: v.helpUrl,
       nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
     }));
+  }, runOptions);
+}
+
+/** A pointer target smaller than 24 × 24 CSS px without the spacing exception, by name. */
+export interface SmallTarget {
+  name: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * Every visible button, link, input, select, textarea, summary and tab of the page smaller than
+ * 24 × 24 CSS px (WCAG 2.5.8), except those the criterion exempts: a link inside a sentence
+ * (inline), and an undersized target whose 24 px circle (centred on it) meets no other target and
+ * no other undersized target's circle (spacing). A checkbox or radio button counts with its label
+ * (clicking the label is clicking it). Elements clipped to 1 × 1 px (visually hidden) are not targets.
+ */
+export async function smallTargets(page: Page): Promise<SmallTarget[]> {
+  return page.evaluate(() => {
+    const MIN = 24;
+    const selector = 'button, a[href], input:not([type="hidden"]), select, textarea, summary, [role="tab"]';
+    type Box = { left: number; top: number; right: number; bottom: number };
+    const visible = (el: Element) => {
+      const r = el.getBoundingClientRect();
+      if (r.width <= 1 || r.height <= 1) return false;
+      const style = getComputedStyle(el);
+      return style.visibility !== 'hidden' && style.display !== 'none' && el.getClientRects().length > 0;
+    };
+    const union = (a: Box, b: DOMRect): Box => ({
+      left: Math.min(a.left, b.left),
+      top: Math.min(a.top, b.top),
+      right: Math.max(a.right, b.right),
+      bottom: Math.max(a.bottom, b.bottom),
+    });
+    const nameOf = (el: Element) => {
+      const id = el.getAttribute('data-testid') ?? (el.id ? `#${el.id}` : '');
+      const text = (el.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 40);
+      return `${el.tagName.toLowerCase()}${id ? `[${id}]` : ''}${text ? ` "${text}"` : ''}`;
+    };
+    const inline = (el: Element) => {
+      if (el.tagName !== 'A' || getComputedStyle(el).display !== 'inline') return false;
+      const parent = el.parentElement;
+      return !!parent && Array.from(parent.childNodes).some((n) => n !== el && n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim() !== '');
+    };
+    const targets = Array.from(document.querySelectorAll(selector)).filter(visible).map((el) => {
+      let box: Box = el.getBoundingClientRect();
+      const labels = (el as HTMLInputElement).labels;
+      const type = (el as HTMLInputElement).type;
+      if (el.tagName === 'INPUT' && (type === 'checkbox' || type === 'radio') && labels) {
+        for (const l of Array.from(labels)) if (visible(l)) box = union(box, l.getBoundingClientRect());
+      }
+      return { el, box, w: box.right - box.left, h: box.bottom - box.top };
+    });
+    const small = targets.filter((t) => (t.w < MIN - 0.01 || t.h < MIN - 0.01) && !inline(t.el));
+    const centre = (b: Box) => ({ x: (b.left + b.right) / 2, y: (b.top + b.bottom) / 2 });
+    const circleMeetsBox = (c: { x: number; y: number }, b: Box) => {
+      const dx = Math.max(b.left - c.x, 0, c.x - b.right);
+      const dy = Math.max(b.top - c.y, 0, c.y - b.bottom);
+      return dx * dx + dy * dy < (MIN / 2) * (MIN / 2);
+    };
+    const offenders = small.filter((t) => {
+      const c = centre(t.box);
+      return targets.some((o) => {
+        if (o === t || o.el.contains(t.el) || t.el.contains(o.el)) return false;
+        if (circleMeetsBox(c, o.box)) return true;
+        if (!small.includes(o)) return false;
+        const oc = centre(o.box);
+        return Math.hypot(c.x - oc.x, c.y - oc.y) < MIN;
+      });
+    });
+    return offenders.map((t) => ({ name: nameOf(t.el), width: Math.round(t.w * 10) / 10, height: Math.round(t.h * 10) / 10 }));
   });
 }
 

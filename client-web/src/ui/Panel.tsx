@@ -21,7 +21,7 @@ export function usePanelAct(): { headingRef: RefObject<HTMLHeadingElement | null
     return run().then((outcome) => {
       setTimeout(() => {
         const active = document.activeElement;
-        if (!active || active === document.body) headingRef.current?.focus();
+        if (!active || active === document.body || (active as HTMLButtonElement).disabled) headingRef.current?.focus();
       }, 0);
       return outcome;
     });

@@ -2,17 +2,15 @@
 // menu and Remove, the speaking queue, the go-round's order and results, airtime, and this
 // member's own preferences (sound cue, keyboard shortcuts).
 
+import { roleWords } from '../announcer';
 import type { Connection, RoomMember } from '../connection';
 import type { AssignableRole, Role } from '../protocol';
 import { airtimeVisibleTo, canRemove, formatDuration, isFacilitatorRole, type RoomView } from '../room-state';
 import { CheckField, CommandButton, ErrorSlot, MemberName } from './controls';
+import { useShortcutsEnabled } from './ShortcutsDialog';
 
-export const roleText: Record<Role, string> = {
-  facilitator: 'facilitator',
-  co_facilitator: 'co-facilitator',
-  participant: 'participant',
-  observer: 'observer',
-};
+/** A role in words ("co-facilitator"). */
+export const roleText: Record<Role, string> = roleWords;
 
 const outcomeText: Record<string, string> = {
   spoke: 'spoke',
@@ -162,12 +160,7 @@ export function People({ connection, room, selfId, role, sound, onSound }: Peopl
         <CheckField id="sound-cue" checked={sound} onChange={onSound}>
           Sound when time is up
         </CheckField>
-        {role !== 'observer' && (
-          <p class="hint shortcuts" data-testid="shortcuts-help">
-            Keyboard: <kbd>H</kbd> raise or lower your hand, <kbd>F</kbd> finish your turn, <kbd>P</kbd> pass your turn
-            (when you are not typing in a field).
-          </p>
-        )}
+        {role !== 'observer' && <ShortcutsHint />}
       </section>
     </div>
   );
@@ -254,5 +247,19 @@ function MemberItem({
         </button>
       )}
     </li>
+  );
+}
+
+function ShortcutsHint() {
+  const on = useShortcutsEnabled();
+  return on ? (
+    <p class="hint shortcuts" data-testid="shortcuts-help">
+      Keyboard: <kbd>H</kbd> raise or lower your hand, <kbd>F</kbd> finish your turn, <kbd>P</kbd> pass your turn (when
+      you are not typing in a field). Turn them off under Shortcuts, at the top.
+    </p>
+  ) : (
+    <p class="hint shortcuts" data-testid="shortcuts-help">
+      Single-key shortcuts are off (Shortcuts, at the top, turns them on).
+    </p>
   );
 }

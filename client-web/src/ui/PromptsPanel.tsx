@@ -210,9 +210,6 @@ function PendingList({
         together, so the moment of release points at nobody. Three waiting questions are released automatically, and
         all of them when the phase timer ends; a held question stays back until you release it.
       </p>
-      <p class="visually-hidden" aria-live="polite">
-        {pending.length === 1 ? '1 question waiting' : `${pending.length} questions waiting`}
-      </p>
       {pending.length === 0 && <p class="muted empty-note">No questions waiting.</p>}
       <ul class="prompt-list" data-testid="pending-prompts" aria-labelledby="pending-heading">
         {pending.map((p) => {

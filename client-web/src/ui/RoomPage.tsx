@@ -1,16 +1,17 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Connection, ConnectionSnapshot, ConnectionState, RoomView } from '../connection';
+import type { Connection, ConnectionSnapshot, ConnectionState } from '../connection';
 import { errorMessage, stateText } from '../messages';
-import { MAX_NAME_CHARS, type MemberInfo, type RoomEvent } from '../protocol';
-import { nextInRound } from '../room-state';
+import { MAX_NAME_CHARS } from '../protocol';
 import { clearFragment, parseFragment, storeFragmentSecret, type FragmentKind } from '../routing';
 import { browserStores, rememberedIdentity } from '../storage';
 import { InviteButton, MyLinkButton } from './InviteDialog';
+import { LiveAnnouncer } from './LiveAnnouncer';
 import { InviteCheckView, WelcomeBack, useInviteCheck } from './JoinViews';
 import { Layout } from './Layout';
 import { roleText } from './People';
 import { RoomScreen } from './RoomScreen';
+import { ShortcutsButton } from './ShortcutsDialog';
 import { useConnection } from './useConnection';
 
 /** Reads a secret from the fragment into storage and takes it out of the address bar. */
@@ -29,9 +30,6 @@ export function RoomPage({ roomId }: { roomId: string }) {
   });
   const [connection, snap] = useConnection(roomId);
   const [rejoining, setRejoining] = useState(false);
-  const [announcement, setAnnouncement] = useState('');
-  const selfRef = useRef<MemberInfo | null>(null);
-  selfRef.current = snap.self;
 
   useEffect(() => {
     if (!welcome && connection.hasResumeToken()) connection.start();
@@ -43,15 +41,6 @@ export function RoomPage({ roomId }: { roomId: string }) {
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, [connection, roomId]);
-
-  useEffect(
-    () =>
-      connection.onRoomEvent((event, room) => {
-        const text = announce(event, room, selfRef.current);
-        if (text) setAnnouncement(text);
-      }),
-    [connection],
-  );
 
   useEffect(() => {
     if (snap.state === 'online') setRejoining(false);
@@ -109,6 +98,7 @@ export function RoomPage({ roomId }: { roomId: string }) {
               ) : (
                 <MyLinkButton roomId={roomId} rejoinToken={connection.rejoinToken()} />
               )}
+              <ShortcutsButton />
               <button type="button" class="button small" data-testid="leave-room" onClick={() => connection.leave()}>
                 Leave<span class="visually-hidden"> room</span>
               </button>
@@ -137,12 +127,9 @@ export function RoomPage({ roomId }: { roomId: string }) {
           rejoining={rejoining}
           invitation={invitation}
           onRejoin={() => setRejoining(true)}
-          onAnnounce={setAnnouncement}
         />
       )}
-      <div class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
-        {announcement}
-      </div>
+      <LiveAnnouncer connection={connection} />
     </Layout>
   );
 }
@@ -155,56 +142,9 @@ function viewKind(snap: ConnectionSnapshot, rejoining: boolean): string {
 
 export { roleText };
 
-export function announce(event: RoomEvent, room: RoomView, self: MemberInfo | null): string | null {
-  const nameOf = (id: string) => room.members.find((m) => m.id === id)?.name ?? 'Someone';
-  switch (event.kind) {
-    case 'turn_started': {
-      if (event.member_id === self?.id) return "It's your turn";
-      const floor = `${nameOf(event.member_id)} has the floor`;
-      return event.mode === 'round' && self && nextInRound(room) === self.id ? `${floor}. You're next` : floor;
-    }
-    case 'timer_expired':
-      return event.timer === 'turn' ? 'Time is up' : 'Time is up for this phase';
-    case 'round_started':
-      return 'A go-round has started';
-    case 'round_ended':
-      return 'The go-round is over';
-    case 'round_order_changed':
-      // Someone moved: tell the member who is now next (if the current turn is not theirs).
-      return self && room.turn?.member_id !== self.id && nextInRound(room) === self.id ? "You're next" : null;
-    case 'role_changed':
-      return event.member_id === self?.id
-        ? `You are now ${roleText[event.role]}`
-        : `${nameOf(event.member_id)} is now ${roleText[event.role]}`;
-    case 'member_joined':
-      return event.member.id === self?.id ? null : `${event.member.name} joined`;
-    case 'member_left':
-      return event.member_id === self?.id ? null : `${nameOf(event.member_id)} left`;
-    case 'member_connection_lost':
-      return event.member_id === self?.id ? null : `${nameOf(event.member_id)} lost their connection`;
-    case 'member_back':
-      return event.member_id === self?.id ? null : `${nameOf(event.member_id)} is back`;
-    case 'prompts_released':
-      return event.prompts.length > 0 ? 'New questions released' : null;
-    case 'prompt_posed':
-      if (event.member_id === null) return 'A question was put to the group';
-      return event.member_id === self?.id ? 'A question was put to you' : `A question was put to ${nameOf(event.member_id)}`;
-    case 'audit_opened':
-      return 'A climate check has opened';
-    case 'audit_closed':
-      return event.results === null
-        ? 'The climate check is closed: not enough answers to show results'
-        : 'The climate check is closed: results are shown';
-    case 'deck_card_drawn':
-      return `Challenge: ${event.card.text}`;
-    default:
-      return null;
-  }
-}
-
 function ConnectionStatus({ state }: { state: ConnectionState }) {
   return (
-    <p class={`connection-state state-${state}`} data-testid="connection-state" data-state={state} aria-live="polite">
+    <p class={`connection-state state-${state}`} data-testid="connection-state" data-state={state}>
       <span class="dot" aria-hidden="true" />
       {stateText[state]}
     </p>
@@ -218,11 +158,9 @@ interface ContentProps {
   /** The invite-check of the key or code this tab holds (before the name form). */
   invitation: ReturnType<typeof useInviteCheck>;
   onRejoin: () => void;
-  /** Says something in the page's live region. */
-  onAnnounce: (text: string) => void;
 }
 
-function RoomContent({ connection, snap, rejoining, invitation, onRejoin, onAnnounce }: ContentProps) {
+function RoomContent({ connection, snap, rejoining, invitation, onRejoin }: ContentProps) {
   const { state, room, lastError } = snap;
 
   if (state === 'update_required') {
@@ -300,7 +238,7 @@ function RoomContent({ connection, snap, rejoining, invitation, onRejoin, onAnno
     );
   }
   if (room && snap.self && (state === 'online' || state === 'reconnecting' || state === 'connecting')) {
-    return <RoomScreen connection={connection} room={room} self={snap.self} state={state} onAnnounce={onAnnounce} />;
+    return <RoomScreen connection={connection} room={room} self={snap.self} state={state} />;
   }
   if (state === 'connecting' || state === 'reconnecting' || (state === 'idle' && snap.credential === 'resume')) {
     return (

@@ -106,10 +106,9 @@ export interface RoomScreenProps {
   room: RoomView;
   self: MemberInfo;
   state: ConnectionState;
-  onAnnounce: (text: string) => void;
 }
 
-export function RoomScreen({ connection, room, self, state, onAnnounce }: RoomScreenProps) {
+export function RoomScreen({ connection, room, self, state }: RoomScreenProps) {
   // The role as of the last event (it can change during the session).
   const role: Role = room.members.find((m) => m.id === self.id)?.role ?? self.role;
   const { commandError, pendingPrompts, votedPrompts, answeredAudits } = connection.getSnapshot();
@@ -192,7 +191,7 @@ export function RoomScreen({ connection, room, self, state, onAnnounce }: RoomSc
         )}
         <div class="stage-col">
           {state !== 'online' && (
-            <p class="notice" role="status">
+            <p class="notice">
               Connection lost. Trying to reconnect; you will stay in the room.
             </p>
           )}
@@ -211,7 +210,6 @@ export function RoomScreen({ connection, room, self, state, onAnnounce }: RoomSc
             role={role}
             auditWaiting={auditWaiting}
             onOpenAudit={openAudit}
-            onAnnounce={onAnnounce}
           />
           {role === 'observer' && (
             <p class="notice" data-testid="observer-note">
@@ -253,8 +251,9 @@ function useFocusKept(): void {
   useEffect(() => {
     const l = last.current;
     const active = document.activeElement;
-    if (!l || (active && active !== document.body)) return;
+    if (!l || (active && active !== document.body && active !== l.el)) return;
     if (l.el.isConnected && !(l.el as HTMLButtonElement).disabled) return; // left on purpose
+    // Gone, or disabled while it still has focus (the browser would drop it to the body later).
     last.current = null;
     const region = l.place ? document.querySelector(`[data-error-place="${l.place}"]`) : null;
     const next = region?.querySelector<HTMLElement>('h2, h3') ?? document.getElementById('round-heading');

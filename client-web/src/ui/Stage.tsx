@@ -7,18 +7,19 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Connection } from '../connection';
 import type { ReleasedPrompt, Role, TimerState } from '../protocol';
 import { formatCountdown, isFacilitatorRole, nextInRound, timerRemainingMs, type RoomView } from '../room-state';
+import { focusTarget, shortcutFor } from '../shortcuts';
 import {
   countdownLevel,
   heldText,
   pauseText,
   stillToSpeak,
   summaryRows,
-  thresholdText,
   timeLeftFraction,
   type CountdownLevel,
 } from '../stage';
 import { readItem, sessionStore, writeItem } from '../storage';
 import { CommandButton, ErrorSlot, MemberName } from './controls';
+import { useShortcutsEnabled } from './ShortcutsDialog';
 
 export const SOUND_CUE_KEY = 'colloquy.sound-cue';
 /** Countdowns redraw this often (ms) while a timer runs. */
@@ -86,18 +87,6 @@ export function useSoundCue(connection: Connection): [boolean, (on: boolean) => 
   return [sound, toggle];
 }
 
-function isTextTarget(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  if (target.isContentEditable) return true;
-  const tag = target.tagName;
-  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
-  if (tag === 'INPUT') {
-    const type = (target as HTMLInputElement).type;
-    return !['checkbox', 'radio', 'button', 'submit', 'reset'].includes(type);
-  }
-  return false;
-}
-
 const levelText: Record<CountdownLevel, string> = {
   idle: 'not started',
   running: 'running',
@@ -153,11 +142,9 @@ export interface StageProps {
   /** A climate check waits for this member's answer: the stage offers to go there. */
   auditWaiting: boolean;
   onOpenAudit: () => void;
-  /** Says the turn timer's thresholds (to the speaker and facilitators). */
-  onAnnounce: (text: string) => void;
 }
 
-export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudit, onAnnounce }: StageProps) {
+export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudit }: StageProps) {
   const { round, turn, floor, timers, paused, last_round } = room;
   const held = turn?.held_until != null && !paused;
   const running = timers.turn.state === 'running' || timers.phase.state === 'running' || held;
@@ -185,36 +172,23 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
     void (handUp ? connection.lowerHand() : connection.raiseHand());
   };
 
-  // ---- keyboard shortcuts: h, f, p (not while typing, not with modifiers)
-  const keys = useRef({ finish, pass, toggleHand, observer });
-  keys.current = { finish, pass, toggleHand, observer };
+  // ---- keyboard shortcuts: h, f, p (unless turned off; not while typing, not with modifiers)
+  const shortcuts = useShortcutsEnabled();
+  const keys = useRef({ finish, pass, toggleHand, observer, shortcuts });
+  keys.current = { finish, pass, toggleHand, observer, shortcuts };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
-      if (isTextTarget(e.target)) return;
       const k = keys.current;
-      if (k.observer) return;
-      const key = e.key.toLowerCase();
-      if (key === 'h') k.toggleHand();
-      else if (key === 'f') k.finish();
-      else if (key === 'p') k.pass();
+      const action = k.observer ? null : shortcutFor(e, focusTarget(e.target), k.shortcuts);
+      if (action === 'hand') k.toggleHand();
+      else if (action === 'finish') k.finish();
+      else if (action === 'pass') k.pass();
       else return;
       e.preventDefault();
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, []);
-
-  // The turn timer's last minute and last 10 s, said once each (to those who keep the time).
-  const turnLevel = countdownLevel(timers.turn, timerRemainingMs(timers.turn, serverNow));
-  const said = useRef<CountdownLevel>(turnLevel);
-  useEffect(() => {
-    const before = said.current;
-    said.current = turnLevel;
-    if (turnLevel === before || !(myTurn || isFacilitatorRole(role))) return;
-    const text = thresholdText(before, turnLevel);
-    if (text) onAnnounce(text);
-  }, [turnLevel]);
 
   const showPhase = timers.phase.state !== 'idle';
   const lead = isFacilitatorRole(role);
@@ -292,16 +266,16 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
       {!observer && (
         <div class="actions speak-actions">
           {myTurn && (
-            <CommandButton testid="finish-turn" variant="primary" shortcut="f" onClick={finish}>
+            <CommandButton testid="finish-turn" variant="primary" shortcut={shortcuts ? 'f' : undefined} onClick={finish}>
               {turn?.mode === 'round' ? 'Finish my turn' : 'Give back the floor'}
             </CommandButton>
           )}
           {myTurn && turn?.mode === 'round' && (
-            <CommandButton testid="pass-turn" shortcut="p" onClick={pass}>
+            <CommandButton testid="pass-turn" shortcut={shortcuts ? 'p' : undefined} onClick={pass}>
               Pass
             </CommandButton>
           )}
-          <CommandButton testid={handUp ? 'lower-hand' : 'raise-hand'} shortcut="h" onClick={toggleHand}>
+          <CommandButton testid={handUp ? 'lower-hand' : 'raise-hand'} shortcut={shortcuts ? 'h' : undefined} onClick={toggleHand}>
             {handUp ? 'Lower my hand' : 'Raise my hand'}
           </CommandButton>
         </div>
