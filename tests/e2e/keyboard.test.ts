@@ -130,6 +130,7 @@ describe('keyboard only', () => {
 
     // The facilitator (who may click) starts a go-round: Grace first, then Ada.
     await grace.page.getByTestId('round-seconds-preset-120').check();
+    await grace.page.getByTestId('round-take-turn').check(); // she speaks too (by default she sits out)
     await grace.page.getByTestId('round-start').click();
     await expectSaid(page, /Grace has the floor\. You're next\./, "Ada hears who speaks and that she's next");
     await grace.page.getByTestId('finish-turn').click();
@@ -158,6 +159,7 @@ describe('keyboard only', () => {
     const { page } = ada;
 
     // Ada's turn: Grace starts a go-round and skips herself.
+    await grace.page.getByTestId('round-take-turn').check(); // she speaks too (by default she sits out)
     await grace.page.getByTestId('round-start').click();
     await grace.page.getByTestId('round-skip').click();
     await page.getByTestId('your-turn').waitFor({ state: 'visible' });
@@ -231,6 +233,7 @@ describe('keyboard only', () => {
     await expectMembers(grace.page, ['Grace', 'Ada'], 'Grace');
     // 14-second turns that move on by themselves: Grace speaks first.
     await grace.page.getByTestId('round-seconds').fill('14 s');
+    await grace.page.getByTestId('round-take-turn').check(); // she speaks too (by default she sits out)
     await grace.page.getByTestId('round-start').click();
     await expectSaid(grace.page, /10 seconds left\./, 'the speaker hears the last 10 s');
     await expectSaid(grace.page, /Time is up\. Ada has the floor\./, 'the end of the turn and the next speaker, together');
@@ -257,6 +260,7 @@ describe('keyboard only', () => {
     };
 
     // A go-round: Finish (Grace), Pass (Ada), then End from the console.
+    await grace.page.getByTestId('round-take-turn').check(); // she speaks too (by default she sits out)
     await press(grace, 'round-start');
     await kept(grace, 'Start go-round', async () => (await grace.page.getByTestId('round-start').count()) === 0);
     await press(grace, 'finish-turn');

@@ -99,6 +99,7 @@ describe('target sizes and the shortcuts dialog', () => {
     await ada.page.getByTestId('finish-turn').click();
 
     // A go-round: Grace speaks, Ada is next.
+    await grace.page.getByTestId('round-take-turn').check(); // she speaks too (by default she sits out)
     await grace.page.getByTestId('round-start').click();
     await grace.page.getByTestId('finish-turn').waitFor({ state: 'visible' });
     await check('go-round', [grace, ada], people);
