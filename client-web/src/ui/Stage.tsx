@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Connection } from '../connection';
 import type { ReleasedPrompt, Role, TimerState } from '../protocol';
-import { formatCountdown, isFacilitatorRole, nextInRound, timerRemainingMs, type RoomView } from '../room-state';
+import { formatCountdown, formatDuration, isFacilitatorRole, nextInRound, timerRemainingMs, type RoomView } from '../room-state';
 import { focusTarget, shortcutFor } from '../shortcuts';
 import {
   countdownLevel,
@@ -322,7 +322,9 @@ function RoundSummaryList({
                 <MemberName name={r.name} self={r.member_id === selfId} />
               </span>{' '}
               <span class="summary-outcome">{r.text}</span>
-              {r.outcome === 'spoke' || r.ms > 0 ? <span class="summary-time"> {formatCountdown(r.ms)}</span> : null}
+              {r.outcome === 'spoke' || (r.outcome !== 'passed' && r.ms >= 1000) ? (
+                <span class="summary-time"> {formatDuration(r.ms)}</span>
+              ) : null}
             </li>
           ))}
         </ol>
