@@ -684,7 +684,11 @@ struct RoomHub::Impl final : RoomLogObserver {
         }
         events.insert(events.end(), decision->events.begin(), decision->events.end());
       }
+      const bool join = std::holds_alternative<Join>(next.command);
       batch.push_back({std::move(next.command), std::move(next.then), std::move(result), next.attempt});
+      // A join ends its batch: its answer (a snapshot, or a replay read from the log after the
+      // append) must not include events of commands decided after it.
+      if (join) break;
     }
     if (events.empty()) {
       // Nothing to store: every command was refused or changed nothing; answer them now.
