@@ -5,7 +5,9 @@
 #include "core/secret.hpp"
 #include "core/text.hpp"
 
+#include <algorithm>
 #include <future>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -62,20 +64,30 @@ std::string_view bearer_token(std::string_view authorization) {
   return token;
 }
 
+// The checks every JSON body of the API gets: the media type, valid JSON, an object with only
+// the `allowed` fields. Nothing when it passes, else the error response.
+std::optional<HttpResponse> check_json_body(const HttpRequest& request, std::initializer_list<std::string_view> allowed, json& body) {
+  if (!is_json_media_type(request.content_type)) {
+    return error_response(415, ErrorCode::unsupported_media_type, "send the body as application/json");
+  }
+  body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return error_response(400, ErrorCode::bad_json, "the body is not valid JSON");
+  if (!body.is_object()) return error_response(400, ErrorCode::bad_json, "the body must be a JSON object");
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+      return error_response(400, ErrorCode::unknown_field, "unknown field '" + it.key() + "'");
+    }
+  }
+  return std::nullopt;
+}
+
 void create_room(RoomHub& hub, const HttpRequest& request, std::function<void(HttpResponse)> done, const ApiAccess* access) {
   if (access && !access->create_token.empty() && !constant_time_equal(bearer_token(request.authorization), access->create_token)) {
     return done(error_response(401, ErrorCode::create_token_required,
                                "this server creates rooms for its staff only: send the creation token your operator gave you"));
   }
-  if (!is_json_media_type(request.content_type)) {
-    return done(error_response(415, ErrorCode::unsupported_media_type, "send the body as application/json"));
-  }
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return done(error_response(400, ErrorCode::bad_json, "the body is not valid JSON"));
-  if (!body.is_object()) return done(error_response(400, ErrorCode::bad_json, "the body must be a JSON object"));
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "title") return done(error_response(400, ErrorCode::unknown_field, "unknown field '" + it.key() + "'"));
-  }
+  json body;
+  if (auto refused = check_json_body(request, {"title"}, body)) return done(std::move(*refused));
   auto title = body.find("title");
   if (title == body.end()) return done(error_response(400, ErrorCode::missing_field, "missing field 'title'"));
   if (!title->is_string()) return done(error_response(400, ErrorCode::invalid_title, "field 'title' must be a string"));
@@ -120,15 +132,8 @@ std::optional<std::string_view> invite_check_room(std::string_view path) {
 // Whether an invite link's secret opens the room, before its page asks for a name. Answers as
 // `join` would refuse; the secret comes in the body, never in the URL (access logs).
 void invite_check(RoomHub& hub, const HttpRequest& request, std::string_view room_id, std::function<void(HttpResponse)> done) {
-  if (!is_json_media_type(request.content_type)) {
-    return done(error_response(415, ErrorCode::unsupported_media_type, "send the body as application/json"));
-  }
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return done(error_response(400, ErrorCode::bad_json, "the body is not valid JSON"));
-  if (!body.is_object()) return done(error_response(400, ErrorCode::bad_json, "the body must be a JSON object"));
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "code" && it.key() != "key") return done(error_response(400, ErrorCode::unknown_field, "unknown field '" + it.key() + "'"));
-  }
+  json body;
+  if (auto refused = check_json_body(request, {"code", "key"}, body)) return done(std::move(*refused));
   if (body.size() != 1) {
     return body.empty() ? done(error_response(400, ErrorCode::missing_field, "send the invitation as 'code' or 'key'"))
                         : done(error_response(400, ErrorCode::invalid_field, "send 'code' or 'key', not both"));
