@@ -35,7 +35,9 @@ describe('climate-for-learning audit', () => {
     const warning = grace.page.getByTestId('audit-close-warning');
     await expect.poll(() => warning.count(), { message: 'the facilitator is told what closing does' }).toBe(1);
     expect(await warning.innerText()).toContain('3 members have answered (at least 3 were needed)');
-    expect(await grace.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('audit-close-warning');
+    await expect
+      .poll(() => grace.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), { message: 'focus moves to the warning' })
+      .toBe('audit-close-warning');
     await grace.page.getByTestId('audit-close-confirm').click();
     for (const p of env.people) {
       const results = p.page.getByTestId('audit-results');

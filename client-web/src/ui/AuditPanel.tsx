@@ -4,7 +4,7 @@
 // answers, only how many answered). State comes from the room view and the connection snapshot;
 // a refused command shows in the room's error area.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { AUDIT_CHOICES, closeAuditWarning, formatAnswers, formatMean, notEnoughText, summarize, unanswered } from '../audit';
 import type { Connection } from '../connection';
 import {
@@ -91,7 +91,9 @@ function AuditControls({
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState<{ text: string; deletes: boolean } | null>(null);
   const warningRef = useRef<HTMLParagraphElement>(null);
-  useEffect(() => {
+  // Layout effect: the warning takes focus in the same frame it appears (a deferred effect
+  // left a moment in which a key press still went to the Close button).
+  useLayoutEffect(() => {
     if (confirming) warningRef.current?.focus();
   }, [confirming]);
   const n = Number(k);
