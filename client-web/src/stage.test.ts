@@ -10,6 +10,7 @@ import {
   addableToRound,
   consoleControls,
   countdownLevel,
+  heldSpeaker,
   heldText,
   pauseText,
   roundEventText,
@@ -19,6 +20,7 @@ import {
   thresholdText,
   timeLeftFraction,
   timerControl,
+  turnElapsedMs,
 } from './stage';
 
 const timer = (state: TimerState['state'], extra: Partial<TimerState> = {}): TimerState => ({
@@ -42,6 +44,19 @@ describe('countdownLevel', () => {
     expect(countdownLevel(timer('idle'), 0)).toBe('idle');
   });
 
+  it('the last minute only of a timer set for longer than a minute; the last 10 s of any', () => {
+    const short = timer('running', { duration_ms: 30_000 });
+    expect(countdownLevel(short, 30_000)).toBe('running'); // a 30-second turn, at its first second
+    expect(countdownLevel(short, FINAL_MS + 1)).toBe('running');
+    expect(countdownLevel(short, FINAL_MS)).toBe('final');
+    const minute = timer('running', { duration_ms: MINUTE_MS });
+    expect(countdownLevel(minute, MINUTE_MS)).toBe('running');
+    expect(countdownLevel(minute, FINAL_MS)).toBe('final');
+    const longer = timer('running', { duration_ms: MINUTE_MS + 1 });
+    expect(countdownLevel(longer, MINUTE_MS)).toBe('minute');
+    expect(countdownLevel(timer('running', { duration_ms: 5_000 }), 5_000)).toBe('final');
+  });
+
   it('thresholdText speaks when a running countdown enters its last minute or last 10 s', () => {
     expect(thresholdText('running', 'minute')).toBe('1 minute left');
     expect(thresholdText('minute', 'final')).toBe('10 seconds left');
@@ -58,6 +73,19 @@ describe('countdownLevel', () => {
     expect(timeLeftFraction(timer('paused'), 30_000)).toBe(0.25);
     expect(timeLeftFraction(timer('expired'), 0)).toBe(0);
     expect(timeLeftFraction(timer('idle', { duration_ms: 0 }), 0)).toBe(0);
+  });
+});
+
+describe('turnElapsedMs', () => {
+  it("an untimed turn's time so far, less its pauses; frozen while paused", () => {
+    const r = run(testRoom(), { kind: 'turn_started', member_id: 'm2', mode: 'floor' }); // at 11 s
+    expect(r.timers.turn.state).toBe('idle');
+    expect(turnElapsedMs(r, 11_000)).toBe(0);
+    expect(turnElapsedMs(r, 15_500)).toBe(4_500);
+    expect(turnElapsedMs({ ...r, turn: { ...r.turn!, paused_ms: 2_000 } }, 15_500)).toBe(2_500);
+    expect(turnElapsedMs({ ...r, paused: { reason: 'facilitator', since: 13_000 } }, 60_000)).toBe(2_000);
+    expect(turnElapsedMs(testRoom(), 60_000)).toBe(0);
+    expect(consoleControls(r, 'facilitator').turn.extend).toEqual({ enabled: false, reason: 'This turn has no time limit.' });
   });
 });
 
@@ -161,6 +189,10 @@ describe('consoleControls', () => {
     const nameOf = (id: string) => r.members.find((m) => m.id === id)?.name ?? id;
     expect(heldText(r, 10_000, nameOf)).toBe('Ada lost their connection. Their turn is kept for 0:15 in case they are back.');
     expect(heldText(run(r, { kind: 'member_back', member_id: 'm2' }), 10_000, nameOf)).toBeNull();
+    expect(heldSpeaker(r)).toBe('m2');
+    expect(heldSpeaker(run(r, { kind: 'member_back', member_id: 'm2' }))).toBeNull();
+    expect(heldSpeaker(run(r, { kind: 'activity_paused', reason: 'restart', since: 20_000 })), 'a pause ends the hold').toBeNull();
+    expect(heldSpeaker(run(testRoom(), { kind: 'member_connection_lost', member_id: 'm2' })), 'away, no turn').toBeNull();
     const rows = summaryRows({ id: 1, reason: 'completed', outcomes: [{ member_id: 'm2', outcome: 'passed', ms: 0 }] }, nameOf);
     expect(rows).toEqual([{ member_id: 'm2', name: 'Ada', outcome: 'passed', text: 'passed', ms: 0 }]);
     expect(roundEventText({ kind: 'turn_held', member_id: 'm2', until: 1 }, nameOf)).toBe('Ada lost their connection; their turn is kept for a moment.');

@@ -11,15 +11,17 @@ export const MINUTE_MS = 60_000;
 export const FINAL_MS = 10_000;
 
 /**
- * How a countdown looks: `idle` (no timer), `running`, `minute` (running, 1 minute or less left),
- * `final` (running, 10 s or less), `paused`, `expired`. Thresholds are inclusive: 1:00 is the last minute.
+ * How a countdown looks: `idle` (no timer), `running`, `minute` (running, 1 minute or less left,
+ * of a timer set for longer than a minute: a 30-second turn is not "in its last minute" from its
+ * first second), `final` (running, 10 s or less, whatever the length), `paused`, `expired`.
+ * Thresholds are inclusive: 1:00 is the last minute.
  */
 export type CountdownLevel = 'idle' | 'running' | 'minute' | 'final' | 'paused' | 'expired';
 
 export function countdownLevel(timer: TimerState, remainingMs: number): CountdownLevel {
   if (timer.state !== 'running') return timer.state;
   if (remainingMs <= FINAL_MS) return 'final';
-  if (remainingMs <= MINUTE_MS) return 'minute';
+  if (remainingMs <= MINUTE_MS && timer.duration_ms > MINUTE_MS) return 'minute';
   return 'running';
 }
 
@@ -31,6 +33,17 @@ export function thresholdText(before: CountdownLevel, now: CountdownLevel): stri
   if (now === 'minute' && before === 'running') return '1 minute left';
   if (now === 'final' && (before === 'running' || before === 'minute')) return '10 seconds left';
   return null;
+}
+
+/**
+ * How long the current turn has lasted (ms), not counting time paused: for a turn with no time
+ * limit the stage shows this instead of a countdown. 0 with no turn.
+ */
+export function turnElapsedMs(room: Pick<RoomView, 'turn' | 'paused'>, serverNow: number): number {
+  const { turn, paused } = room;
+  if (!turn) return 0;
+  const now = paused ? Math.max(paused.since, turn.started_at) : serverNow;
+  return Math.max(0, now - turn.started_at - turn.paused_ms);
 }
 
 /** The share of the timer still left, 0..1 (0 when idle or expired, or with no duration). */
@@ -131,7 +144,11 @@ export function consoleControls(room: RoomView, role: Role): ConsoleControls {
           ? no('No hands are raised.')
           : ok,
     floorRelease: turn?.mode !== 'floor' ? no('Nobody has the floor.') : isPaused ? whilePaused : ok,
-    turn: turn ? pausedTimers(timerControls('turn', timers.turn), isPaused) : allOff('Nobody is speaking.'),
+    turn: !turn
+      ? allOff('Nobody is speaking.')
+      : timers.turn.state === 'idle'
+        ? allOff('This turn has no time limit.')
+        : pausedTimers(timerControls('turn', timers.turn), isPaused),
     phase: pausedTimers(timerControls('phase', timers.phase), isPaused),
   };
   if (!isFacilitatorRole(role)) {
@@ -191,11 +208,20 @@ export function pauseText(room: RoomView): string | null {
  */
 export function heldText(room: RoomView, serverNow: number, nameOf: (id: string) => string): string | null {
   const turn = room.turn;
-  if (!turn || room.paused || turn.held_until == null) return null;
-  const member = room.members.find((m) => m.id === turn.member_id);
-  if (!member || member.presence === 'online') return null;
-  const left = Math.max(0, turn.held_until - serverNow);
+  if (!turn || room.paused || heldSpeaker(room) === null) return null;
+  const left = Math.max(0, (turn.held_until ?? serverNow) - serverNow);
   return `${nameOf(turn.member_id)} lost their connection. Their turn is kept for ${formatCountdown(left)} in case they are back.`;
+}
+
+/**
+ * The speaker who is away while the server keeps their turn (`turn_held`), or null: the people
+ * column says "away — turn held" on their row.
+ */
+export function heldSpeaker(room: Pick<RoomView, 'turn' | 'members'>): string | null {
+  const turn = room.turn;
+  if (!turn || turn.held_until == null) return null;
+  const member = room.members.find((m) => m.id === turn.member_id);
+  return member && member.presence !== 'online' ? member.id : null;
 }
 
 const outcomeText: Record<TurnOutcome, string> = {

@@ -16,10 +16,10 @@ import {
   formatViolations,
   joinViaInvite,
   memberRows,
+  newTab,
   runAxe,
   screenshotPeople,
   useServerAndBrowser,
-  watchPage,
   type Person,
 } from './lib-browser.js';
 
@@ -44,13 +44,6 @@ async function checkScreen(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(shotsDir, `${size.width}-${name}.png`) });
   }
   await page.setViewportSize(WIDTHS[0]);
-}
-
-/** A new tab of the person's own browser (same context: same localStorage, new sessionStorage). */
-async function newTab(person: Person): Promise<Page> {
-  const page = await person.context.newPage();
-  watchPage(page, person.problems);
-  return page;
 }
 
 /** Records, from the first script on, whether a name field was ever in the page. */

@@ -71,6 +71,13 @@ export async function newPerson(browser: Browser, name: string, options: Browser
   return { name, context, page, problems };
 }
 
+/** A new tab of the person's own browser (same context: same localStorage, new sessionStorage), watched like the first. */
+export async function newTab(person: Person): Promise<Page> {
+  const page = await person.context.newPage();
+  watchPage(page, person.problems);
+  return page;
+}
+
 export async function closeAll(people: Iterable<Person | undefined>): Promise<void> {
   await Promise.all([...people].map((p) => p?.context.close().catch(() => undefined)));
 }
@@ -265,6 +272,46 @@ export async function tabTo(page: Page, testId: string, maxTabs = 12): Promise<n
   throw new Error(`Tab did not reach [data-testid=${testId}] within ${maxTabs} presses; focus is on ${where}`);
 }
 
+/** Where an element is on the screen as the page stands (no scrolling). */
+export interface Placement {
+  /** Wholly inside the viewport. */
+  inside: boolean;
+  /** The element found at its centre is it or inside it (nothing covers it). */
+  uncovered: boolean;
+  /** Its box and what is at its centre, for a failure message. */
+  box: string;
+}
+
+/** Where the element with `testId` is: inside the viewport, and not covered by another element. */
+export async function placement(page: Page, testId: string): Promise<Placement> {
+  return page.evaluate((id) => {
+    const el = document.querySelector(`[data-testid="${id}"]`);
+    if (!el) return { inside: false, uncovered: false, box: 'absent' };
+    const r = el.getBoundingClientRect();
+    const inside = r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight + 0.5 && r.right <= innerWidth + 0.5;
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    const uncovered = !!hit && (hit === el || el.contains(hit));
+    const what = hit ? `${hit.tagName.toLowerCase()}${hit.getAttribute('data-testid') ? `[${hit.getAttribute('data-testid')}]` : ''}.${String(hit.className)}` : 'nothing';
+    return {
+      inside,
+      uncovered,
+      box: `top ${Math.round(r.top)} bottom ${Math.round(r.bottom)} left ${Math.round(r.left)} right ${Math.round(r.right)} in ${innerWidth}×${innerHeight}; at its centre: ${what}`,
+    };
+  }, testId);
+}
+
+/** Fails unless the element with `testId` is inside `person`'s viewport without scrolling and uncovered. */
+export async function expectShown(person: Person, testId: string, state: string): Promise<void> {
+  const p = await placement(person.page, testId);
+  const where = `${person.name} in "${state}": [data-testid=${testId}]`;
+  expect(p.inside, `${where} is not inside the viewport without scrolling (${p.box})`).toBe(true);
+  expect(p.uncovered, `${where} is covered (${p.box})`).toBe(true);
+}
+
+/** The laptop and phone screens the layout tests use. */
+export const LAPTOP = { width: 1280, height: 800 } as const;
+export const PHONE = { width: 360, height: 740 } as const;
+
 export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number; wide: string[] }> {
   return page.evaluate(() => {
     const clientWidth = document.documentElement.clientWidth;
@@ -278,6 +325,13 @@ export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: num
     }
     return { scrollWidth: document.documentElement.scrollWidth, clientWidth, wide: wide.slice(0, 10) };
   });
+}
+
+/** tests/artifacts/<name>/, made if missing: where a test file keeps its screenshots. */
+export function artifactsSubdir(name: string): string {
+  const dir = path.join(artifactsDir, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 export function artifactPath(name: string): string {

@@ -4,7 +4,7 @@
 // answers, only how many answered). State comes from the room view and the connection snapshot;
 // a refused command shows in the room's error area.
 
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { AUDIT_CHOICES, closeAuditWarning, formatAnswers, formatMean, notEnoughText, summarize, unanswered } from '../audit';
 import type { Connection } from '../connection';
 import {
@@ -43,14 +43,22 @@ export function AuditPanel({
   const facilitator = isFacilitatorRole(role);
   const observer = role === 'observer';
   const audit = room.audit;
+  // The check this person just closed: its results come into view (and take focus) when shown.
+  const [closedHere, setClosedHere] = useState<string | null>(null);
+  const results = audit && !audit.open ? <AuditResultsView audit={audit} reveal={closedHere === audit.id} /> : null;
+  const controls = facilitator ? <AuditControls audit={audit} connection={connection} act={act} onClosed={setClosedHere} /> : null;
 
   return (
     <Panel name="audit" title="Climate check" headingRef={headingRef}>
+      {/* Open: a facilitator's Close comes first. Closed: the results first, then (for
+          facilitators) the form for a new check. */}
+      {audit?.open && controls}
       <p class="hint audit-intro">
         A short anonymous survey: how safe does this group feel for honest challenge? Answers are counted without names;
         results appear only in aggregate, once the check is closed.
       </p>
-      {facilitator && <AuditControls audit={audit} connection={connection} act={act} />}
+      {results}
+      {!audit?.open && controls}
       {!audit && !facilitator && (
         <p class="muted empty-note" data-testid="audit-none">
           No climate check yet.
@@ -73,7 +81,6 @@ export function AuditPanel({
           </div>
         </div>
       )}
-      {audit && !audit.open && <AuditResultsView audit={audit} />}
     </Panel>
   );
 }
@@ -82,10 +89,13 @@ function AuditControls({
   audit,
   connection,
   act,
+  onClosed,
 }: {
   audit: AuditState | null;
   connection: Connection;
   act: Act;
+  /** Called with the audit's id once this facilitator's close was accepted. */
+  onClosed: (auditId: string) => void;
 }) {
   const [k, setK] = useState(String(DEFAULT_AUDIT_K));
   const [busy, setBusy] = useState(false);
@@ -134,9 +144,11 @@ function AuditControls({
                 onClick={() => {
                   if (busy) return;
                   setBusy(true);
-                  void act(() => connection.closeAudit()).then(() => {
+                  const id = audit!.id;
+                  void act(() => connection.closeAudit()).then((outcome) => {
                     setBusy(false);
                     setConfirming(null);
+                    if (outcome.ok) onClosed(id);
                   });
                 }}
               >
@@ -324,18 +336,45 @@ function AuditQuestion({
   );
 }
 
-function AuditResultsView({ audit }: { audit: AuditState }) {
+/**
+ * Scrolls `el` to the top of the window, below the stage where the stage stays on screen (phones:
+ * sticky), so that what just appeared is in view without scrolling for it.
+ */
+function revealBelowStage(el: HTMLElement): void {
+  el.scrollIntoView({ block: 'start' });
+  const stage = document.querySelector('.stage-col');
+  if (stage && getComputedStyle(stage).position === 'sticky') {
+    const overlap = stage.getBoundingClientRect().bottom - el.getBoundingClientRect().top;
+    if (overlap > 0) window.scrollBy(0, -(overlap + 8));
+  }
+}
+
+function AuditResultsView({ audit, reveal }: { audit: AuditState; reveal: boolean }) {
   const responses = audit.responses ?? 0;
   const results = audit.results ?? null;
+  const sectionRef = useRef<HTMLElement>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!reveal) return;
+    // After the panel's own focus fix-up (a timeout of 0 once the close was accepted).
+    const t = setTimeout(() => {
+      headingRef.current?.focus({ preventScroll: true });
+      if (sectionRef.current) revealBelowStage(sectionRef.current);
+    }, 0);
+    return () => clearTimeout(t);
+  }, [reveal, audit.id]);
   return (
     <section
+      ref={sectionRef}
       class="audit-results"
       data-testid="audit-results"
       data-responses={String(responses)}
       data-k={String(audit.k)}
       aria-labelledby="audit-results-heading"
     >
-      <h3 id="audit-results-heading">Results</h3>
+      <h3 id="audit-results-heading" ref={headingRef} tabIndex={-1} data-testid="audit-results-heading">
+        Results
+      </h3>
       <p class="audit-responses" data-testid="audit-responses" data-value={String(responses)}>
         {formatAnswers(responses)} in total (results are shown from {audit.k}).
       </p>

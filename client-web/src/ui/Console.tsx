@@ -2,6 +2,7 @@
 // without the facilitator taking a turn; or skip, add back and end while it runs), the turn timer, the dialogue (give the floor), the phase timer and room actions. A
 // control that cannot work now is disabled and says why; durations are minute presets or typed.
 
+import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Connection } from '../connection';
 import type { Role, TimerName } from '../protocol';
@@ -54,6 +55,8 @@ function TimerButtons({
   );
 }
 
+type ConsoleGroup = 'round' | 'turn' | 'floor';
+
 const INVALID_DURATION = 'Choose a time from 1 second to 4 hours, for example 3 (minutes), 1:30 or 45 s.';
 
 export function Console({ connection, room, role }: { connection: Connection; room: RoomView; role: Role }) {
@@ -88,29 +91,18 @@ export function Console({ connection, room, role }: { connection: Connection; ro
     return s;
   };
 
-  return (
-    <section class="console card" aria-labelledby="console-heading" data-testid="console">
-      <h2 id="console-heading">Facilitator controls</h2>
-
-      {(c.pause.enabled || c.resume.enabled) && (
-        <div class="control-group" data-error-place="pause-console">
-          <div class="actions">
-            {c.resume.enabled ? (
-              <CommandButton testid="resume-activity" variant="primary" onClick={() => void connection.resumeActivity()}>
-                Resume the round
-              </CommandButton>
-            ) : (
-              <CommandButton testid="pause-activity" onClick={() => void connection.pauseActivity()}>
-                Pause everything
-                <span class="visually-hidden"> (round, turn and timers)</span>
-              </CommandButton>
-            )}
-          </div>
-          <ErrorSlot place="pause-console" />
-        </div>
-      )}
-
-      <div class="control-group" data-error-place="round">
+  // The controls of what is happening now come first (the rest below, in a steady order): the
+  // go-round while one runs or nothing does; the dialogue while hands are up or someone has the
+  // floor; the turn timer right after, while someone speaks.
+  const floorActive = !round && (floor.queue.length > 0 || turn?.mode === 'floor');
+  const groupOrder: ConsoleGroup[] = round
+    ? ['round', 'turn']
+    : floorActive
+      ? ['floor', 'turn', 'round']
+      : ['round', 'floor', 'turn'];
+  const groups: Record<ConsoleGroup, JSX.Element> = {
+    round: (
+      <div key="round" class="control-group" data-error-place="round">
         <h3 class="group-title">Go-round</h3>
         {round ? (
           <>
@@ -181,8 +173,9 @@ export function Console({ connection, room, role }: { connection: Connection; ro
         )}
         <ErrorSlot place="round" />
       </div>
-
-      <div class="control-group" data-error-place="turn-timer">
+    ),
+    turn: (
+      <div key="turn" class="control-group" data-error-place="turn-timer">
         <h3 class="group-title">Turn timer</h3>
         <div class="actions">
           <TimerButtons connection={connection} timer="turn" actions={['extend', 'pause', 'resume']} controls={c.turn} reasonId="turn-reason" />
@@ -190,47 +183,72 @@ export function Console({ connection, room, role }: { connection: Connection; ro
         <Reasons id="turn-reason" controls={[c.turn.extend, c.turn.pause, c.turn.resume]} />
         <ErrorSlot place="turn-timer" />
       </div>
-
-      {!round && (
-        <div class="control-group" data-error-place="floor">
-          <h3 class="group-title">Dialogue</h3>
-          <div class="actions">
-            <CommandButton testid="floor-give-next" control={c.floorGiveNext} reasonId="floor-reason" onClick={() => void connection.giveFloor()}>
-              {floor.quieter_first ? 'Give floor to quietest in queue' : 'Give floor to next in queue'}
+    ),
+    floor: (
+      <div key="floor" class="control-group" data-error-place="floor">
+        <h3 class="group-title">Dialogue</h3>
+        <div class="actions">
+          <CommandButton testid="floor-give-next" control={c.floorGiveNext} reasonId="floor-reason" onClick={() => void connection.giveFloor()}>
+            {floor.quieter_first ? 'Give floor to quietest in queue' : 'Give floor to next in queue'}
+          </CommandButton>
+          {turn?.mode === 'floor' && (
+            <CommandButton testid="floor-release" control={c.floorRelease} reasonId="floor-reason" onClick={() => void connection.releaseFloor()}>
+              End this turn
             </CommandButton>
-            {turn?.mode === 'floor' && (
-              <CommandButton testid="floor-release" control={c.floorRelease} reasonId="floor-reason" onClick={() => void connection.releaseFloor()}>
-                End this turn
+          )}
+        </div>
+        <Reasons id="floor-reason" controls={[c.floorGiveNext]} />
+        <details class="drawer">
+          <summary>Dialogue settings</summary>
+          <form
+            aria-label="Dialogue settings"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const limit = choiceSeconds(floorTime);
+              if (limit !== null && Number.isNaN(limit)) return connection.showError('invalid_duration', INVALID_DURATION);
+              void connection.floorSettings(limit, floorAuto, quieter);
+            }}
+          >
+            <DurationField id="floor-seconds" legend="Turn limit" value={floorTime} onChange={setFloorTime} allowNone />
+            <CheckField id="floor-auto-advance" checked={floorAuto} onChange={setFloorAuto}>
+              Pass the floor to the next raised hand automatically
+            </CheckField>
+            <CheckField id="floor-quieter-first" checked={quieter} onChange={setQuieter}>
+              Quieter members first (least airtime)
+            </CheckField>
+            <button type="submit" class="button" data-testid="floor-settings-save">
+              Save dialogue settings
+            </button>
+          </form>
+        </details>
+        <ErrorSlot place="floor" />
+      </div>
+    ),
+  };
+
+  return (
+    <section class="console card" aria-labelledby="console-heading" data-testid="console">
+      <h2 id="console-heading">Facilitator controls</h2>
+
+      {(c.pause.enabled || c.resume.enabled) && (
+        <div class="control-group" data-error-place="pause-console">
+          <div class="actions">
+            {c.resume.enabled ? (
+              <CommandButton testid="resume-activity" variant="primary" onClick={() => void connection.resumeActivity()}>
+                Resume the round
+              </CommandButton>
+            ) : (
+              <CommandButton testid="pause-activity" onClick={() => void connection.pauseActivity()}>
+                Pause everything
+                <span class="visually-hidden"> (round, turn and timers)</span>
               </CommandButton>
             )}
           </div>
-          <Reasons id="floor-reason" controls={[c.floorGiveNext]} />
-          <details class="drawer">
-            <summary>Dialogue settings</summary>
-            <form
-              aria-label="Dialogue settings"
-              onSubmit={(e) => {
-                e.preventDefault();
-                const limit = choiceSeconds(floorTime);
-                if (limit !== null && Number.isNaN(limit)) return connection.showError('invalid_duration', INVALID_DURATION);
-                void connection.floorSettings(limit, floorAuto, quieter);
-              }}
-            >
-              <DurationField id="floor-seconds" legend="Turn limit" value={floorTime} onChange={setFloorTime} allowNone />
-              <CheckField id="floor-auto-advance" checked={floorAuto} onChange={setFloorAuto}>
-                Pass the floor to the next raised hand automatically
-              </CheckField>
-              <CheckField id="floor-quieter-first" checked={quieter} onChange={setQuieter}>
-                Quieter members first (least airtime)
-              </CheckField>
-              <button type="submit" class="button" data-testid="floor-settings-save">
-                Save dialogue settings
-              </button>
-            </form>
-          </details>
-          <ErrorSlot place="floor" />
+          <ErrorSlot place="pause-console" />
         </div>
       )}
+
+      {groupOrder.map((g) => groups[g])}
 
       <div class="control-group" data-error-place="phase">
         <h3 class="group-title">Phase timer</h3>

@@ -6,6 +6,7 @@ import { roleWords } from '../announcer';
 import type { Connection, RoomMember } from '../connection';
 import type { AssignableRole, Role } from '../protocol';
 import { airtimeVisibleTo, canRemove, formatDuration, isFacilitatorRole, type RoomView } from '../room-state';
+import { heldSpeaker } from '../stage';
 import { CheckField, CommandButton, ErrorSlot, MemberName } from './controls';
 import { useShortcutsEnabled } from './ShortcutsDialog';
 
@@ -36,6 +37,7 @@ export function People({ connection, room, selfId, role, sound, onSound }: Peopl
   const nameOf = (id: string) => room.members.find((m) => m.id === id)?.name ?? id;
   const showAirtime = airtimeVisibleTo(room, role);
   const maxAirtime = Math.max(1, ...room.members.map((m) => m.airtime_ms));
+  const held = heldSpeaker(room);
   return (
     <div class="people" data-error-place="people">
       <section aria-labelledby="members-heading">
@@ -49,6 +51,7 @@ export function People({ connection, room, selfId, role, sound, onSound }: Peopl
               key={m.id}
               member={m}
               isSelf={m.id === selfId}
+              turnHeld={m.id === held}
               connection={role === 'facilitator' && m.id !== selfId ? connection : null}
               remover={canRemove(role, m, selfId) ? connection : null}
             />
@@ -169,11 +172,14 @@ export function People({ connection, room, selfId, role, sound, onSound }: Peopl
 function MemberItem({
   member,
   isSelf,
+  turnHeld,
   connection,
   remover,
 }: {
   member: RoomMember;
   isSelf: boolean;
+  /** The speaker is away and the server keeps their turn for a while. */
+  turnHeld: boolean;
   /** Given to the facilitator for other members: shows the role menu. */
   connection: Connection | null;
   /** Given to leads for members they may remove: shows "Remove". */
@@ -186,6 +192,7 @@ function MemberItem({
       data-member-id={member.id}
       data-presence={member.presence}
       data-role={member.role}
+      data-turn-held={turnHeld ? 'true' : undefined}
       class={`member presence-${member.presence}`}
     >
       <span class="member-name">
@@ -203,7 +210,9 @@ function MemberItem({
             <span class="tag hand">hand raised</span>{' '}
           </>
         )}
-        <span class={`tag presence presence-${member.presence}`}>{member.presence}</span>
+        <span class={`tag presence presence-${member.presence}`} data-testid="member-presence">
+          {turnHeld ? `${member.presence} — turn held` : member.presence}
+        </span>
       </span>
       {connection && (
         <span class="role-control">

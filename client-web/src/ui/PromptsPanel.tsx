@@ -54,25 +54,40 @@ export function PromptsPanel({
   const facilitator = isFacilitatorRole(role);
   const observer = role === 'observer';
 
+  const ask = observer ? (
+    <p class="hint" data-testid="prompts-observer-note">
+      You are observing: you can read the questions, but not ask or vote.
+    </p>
+  ) : (
+    <AskForm connection={connection} />
+  );
+  const released = (
+    <ReleasedList
+      room={room}
+      selfId={selfId}
+      facilitator={facilitator}
+      observer={observer}
+      voted={voted}
+      act={act}
+      connection={connection}
+    />
+  );
+  // Members ask first; facilitators mostly release and put questions to the group, so for them
+  // the waiting and released questions come first and their own form last.
   return (
     <Panel name="prompts" title="Questions" headingRef={headingRef}>
-      {observer ? (
-        <p class="hint" data-testid="prompts-observer-note">
-          You are observing: you can read the questions, but not ask or vote.
-        </p>
+      {facilitator ? (
+        <>
+          <PendingList pending={pending} act={act} connection={connection} />
+          {released}
+          {ask}
+        </>
       ) : (
-        <AskForm connection={connection} />
+        <>
+          {ask}
+          {released}
+        </>
       )}
-      {facilitator && <PendingList pending={pending} act={act} connection={connection} />}
-      <ReleasedList
-        room={room}
-        selfId={selfId}
-        facilitator={facilitator}
-        observer={observer}
-        voted={voted}
-        act={act}
-        connection={connection}
-      />
     </Panel>
   );
 }
@@ -205,11 +220,19 @@ function PendingList({
       <h3 id="pending-heading">
         Waiting for release <span class="count">({pending.length})</span>
       </h3>
-      <p class="hint">
-        Only facilitators see this list, with no names and no times. Released questions are shuffled and released
-        together, so the moment of release points at nobody. Three waiting questions are released automatically, and
-        all of them when the phase timer ends; a held question stays back until you release it.
-      </p>
+      {pending.length > 0 && (
+        <div class="actions release-actions">
+          <button
+            type="button"
+            class="button"
+            data-testid="prompt-release-all"
+            disabled={releasable === 0}
+            onClick={() => act(() => connection.releasePrompts())}
+          >
+            Release pending ({releasable})
+          </button>
+        </div>
+      )}
       {pending.length === 0 && <p class="muted empty-note">No questions waiting.</p>}
       <ul class="prompt-list" data-testid="pending-prompts" aria-labelledby="pending-heading">
         {pending.map((p) => {
@@ -253,17 +276,11 @@ function PendingList({
           );
         })}
       </ul>
-      <div class="actions">
-        <button
-          type="button"
-          class="button"
-          data-testid="prompt-release-all"
-          disabled={releasable === 0}
-          onClick={() => act(() => connection.releasePrompts())}
-        >
-          Release pending ({releasable})
-        </button>
-      </div>
+      <p class="hint">
+        Only facilitators see this list, with no names and no times. Released questions are shuffled and released
+        together, so the moment of release points at nobody. Three waiting questions are released automatically, and
+        all of them when the phase timer ends; a held question stays back until you release it.
+      </p>
     </section>
   );
 }

@@ -1,5 +1,5 @@
-// The room, laid out so that what happens now is always in view: the stage (with its spotlight)
-// in the middle, the people column on the left and, for facilitators, the console on the right;
+// The room, laid out so that what happens now is always in view: the stage (with its spotlight,
+// in the same column) in the middle, the people column on the left and, for facilitators, the console on the right;
 // questions, the climate check and the deck are tabs below the stage. Narrower than 64rem the
 // people column becomes the first tab; narrower than 48rem everything is one column with the
 // stage first and sticky. A refused command shows next to the controls that sent it.
@@ -211,6 +211,8 @@ export function RoomScreen({ connection, room, self, state }: RoomScreenProps) {
             auditWaiting={auditWaiting}
             onOpenAudit={openAudit}
           />
+          {/* In the stage's column: on phones it stays at the top with the stage (sticky). */}
+          <Spotlight room={room} selfId={self.id} prompt={spotPrompt} card={spotCard} />
           {role === 'observer' && (
             <p class="notice" data-testid="observer-note">
               You are observing: you can follow everything, but not speak or take turns.
@@ -222,9 +224,6 @@ export function RoomScreen({ connection, room, self, state }: RoomScreenProps) {
             <Console connection={connection} room={room} role={role} />
           </div>
         )}
-        <div class="spot-col">
-          <Spotlight room={room} selfId={self.id} prompt={spotPrompt} card={spotCard} />
-        </div>
         <div class="tabs-col">
           <Tabs tabs={tabs} active={activeTab} onSelect={setTab} />
         </div>

@@ -15,6 +15,7 @@ import {
   stillToSpeak,
   summaryRows,
   timeLeftFraction,
+  turnElapsedMs,
   type CountdownLevel,
 } from '../stage';
 import { readItem, sessionStore, writeItem } from '../storage';
@@ -102,13 +103,39 @@ function Countdown({
   timer,
   serverNow,
   size,
+  idle = null,
 }: {
   testid: string;
   label: string;
   timer: TimerState;
   serverNow: number;
   size: 'large' | 'small';
+  /**
+   * Instead of a countdown of 0:00 while the timer is idle: a turn with no time limit (how long it
+   * has lasted, `level` untimed), or nobody speaking (the dialogue's limit per turn, `level` none).
+   */
+  idle?: { level: 'untimed' | 'none'; time: string; state: string; elapsedMs?: number } | null;
 }) {
+  if (timer.state === 'idle' && idle) {
+    const labelId = `${testid}-label`;
+    return (
+      <div
+        class={`countdown countdown-${size} state-idle level-${idle.level}`}
+        role="timer"
+        aria-labelledby={labelId}
+        data-testid={testid}
+        data-state="idle"
+        data-level={idle.level}
+        data-elapsed-ms={idle.elapsedMs === undefined ? undefined : String(idle.elapsedMs)}
+      >
+        <span id={labelId} class="countdown-label">
+          {label}
+        </span>
+        <span class="countdown-time countdown-words">{idle.time}</span>
+        <span class="countdown-state">{idle.state}</span>
+      </div>
+    );
+  }
   const remaining = timerRemainingMs(timer, serverNow);
   const level = countdownLevel(timer, remaining);
   const labelId = `${testid}-label`;
@@ -147,7 +174,9 @@ export interface StageProps {
 export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudit }: StageProps) {
   const { round, turn, floor, timers, paused, last_round } = room;
   const held = turn?.held_until != null && !paused;
-  const running = timers.turn.state === 'running' || timers.phase.state === 'running' || held;
+  // An untimed turn counts up (its time so far), so it ticks too.
+  const untimed = !!turn && timers.turn.state === 'idle';
+  const running = timers.turn.state === 'running' || timers.phase.state === 'running' || held || (untimed && !paused);
   useTicker(running, TICK_MS);
   const serverNow = connection.serverNow();
 
@@ -257,7 +286,14 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
             </p>
           )}
         </div>
-        <Countdown testid="turn-countdown" label="Turn" timer={timers.turn} serverNow={serverNow} size="large" />
+        <Countdown
+          testid="turn-countdown"
+          label="Turn"
+          timer={timers.turn}
+          serverNow={serverNow}
+          size="large"
+          idle={idleTurn(room, serverNow)}
+        />
       </div>
       <div class={showPhase ? 'stage-phase' : 'visually-hidden'}>
         <Countdown testid="phase-countdown" label="Phase" timer={timers.phase} serverNow={serverNow} size="small" />
@@ -281,7 +317,7 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
         </div>
       )}
       {!round && last_round && (
-        <RoundSummaryList summary={last_round} nameOf={nameOf} selfId={selfId} />
+        <RoundSummaryList summary={last_round} nameOf={nameOf} selfId={selfId} busy={turn !== null || floor.queue.length > 0 || !!room.audit?.open} />
       )}
       {auditWaiting && (
         <p class="stage-notice">
@@ -296,22 +332,71 @@ export function Stage({ connection, room, selfId, role, auditWaiting, onOpenAudi
   );
 }
 
-/** The last go-round, turn by turn (who spoke, passed, was skipped, for how long), until the next starts. */
+/** What the turn countdown shows while its timer is idle (see Countdown's `idle`). */
+function idleTurn(room: RoomView, serverNow: number): NonNullable<Parameters<typeof Countdown>[0]['idle']> {
+  if (room.turn) {
+    const elapsedMs = turnElapsedMs(room, serverNow);
+    return { level: 'untimed', time: formatDuration(elapsedMs), state: 'so far · no time limit', elapsedMs };
+  }
+  const limit = room.floor.turn_seconds;
+  return limit ? { level: 'none', time: formatDuration(limit * 1000), state: 'per turn' } : { level: 'none', time: '—', state: 'no time limit' };
+}
+
+/**
+ * The last go-round, turn by turn (who spoke, passed, was skipped, for how long), until the next
+ * starts. Each person can fold it to its heading (for this summary, on this screen only); it
+ * folds by itself once the group moves on (`busy`: someone has the floor, a hand is up, a climate
+ * check is open), so that it never pushes what happens now away; "Show" opens it again.
+ */
 function RoundSummaryList({
   summary,
   nameOf,
   selfId,
+  busy,
 }: {
   summary: NonNullable<RoomView['last_round']>;
   nameOf: (id: string) => string;
   selfId: string;
+  busy: boolean;
 }) {
   const rows = summaryRows(summary, nameOf);
+  // This person's choice for this summary (null: none yet, follow `busy`).
+  const [choice, setChoice] = useState<{ id: number; open: boolean } | null>(null);
+  const chosen = choice?.id === summary.id ? choice : null;
+  useEffect(() => {
+    if (busy && !chosen) setChoice({ id: summary.id, open: false }); // folded once, then as chosen
+  }, [busy, chosen, summary.id]);
+  const open = chosen ? chosen.open : !busy;
+  const turns = `${rows.length} ${rows.length === 1 ? 'turn' : 'turns'}`;
   return (
-    <section class="round-summary" aria-labelledby="round-summary-heading" data-testid="round-summary">
-      <h3 id="round-summary-heading" class="round-summary-title">
-        Last go-round{summary.reason === 'ended' ? ' (ended early)' : ''}
-      </h3>
+    <section class={`round-summary${open ? '' : ' folded'}`} aria-labelledby="round-summary-heading" data-testid="round-summary">
+      <div class="round-summary-head">
+        <h3 id="round-summary-heading" class="round-summary-title">
+          Last go-round{open && summary.reason === 'ended' ? ' (ended early)' : ''}
+          {!open && <span class="muted">: {turns}</span>}
+        </h3>
+        <button
+          type="button"
+          class="button small"
+          data-testid="round-summary-toggle"
+          aria-expanded={open ? 'true' : 'false'}
+          aria-controls="round-summary-body"
+          onClick={() => setChoice({ id: summary.id, open: !open })}
+        >
+          {open ? 'Hide' : 'Show'}
+          <span class="visually-hidden"> the last go-round</span>
+        </button>
+      </div>
+      <div id="round-summary-body" hidden={!open}>
+        {open && <RoundSummaryRows rows={rows} selfId={selfId} />}
+      </div>
+    </section>
+  );
+}
+
+function RoundSummaryRows({ rows, selfId }: { rows: ReturnType<typeof summaryRows>; selfId: string }) {
+  return (
+    <>
       {rows.length === 0 ? (
         <p class="muted">Nobody took a turn.</p>
       ) : (
@@ -329,7 +414,7 @@ function RoundSummaryList({
           ))}
         </ol>
       )}
-    </section>
+    </>
   );
 }
 
