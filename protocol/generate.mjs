@@ -852,7 +852,7 @@ function genTs() {
   L.push(`export type Command = ${cmdTypes.join(' | ')};`, "export type CommandType = Command['type'];", `export const COMMAND_TYPES: readonly CommandType[] = [${spec.commands.map((c) => `'${c.name}'`).join(', ')}];`);
   const mod = (m) => spec.commands.filter((c) => c.module === m).map((c) => `${pascal(c.name)}Command`).join(' | ');
   L.push(`/** Commands of live rounds (1.2, 1.6) and of the room's members (1.5). */`, `export type LiveCommand = ${spec.commands.filter((c) => c.since === '1.2' || (c.since === '1.5' && c.module === 'presence') || (c.since === '1.6' && c.module === 'speaking')).map((c) => `${pascal(c.name)}Command`).join(' | ')};`);
-  L.push(`export type PromptCommand = ${mod('prompts')};`, `export type AuditCommand = ${mod('audit')};`, `export type DeckCommand = ${mod('deck')};`, '');
+  L.push(`export type PromptCommand = ${mod('prompts')};`, `export type AuditCommand = ${mod('audit')};`, `export type DeckCommand = ${mod('deck')};`, `export type GroupsCommand = ${mod('groups')};`, '');
   L.push('// ---------------------------------------------------------------- room events');
   for (const e of wireEvents) L.push(tsInterface(`${e.cpp}Event`, e.fields, [`  kind: '${e.kind}';`], `\`${e.kind}\` (since ${e.since}${e.retired ? `; not made since ${e.retired}` : ''}): ${e.doc}`));
   L.push('/** An event kind this client does not know (a later minor version). Ignored, but its seq counts. */', "export interface UnknownEvent {\n  kind: 'unknown';\n  /** The kind as the server sent it. */\n  original_kind: string;\n}");

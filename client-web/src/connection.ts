@@ -29,6 +29,9 @@ import {
   type EphemeralKind,
   type EphemeralMessage,
   type EventMessage,
+  type GroupFlag,
+  type GroupsCommand,
+  type GroupMethod,
   type JoinCommand,
   type LiveCommand,
   type MemberInfo,
@@ -149,7 +152,7 @@ export type CommandOutcome =
   | { ok: false; code: string; message: string };
 
 /** A room command (live rounds, 1.2; anonymous prompts, 1.3) without its id (the connection assigns one). */
-export type LiveCommandBody = LiveCommand | PromptCommand | AuditCommand | DeckCommand extends infer C ? (C extends { id: string } ? Omit<C, 'id'> : never) : never;
+export type LiveCommandBody = LiveCommand | PromptCommand | AuditCommand | DeckCommand | GroupsCommand extends infer C ? (C extends { id: string } ? Omit<C, 'id'> : never) : never;
 
 /** The message shown when a prompt's text is not acceptable (checked before sending). */
 export const INVALID_PROMPT_MESSAGE = `Write 1 to ${MAX_PROMPT_CHARS} characters. Line breaks are fine; tabs and other special control characters are not.`;
@@ -588,6 +591,33 @@ export class Connection {
   /** Draws a card not drawn yet and shows it to the group (`deck_empty` with no cards). */
   drawCard() {
     return this.command({ type: 'deck_draw' });
+  }
+
+  // Breakout groups (1.7). Facilitators split, move, extend, recall, close and message; a group's
+  // members raise its flags.
+  /** Splits into groups of `size` (`manual`: `members` in that order); `minutes` null: until recalled. */
+  openGroups(method: GroupMethod, size: number, minutes: number | null, members?: string[]) {
+    const seconds = minutes === null ? null : Math.round(minutes * 60);
+    return this.command(method === 'manual' ? { type: 'groups_open', method, size, members: members ?? [], seconds } : { type: 'groups_open', method, size, seconds });
+  }
+  moveToGroup(member: string, group: string | null) {
+    return this.command({ type: 'group_move', member, group });
+  }
+  extendGroups(minutes: number) {
+    return this.command({ type: 'groups_extend', seconds: Math.round(minutes * 60) });
+  }
+  recallGroups(seconds?: number) {
+    return this.command(seconds === undefined ? { type: 'groups_recall' } : { type: 'groups_recall', seconds });
+  }
+  closeGroups() {
+    return this.command({ type: 'groups_close' });
+  }
+  messageGroups(text: string) {
+    return this.command({ type: 'groups_message', text });
+  }
+  /** Raises or clears one of the group's flags; facilitators name the group they answer. */
+  flagGroup(flag: GroupFlag, on: boolean, group?: string) {
+    return this.command(group === undefined ? { type: 'group_flag', flag, on } : { type: 'group_flag', flag, on, group });
   }
 
   /** True when a stored resume token lets this tab rejoin without asking for a name. */

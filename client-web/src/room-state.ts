@@ -5,8 +5,10 @@ import {
   DEFAULT_FLOOR,
   type AuditResults,
   type AuditState,
+  type BreakoutGroup,
   type DeckCard,
   type DeckState,
+  type GroupsState,
   IDLE_TIMER,
   type LiveRoomState,
   type ReleasedPrompt,
@@ -33,6 +35,8 @@ export interface RoomView extends LiveRoomState {
   audit: AuditState | null;
   /** The challenge deck (1.3); null when the server sent none (no deck shown). */
   deck: DeckState | null;
+  /** The breakout groups while open (1.7); null when none. */
+  groups: GroupsState | null;
 }
 
 /** A deep copy of an audit (the view never shares objects with the decoder or an event). */
@@ -65,7 +69,12 @@ export function roomFromSnapshot(snap: RoomSnapshot): RoomView {
     prompts: snap.prompts.map((p) => ({ ...p })),
     audit: snap.audit ? copyAudit(snap.audit) : null,
     deck: snap.deck ? { cards: snap.deck.cards.map((c) => ({ ...c })), drawn: [...snap.deck.drawn] } : null,
+    groups: snap.groups ? copyGroups(snap.groups) : null,
   };
+}
+
+function copyGroups(g: GroupsState): GroupsState {
+  return { ...g, groups: g.groups.map((x) => ({ ...x, members: [...x.members] })) };
 }
 
 function copyRound(r: RoundState): RoundState {
@@ -90,6 +99,7 @@ export function emptyRoom(id: string, title = ''): RoomView {
     prompts: [],
     audit: null,
     deck: null,
+    groups: null,
   };
 }
 
@@ -272,9 +282,64 @@ export function applyEvent(room: RoomView, event: RoomEvent, seq: number, time =
       const cards = old.cards.some((c) => c.id === card.id) ? old.cards : [...old.cards, { ...card }];
       return { ...next, deck: { cards, drawn } };
     }
+    case 'groups_opened':
+      return {
+        ...next,
+        groups: {
+          groups: event.groups.map((g) => ({ ...g, members: [...g.members] })),
+          method: event.method,
+          ends_at: event.ends_at,
+          recall_ends_at: null,
+          closes_at: null,
+          message: null,
+        },
+      };
+    case 'group_member_moved': {
+      if (!room.groups) return next;
+      const groups = room.groups.groups.map((g) => {
+        const members = g.members.filter((id) => id !== event.member_id);
+        if (g.id === event.group) members.push(event.member_id);
+        return { ...g, members };
+      });
+      return { ...next, groups: { ...room.groups, groups } };
+    }
+    case 'groups_extended':
+      // More time given: a recall is called off and the groups' asks for more time are answered.
+      if (!room.groups) return next;
+      return {
+        ...next,
+        groups: {
+          ...room.groups,
+          ends_at: event.ends_at,
+          recall_ends_at: null,
+          closes_at: null,
+          groups: room.groups.groups.map((g) => ({ ...g, members: [...g.members], more_time: false })),
+        },
+      };
+    case 'groups_recalled':
+      return room.groups
+        ? { ...next, groups: { ...copyGroups(room.groups), recall_ends_at: event.recall_ends_at, closes_at: event.closes_at } }
+        : next;
+    case 'groups_closed':
+      return { ...next, groups: null };
+    case 'groups_message':
+      return room.groups ? { ...next, groups: { ...copyGroups(room.groups), message: event.text } } : next;
+    case 'group_flag_changed': {
+      if (!room.groups) return next;
+      const groups = room.groups.groups.map((g) =>
+        g.id === event.group ? { ...g, members: [...g.members], [event.flag]: event.on } : { ...g, members: [...g.members] },
+      );
+      return { ...next, groups: { ...room.groups, groups } };
+    }
     case 'unknown':
       return next;
   }
+}
+
+/** The open breakout group a member is in (null: the main room, or no groups open). */
+export function groupOf(room: RoomView, memberId: string | null | undefined): BreakoutGroup | null {
+  if (!room.groups || !memberId) return null;
+  return room.groups.groups.find((g) => g.members.includes(memberId)) ?? null;
 }
 
 /** The card on show: the last one drawn (null when none has been drawn since the deck started over). */

@@ -395,7 +395,9 @@ struct RoomHub::Impl final : RoomLogObserver {
     broadcast(room, event);
     if (const auto* removed = std::get_if<MemberRemoved>(&event.body)) room.removed.push_back(removed->member_id);
     if (std::holds_alternative<TimerSet>(event.body) || std::holds_alternative<TimerExpired>(event.body) ||
-        std::holds_alternative<TurnHeld>(event.body)) {
+        std::holds_alternative<TurnHeld>(event.body) || std::holds_alternative<GroupsOpened>(event.body) ||
+        std::holds_alternative<GroupsExtended>(event.body) || std::holds_alternative<GroupsRecalled>(event.body) ||
+        std::holds_alternative<GroupsClosed>(event.body)) {
       schedule(room);
     }
   }
@@ -801,7 +803,13 @@ struct RoomHub::Impl final : RoomLogObserver {
       const Member* m = room.state.find_member(member_id);
       return m && leads(m->role);
     }
-    case Audience::Kind::group: return false; // breakout groups are not built yet
+    case Audience::Kind::group: {
+      // The group's members and the facilitators (who watch every group).
+      const Member* m = room.state.find_member(member_id);
+      if (m && leads(m->role)) return true;
+      const BreakoutGroup* g = room.state.groups.group_of(member_id);
+      return g && g->id == audience.group_id;
+    }
     }
     return false;
   }
@@ -983,7 +991,7 @@ struct RoomHub::Impl final : RoomLogObserver {
     if (missed) {
       result_json["replay"] = {{"after", *after}, {"events", replay.size()}};
     } else {
-      result_json["snapshot"] = protocol::snapshot_to_wire(room.state);
+      result_json["snapshot"] = protocol::snapshot_to_wire(room.state, member_id);
     }
     c->send(make_frame(protocol::encode_reply(id, result_json)));
     for (auto& frame : replay) c->send(std::move(frame));
@@ -1454,8 +1462,8 @@ struct RoomHub::Impl final : RoomLogObserver {
     const auto next = next_deadline(room.state);
     if (!next || next->ends_at_ms > options.now_ms() || round >= 4) return schedule(room);
     const std::uint64_t before = room.state.seq;
-    const bool phase = next->timer == TimerId::phase && !next->speaker_hold;
-    commit(room, Expire{next->timer, next->ends_at_ms, next->speaker_hold}, [this, phase, before, round](RoomEntry& r, const DecideResult& result) {
+    const bool phase = next->timer == TimerId::phase && !next->speaker_hold && !next->groups;
+    commit(room, Expire{next->timer, next->ends_at_ms, next->speaker_hold, next->groups}, [this, phase, before, round](RoomEntry& r, const DecideResult& result) {
       if (std::holds_alternative<Error>(result)) {
         // Storage unreachable: try again shortly rather than spin.
         set_deadline(r.id, options.now_ms() + 250);

@@ -38,7 +38,9 @@ struct Context {
 class Emitter {
 public:
   Emitter(std::uint64_t last_seq, std::int64_t now_ms) : next_seq_(last_seq + 1), now_ms_(now_ms) {}
-  void emit(EventBody body) { decision_.events.push_back(Event{next_seq_++, now_ms_, std::move(body), Audience{}}); }
+  void emit(EventBody body, Audience audience = {}) {
+    decision_.events.push_back(Event{next_seq_++, now_ms_, std::move(body), std::move(audience)});
+  }
   std::int64_t now() const { return now_ms_; }
   Decision take(std::string member_id = {}) {
     decision_.member_id = std::move(member_id);

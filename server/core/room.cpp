@@ -50,6 +50,7 @@ struct Registry {
     using prompts::decide;   // CheckPrompt, ReleasePrompts, UpvotePrompt, PosePrompt
     using audit::decide;     // OpenAudit, CheckAuditAnswer, CloseAudit
     using deck::decide;      // AddCard, RemoveCard, DrawCard
+    using groups::decide;    // OpenGroups, MoveToGroup, ExtendGroups, RecallGroups, CloseGroups, MessageGroups, FlagGroup
     return decide(room, c, ctx);
   }
   // evolve: each module applies its events to its own part of the room, in place.
@@ -84,6 +85,13 @@ struct Registry {
   static void evolve(RoomState& r, const DeckCardAdded& e, std::int64_t t) { deck::evolve(r.deck, e, t); }
   static void evolve(RoomState& r, const DeckCardRemoved& e, std::int64_t t) { deck::evolve(r.deck, e, t); }
   static void evolve(RoomState& r, const DeckCardDrawn& e, std::int64_t t) { deck::evolve(r.deck, e, t); }
+  static void evolve(RoomState& r, const GroupsOpened& e, std::int64_t t) { groups::evolve(r, e, t); }
+  static void evolve(RoomState& r, const GroupMemberMoved& e, std::int64_t t) { groups::evolve(r.groups, e, t); }
+  static void evolve(RoomState& r, const GroupsExtended& e, std::int64_t t) { groups::evolve(r.groups, e, t); }
+  static void evolve(RoomState& r, const GroupsRecalled& e, std::int64_t t) { groups::evolve(r.groups, e, t); }
+  static void evolve(RoomState& r, const GroupsClosed& e, std::int64_t t) { groups::evolve(r.groups, e, t); }
+  static void evolve(RoomState& r, const GroupsMessage& e, std::int64_t t) { groups::evolve(r.groups, e, t); }
+  static void evolve(RoomState& r, const GroupFlagChanged& e, std::int64_t t) { groups::evolve(r.groups, e, t); }
 };
 
 } // namespace

@@ -4,10 +4,11 @@
 // I/O, no clock, no randomness: time, fresh secrets and random seeds come in as arguments.
 //
 // The room composes one module per activity (core/activities/): presence and roles, speaking
-// (go-rounds, the floor, turns), timers, prompts, audit, deck. Each has its state, its commands'
+// (go-rounds, the floor, turns), timers, prompts, audit, deck, breakout groups. Each has its state, its commands'
 // decide, its events' evolve and its rules; room.cpp registers each command and event to its module.
 #include "core/activities/audit.hpp"
 #include "core/activities/deck.hpp"
+#include "core/activities/groups.hpp"
 #include "core/activities/presence.hpp"
 #include "core/activities/prompts.hpp"
 #include "core/activities/speaking.hpp"
@@ -41,6 +42,7 @@ struct RoomState {
   prompts::State prompts;
   audit::State audit;
   deck::State deck;
+  groups::State groups;
 
   // By id, through the number in it (O(1)).
   const Member* find_member(std::string_view member_id) const;
@@ -56,7 +58,8 @@ using Command = std::variant<CreateRoom, Join, Leave, LoseConnection, SetRole, H
                              StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, AddToRound, PauseActivity,
                              ResumeActivity, PauseForRestart, RaiseHand, LowerHand, GiveFloor,
                              ReleaseFloor, SetFloor, TimerCommand, Expire, CheckPrompt, ReleasePrompts, UpvotePrompt,
-                             PosePrompt, OpenAudit, CheckAuditAnswer, CloseAudit, AddCard, RemoveCard, DrawCard>;
+                             PosePrompt, OpenAudit, CheckAuditAnswer, CloseAudit, AddCard, RemoveCard, DrawCard,
+                             OpenGroups, MoveToGroup, ExtendGroups, RecallGroups, CloseGroups, MessageGroups, FlagGroup>;
 
 DecideResult decide(const RoomState& state, const Command& command, std::int64_t now_ms, const Limits& limits = {});
 

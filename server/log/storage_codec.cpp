@@ -289,6 +289,55 @@ bool live_v1(const json& j, RoomState& s) {
   return true;
 }
 
+// Breakout groups (format 2 since 1.7; absent before): the open groups, the count made and the
+// pairings remembered for fresh groups, as [a, b, count] member numbers.
+json groups_to_json(const groups::State& g) {
+  json pairings = json::array();
+  for (const auto& p : g.pairings) pairings.push_back(json::array({p.a, p.b, p.count}));
+  json open = nullptr;
+  if (g.open) {
+    auto opt = [](const std::optional<std::int64_t>& t) { return t ? json(*t) : json(nullptr); };
+    open = {{"groups", list(g.open->groups)},
+            {"method", to_string(g.open->method)},
+            {"ends_at", opt(g.open->ends_at_ms)},
+            {"recall_ends_at", opt(g.open->recall_ends_at_ms)},
+            {"closes_at", opt(g.open->closes_at_ms)},
+            {"message", g.open->message ? json(*g.open->message) : json(nullptr)}};
+  }
+  return {{"made", g.groups_made}, {"open", std::move(open)}, {"pairings", std::move(pairings)}};
+}
+
+bool groups_from_json(const json& j, groups::State& g) {
+  auto made = number<std::uint64_t>(j, "made");
+  auto pairings = j.find("pairings");
+  auto open = j.find("open");
+  if (!made || pairings == j.end() || !pairings->is_array() || open == j.end()) return false;
+  g.groups_made = *made;
+  for (const auto& p : *pairings) {
+    if (!p.is_array() || p.size() != 3 || !p[0].is_number_unsigned() || !p[1].is_number_unsigned() || !p[2].is_number_unsigned()) return false;
+    g.pairings.push_back(groups::Pairing{p[0].get<std::uint32_t>(), p[1].get<std::uint32_t>(), p[2].get<std::uint32_t>()});
+  }
+  if (open->is_null()) return true;
+  if (!open->is_object()) return false;
+  auto list_of = records<BreakoutGroup>(*open, "groups");
+  auto method = named(*open, "method", group_method_from_string);
+  if (!list_of || !method) return false;
+  auto time = [&](const char* key, std::optional<std::int64_t>& out) {
+    auto it = open->find(key);
+    if (it == open->end() || it->is_null()) return true;
+    if (!it->is_number_integer()) return false;
+    out = it->get<std::int64_t>();
+    return true;
+  };
+  groups::Open o;
+  o.groups = std::move(*list_of);
+  o.method = *method;
+  if (!time("ends_at", o.ends_at_ms) || !time("recall_ends_at", o.recall_ends_at_ms) || !time("closes_at", o.closes_at_ms)) return false;
+  if (auto m = open->find("message"); m != open->end() && m->is_string()) o.message = m->get<std::string>();
+  g.open = std::move(o);
+  return true;
+}
+
 bool live_v2(const json& j, RoomState& s) {
   auto settings = j.find("settings");
   auto speaking = j.find("speaking");
@@ -331,6 +380,7 @@ bool live_v2(const json& j, RoomState& s) {
     if (!cards) return false;
     s.deck.replace(std::move(*cards), true, *drawn, *undrawn, *next_card);
   }
+  if (auto g = j.find("groups"); g != j.end() && !groups_from_json(*g, s.groups)) return false;
   return true;
 }
 
@@ -407,6 +457,7 @@ json room_to_json(const RoomState& s) {
   if (sp.last_round) {
     out["speaking"]["last_round"] = {{"id", sp.last_round->id}, {"reason", to_string(sp.last_round->reason)}, {"outcomes", list(sp.last_round->outcomes)}};
   }
+  if (s.groups.groups_made > 0) out["groups"] = groups_to_json(s.groups); // rooms that never split keep their 1.6 form
   if (s.closed) out["closed"] = true; // room_closed: removed at the next start if still here
   return out;
 }

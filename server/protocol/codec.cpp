@@ -106,7 +106,28 @@ json member_to_wire(const Member& member, bool with_presence) {
   return out;
 }
 
-json snapshot_to_wire(const RoomState& state) {
+static json groups_to_wire(const RoomState& state, std::string_view viewer) {
+  const auto& open = state.groups.open;
+  if (!open) return nullptr;
+  const Member* v = viewer.empty() ? nullptr : state.find_member(viewer);
+  const bool lead = v && leads(v->role);
+  const BreakoutGroup* own = viewer.empty() ? nullptr : state.groups.group_of(viewer);
+  json list = json::array();
+  for (const auto& g : open->groups) {
+    BreakoutGroup shown = g;
+    if (!lead && &g != own) shown.done = shown.more_time = shown.help = false; // another group's flags
+    list.push_back(to_wire(shown));
+  }
+  auto opt = [](const std::optional<std::int64_t>& t) { return t ? json(*t) : json(nullptr); };
+  return {{"groups", std::move(list)},
+          {"method", to_string(open->method)},
+          {"ends_at", opt(open->ends_at_ms)},
+          {"recall_ends_at", opt(open->recall_ends_at_ms)},
+          {"closes_at", opt(open->closes_at_ms)},
+          {"message", open->message ? json(*open->message) : json(nullptr)}};
+}
+
+json snapshot_to_wire(const RoomState& state, std::string_view viewer) {
   json members = json::array();
   for (const auto& m : state.members) {
     json member = member_to_wire(m, true);
@@ -115,6 +136,7 @@ json snapshot_to_wire(const RoomState& state) {
   }
   json out{{"room", state.id}, {"seq", state.seq}, {"title", state.title}, {"members", std::move(members)}};
   out.update(live_state_to_wire(state));
+  out["groups"] = groups_to_wire(state, viewer);
   return out;
 }
 

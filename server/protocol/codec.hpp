@@ -35,6 +35,8 @@ std::string encode_event_push(std::string_view room_id, const Event& event);
 std::string encode_ephemeral(std::string_view room_id, std::string_view from, EphemeralKind kind, const nlohmann::json& data);
 
 nlohmann::json member_to_wire(const Member& member, bool with_presence);
-nlohmann::json snapshot_to_wire(const RoomState& state);
+// The room as `viewer` sees it (empty: as anyone sees it): a breakout group's flags only for its
+// members and the facilitators.
+nlohmann::json snapshot_to_wire(const RoomState& state, std::string_view viewer = {});
 
 } // namespace colloquy::protocol

@@ -122,7 +122,7 @@ TEST(Encode, WelcomeAnnouncesVersionAndLimits) {
   const json w = json::parse(encode_welcome("colloquy/0.1.0", 42, 65536));
   EXPECT_EQ(w["type"], "welcome");
   EXPECT_EQ(w["protocol"], 1);
-  EXPECT_EQ(w["minor"], 6) << "1.6: rounds survive disruption (pause, speaker grace, round_add, sit_out, last round)";
+  EXPECT_EQ(w["minor"], 7) << "1.7: breakout groups";
   EXPECT_EQ(w["server_time"], 42);
   EXPECT_EQ(w["max_frame_bytes"], 65536);
 }
@@ -156,7 +156,7 @@ TEST(Encode, SnapshotListsMembersWithPresence) {
     "floor":{"queue":["m2"],"turn_seconds":null,"auto_advance":false,"quieter_first":false},"turn":null,
     "timers":{"phase":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null},
               "turn":{"state":"idle","duration_ms":0,"ends_at":null,"remaining_ms":null}},
-    "paused":null,"last_round":null})"));
+    "paused":null,"last_round":null,"groups":null})"));
   // That the deck survives storage (edited or not) is tests/unit/storage_codec_test.cpp's.
 }
 

@@ -61,7 +61,7 @@ protected:
     now += ms;
     auto next = next_deadline(state);
     if (!next || next->ends_at_ms > now) return {};
-    return apply_ok(Expire{next->timer, next->ends_at_ms, next->speaker_hold});
+    return apply_ok(Expire{next->timer, next->ends_at_ms, next->speaker_hold, next->groups});
   }
 
   template <typename T>

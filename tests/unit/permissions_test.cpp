@@ -40,7 +40,14 @@ protected:
             CloseAudit{who, 0, {}},
             AddCard{who, "a card"},
             RemoveCard{who, "c99"},
-            DrawCard{who, 1}};
+            DrawCard{who, 1},
+            OpenGroups{who, GroupMethod::random, 99, {}, std::nullopt, 1}, // more than there are
+            MoveToGroup{who, "m99", std::string("g9")},                  // no groups open
+            ExtendGroups{who, 60},
+            RecallGroups{who, 60},
+            CloseGroups{who},
+            MessageGroups{who, "Back in 1 minute"},
+            FlagGroup{who, GroupFlag::help, false, std::string("g9")}};   // another group's flag
   }
 };
 
@@ -56,7 +63,7 @@ TEST_F(Permissions, AnObserverIsRefusedBeforeTheStateIsLookedAt) {
   auto commands = leads_only(kim);
   for (Command c : {Command{FinishTurn{kim}}, Command{PassTurn{kim}}, Command{RaiseHand{kim}}, Command{LowerHand{kim, std::nullopt}},
                     Command{ReleaseFloor{kim}}, Command{UpvotePrompt{kim, "p99"}}, Command{CheckAuditAnswer{kim, {}}},
-                    Command{CheckPrompt{kim, PromptAction::submit}}}) {
+                    Command{CheckPrompt{kim, PromptAction::submit}}, Command{FlagGroup{kim, GroupFlag::help, true, std::nullopt}}}) {
     commands.push_back(c);
   }
   for (const auto& c : commands) {
@@ -78,6 +85,8 @@ TEST_F(Permissions, TheSameCommandsFromThoseAllowedMeetTheStateChecks) {
   refused(PauseActivity{grace}, ErrorCode::nothing_to_pause);
   refused(ResumeActivity{grace}, ErrorCode::not_paused);
   refused(GiveFloor{grace, std::nullopt}, ErrorCode::queue_empty);
+  refused(FlagGroup{ada, GroupFlag::help, true, std::nullopt}, ErrorCode::no_groups);
+  refused(RecallGroups{grace, 60}, ErrorCode::no_groups);
   refused(TimerCommand{grace, TimerId::phase, TimerAction::pause, 0}, ErrorCode::timer_not_running);
   refused(CloseAudit{grace, 0, {}}, ErrorCode::no_audit);
   refused(CheckAuditAnswer{ada, {}}, ErrorCode::no_audit);

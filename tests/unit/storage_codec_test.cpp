@@ -59,6 +59,13 @@ std::vector<EventBody> one_of_each() {
       DeckCardAdded{DeckCard{"c13", "What would your deputy say?"}},
       DeckCardRemoved{"c13"},
       DeckCardDrawn{DeckCard{"c1", "What evidence do you have?"}},
+      GroupsOpened{{BreakoutGroup{"g1", {"m2", "m3"}, false, false, false}}, GroupMethod::fresh, 1732486600000},
+      GroupMemberMoved{"m4", std::string("g1")},
+      GroupsExtended{1732486720000},
+      GroupsRecalled{1732486060000, 1732486070000},
+      GroupsClosed{GroupsEndReason::recalled},
+      GroupsMessage{"Five minutes left"},
+      GroupFlagChanged{"g1", GroupFlag::help, true, "m2"},
   };
 }
 

@@ -67,6 +67,7 @@ protected:
 json with_later_fields(json snapshot) {
   snapshot["paused"] = nullptr;
   snapshot["last_round"] = nullptr;
+  snapshot["groups"] = nullptr;
   if (snapshot["turn"].is_object()) {
     snapshot["turn"]["paused_ms"] = 0;
     snapshot["turn"]["held_until"] = nullptr;

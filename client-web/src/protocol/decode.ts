@@ -85,6 +85,7 @@ export function decodeSnapshot(v: unknown): RoomSnapshot | undefined {
     prompts: w.prompts ?? [],
     audit,
     deck: w.deck ? refineDeck(w.deck) : null,
+    groups: w.groups ?? null,
   };
 }
 

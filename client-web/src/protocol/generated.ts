@@ -6,7 +6,7 @@ import { cleanDisplayText, cleanPromptText, hasLoneSurrogate, validLength } from
 /** The protocol major version this client speaks (welcome.protocol). */
 export const PROTOCOL_VERSION = 1;
 /** The minor version of this declaration. */
-export const PROTOCOL_MINOR = 6;
+export const PROTOCOL_MINOR = 7;
 
 // ---------------------------------------------------------------- limits
 /** a command's `id`: 1 to 64 characters */
@@ -87,6 +87,20 @@ export const MAX_AUDIT_COMMENT_BYTES = 8192;
 export const DEFAULT_MAX_ROOM_STATE_BYTES = 57344;
 /** a resume whose missed events take more bytes than this gets a snapshot; the in-memory log keeps at least this many bytes of a room's latest events, and at most twice as many */
 export const MAX_REPLAY_BYTES = 262144;
+/** breakout groups open at once in a room (`invalid_group_size` when a split would make more) */
+export const MAX_BREAKOUT_GROUPS = 50;
+/** the warning before breakout groups close, when `groups_recall` gives none */
+export const DEFAULT_RECALL_SECONDS = 60;
+/** the longest recall warning */
+export const MAX_RECALL_SECONDS = 600;
+/** after the recall warning ends, groups stay open this long ("closing now") before the server closes them */
+export const RECALL_GRACE_SECONDS = 10;
+/** what a group asks for with the `more_time` flag (the facilitator grants it with `groups_extend`) */
+export const MORE_TIME_SECONDS = 120;
+/** a message to every group (`groups_message`), after trimming (code points) */
+export const MAX_BROADCAST_CHARS = 280;
+/** pairs of members a room remembers as having been grouped together (for `fresh` splits); past it the pairs of members who left are forgotten first */
+export const MAX_PAIRINGS = 5000;
 
 // ---------------------------------------------------------------- enums
 /** a member's role */
@@ -125,6 +139,15 @@ export const ORDER_WORDS: readonly OrderWord[] = ['join', 'shuffle'];
 /** what an ephemeral message carries (since 1.4) */
 export type EphemeralKind = 'cursor';
 export const EPHEMERAL_KINDS: readonly EphemeralKind[] = ['cursor'];
+/** how members are split into breakout groups: `random`; `fresh`: the split with the fewest repeat pairings with this room's earlier groups; `manual`: the facilitator's order, cut into groups (since 1.7) */
+export type GroupMethod = 'random' | 'fresh' | 'manual';
+export const GROUP_METHODS: readonly GroupMethod[] = ['random', 'fresh', 'manual'];
+/** what a group tells the facilitator: it has finished, it asks for 2 more minutes, it calls the facilitator (since 1.7) */
+export type GroupFlag = 'done' | 'more_time' | 'help';
+export const GROUP_FLAGS: readonly GroupFlag[] = ['done', 'more_time', 'help'];
+/** why breakout groups ended: a facilitator closed them at once, or the recall (warning and grace) ran out (since 1.7) */
+export type GroupsEndReason = 'closed' | 'recalled';
+export const GROUPS_END_REASONS: readonly GroupsEndReason[] = ['closed', 'recalled'];
 /** Roles `set_role` may give (facilitator moves only with `hand_over` or `claim_facilitation`). */
 export type AssignableRole = Exclude<Role, 'facilitator'>;
 export const ASSIGNABLE_ROLES: readonly AssignableRole[] = ['co_facilitator', 'participant', 'observer'];
@@ -192,8 +215,14 @@ export type ErrorCode =
   | 'already_in_round'
   | 'member_is_observer'
   | 'cannot_remove'
-  | 'internal';
-export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'create_token_required', 'too_many_connections', 'busy', 'outcome_unknown', 'deck_full', 'too_many_prompts', 'audit_full', 'room_state_full', 'activity_paused', 'not_paused', 'nothing_to_pause', 'already_in_round', 'member_is_observer', 'cannot_remove', 'internal'];
+  | 'internal'
+  | 'groups_open'
+  | 'no_groups'
+  | 'invalid_group_size'
+  | 'unknown_group'
+  | 'not_in_group'
+  | 'already_recalled';
+export const ERROR_CODES: readonly ErrorCode[] = ['bad_json', 'bad_frame', 'unknown_type', 'missing_field', 'invalid_field', 'unknown_field', 'invalid_name', 'invalid_title', 'room_not_found', 'bad_credentials', 'room_full', 'server_full', 'already_joined', 'not_joined', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type', 'bad_request', 'forbidden_origin', 'unavailable', 'forbidden', 'not_your_turn', 'no_round', 'no_turn', 'round_in_progress', 'queue_empty', 'hand_already_raised', 'hand_not_raised', 'unknown_member', 'invalid_duration', 'timer_not_running', 'facilitator_present', 'invalid_text', 'rate_limited', 'unknown_prompt', 'already_voted', 'no_audit', 'audit_in_progress', 'invalid_answer', 'already_answered', 'unknown_card', 'deck_empty', 'unsupported', 'create_token_required', 'too_many_connections', 'busy', 'outcome_unknown', 'deck_full', 'too_many_prompts', 'audit_full', 'room_state_full', 'activity_paused', 'not_paused', 'nothing_to_pause', 'already_in_round', 'member_is_observer', 'cannot_remove', 'internal', 'groups_open', 'no_groups', 'invalid_group_size', 'unknown_group', 'not_in_group', 'already_recalled'];
 /** WebSocket close codes the server uses. */
 export const CloseCode = {
   serverShutdown: 1001,
@@ -369,6 +398,28 @@ export interface DeckState {
   /** ids drawn since the deck last started over; the last is on show */
   drawn: string[];
 }
+/** one breakout group: its members and the flags it has raised (a member sees their own group's flags, facilitators every group's; others see them false) */
+export interface BreakoutGroup {
+  /** `g1`, `g2`, … numbered across the room's splits */
+  id: string;
+  members: string[];
+  done: boolean;
+  more_time: boolean;
+  help: boolean;
+}
+/** the breakout groups while they are open */
+export interface GroupsState {
+  groups: BreakoutGroup[];
+  method: GroupMethod;
+  /** the planned end (server time); null: until recalled */
+  ends_at: number | null;
+  /** while recalled: when the warning ends */
+  recall_ends_at: number | null;
+  /** while recalled: when the server closes the groups (warning + grace) */
+  closes_at: number | null;
+  /** the facilitator's last message to every group */
+  message: string | null;
+}
 /** the room as of `seq` (in a `join` reply) */
 export interface WireSnapshot {
   room: string;
@@ -385,6 +436,8 @@ export interface WireSnapshot {
   deck?: DeckState | null;
   paused?: PauseState | null;
   last_round?: RoundSummary | null;
+  /** the breakout groups, null when none are open (since 1.7) */
+  groups?: GroupsState | null;
 }
 export interface ReplayInfo {
   after: number;
@@ -667,6 +720,57 @@ export interface DeckDrawCommand {
   type: 'deck_draw';
   id: string;
 }
+/** `groups_open` (since 1.7): splits into breakout groups of `size`: as many groups as `size` fits, the rest spread one each over the groups, so no group is smaller than `size` and sizes differ by at most one (7 in triads: 4 + 3; 7 in pairs: 3 + 2 + 2). `random` and `fresh` split the online participants (not facilitators, co-facilitators or observers); `manual` cuts `members`, in that order, into groups the same way (facilitators may be in it). With `seconds` the groups have a planned end, at which the recall starts by itself */
+export interface GroupsOpenCommand {
+  type: 'groups_open';
+  id: string;
+  method: GroupMethod;
+  /** members per group, 2 or more */
+  size: number;
+  /** `manual` only: who, in the order they are cut into groups */
+  members?: string[];
+  /** the planned time; absent or null: until recalled */
+  seconds?: number | null;
+}
+/** `group_move` (since 1.7): moves a member into an open group, or back to the main room (`group` null); a member who arrives late is in the main room until moved */
+export interface GroupMoveCommand {
+  type: 'group_move';
+  id: string;
+  member: string;
+  group: string | null;
+}
+/** `groups_extend` (since 1.7): adds time to the groups' planned end (from now if there was none, or if it has passed); calls off a recall in progress */
+export interface GroupsExtendCommand {
+  type: 'groups_extend';
+  id: string;
+  seconds: number;
+}
+/** `groups_recall` (since 1.7): calls everyone back: every screen counts down `seconds` (60 by default), then shows "closing now" for the grace of 10 s; then the server closes the groups and everyone is in the main room */
+export interface GroupsRecallCommand {
+  type: 'groups_recall';
+  id: string;
+  seconds?: number;
+}
+/** `groups_close` (since 1.7): closes every group at once: everyone is in the main room */
+export interface GroupsCloseCommand {
+  type: 'groups_close';
+  id: string;
+}
+/** `groups_message` (since 1.7): shows a message in every group and the main room, until the next message or until the groups close */
+export interface GroupsMessageCommand {
+  type: 'groups_message';
+  id: string;
+  text: string;
+}
+/** `group_flag` (since 1.7): a group says it is done, asks for 2 more minutes or calls the facilitator (`on` true), or takes that back (`on` false); a facilitator answers by clearing it. Only the group and the facilitators see flags */
+export interface GroupFlagCommand {
+  type: 'group_flag';
+  id: string;
+  flag: GroupFlag;
+  on: boolean;
+  /** facilitators: which group */
+  group?: string;
+}
 /** `ephemeral` (since 1.4): a message of the ephemeral channel (a cursor position): passed to the room's other members, never logged; no reply on success, an error on bad input */
 export interface EphemeralCommand {
   type: 'ephemeral';
@@ -675,14 +779,15 @@ export interface EphemeralCommand {
   /** per kind: `cursor`: `{x, y}`, finite numbers from -1e6 to 1e6 */
   data: Record<string, unknown>;
 }
-export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | RoundAddCommand | PauseCommand | ResumeCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | AuditStatusCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | EphemeralCommand;
+export type Command = JoinCommand | LeaveCommand | PingCommand | SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | RoundAddCommand | PauseCommand | ResumeCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand | PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand | AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | AuditStatusCommand | DeckAddCommand | DeckRemoveCommand | DeckDrawCommand | GroupsOpenCommand | GroupMoveCommand | GroupsExtendCommand | GroupsRecallCommand | GroupsCloseCommand | GroupsMessageCommand | GroupFlagCommand | EphemeralCommand;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'member_remove', 'room_close', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'round_add', 'pause', 'resume', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'audit_status', 'deck_add', 'deck_remove', 'deck_draw', 'ephemeral'];
+export const COMMAND_TYPES: readonly CommandType[] = ['join', 'leave', 'ping', 'set_role', 'hand_over', 'claim_facilitation', 'member_remove', 'room_close', 'settings', 'round_start', 'round_finish', 'round_pass', 'round_skip', 'round_later', 'round_end', 'round_add', 'pause', 'resume', 'hand_raise', 'hand_lower', 'floor_give', 'floor_release', 'floor_settings', 'timer', 'prompt_submit', 'prompt_release', 'prompt_hold', 'prompt_discard', 'prompt_upvote', 'prompt_pose', 'audit_open', 'audit_answer', 'audit_close', 'audit_status', 'deck_add', 'deck_remove', 'deck_draw', 'groups_open', 'group_move', 'groups_extend', 'groups_recall', 'groups_close', 'groups_message', 'group_flag', 'ephemeral'];
 /** Commands of live rounds (1.2, 1.6) and of the room's members (1.5). */
 export type LiveCommand = SetRoleCommand | HandOverCommand | ClaimFacilitationCommand | MemberRemoveCommand | RoomCloseCommand | SettingsCommand | RoundStartCommand | RoundFinishCommand | RoundPassCommand | RoundSkipCommand | RoundLaterCommand | RoundEndCommand | RoundAddCommand | PauseCommand | ResumeCommand | HandRaiseCommand | HandLowerCommand | FloorGiveCommand | FloorReleaseCommand | FloorSettingsCommand | TimerCommand;
 export type PromptCommand = PromptSubmitCommand | PromptReleaseCommand | PromptHoldCommand | PromptDiscardCommand | PromptUpvoteCommand | PromptPoseCommand;
 export type AuditCommand = AuditOpenCommand | AuditAnswerCommand | AuditCloseCommand | AuditStatusCommand;
 export type DeckCommand = DeckAddCommand | DeckRemoveCommand | DeckDrawCommand;
+export type GroupsCommand = GroupsOpenCommand | GroupMoveCommand | GroupsExtendCommand | GroupsRecallCommand | GroupsCloseCommand | GroupsMessageCommand | GroupFlagCommand;
 
 // ---------------------------------------------------------------- room events
 /** `room_created` (since 1.0): the room exists (always `seq` 1) */
@@ -852,6 +957,48 @@ export interface DeckCardDrawnEvent {
   kind: 'deck_card_drawn';
   card: DeckCard;
 }
+/** `groups_opened` (since 1.7): breakout groups open; each member listed is in that group, everyone else stays in the main room. Everyone sees who is in which group; what happens inside a group, only its members and the facilitators */
+export interface GroupsOpenedEvent {
+  kind: 'groups_opened';
+  groups: BreakoutGroup[];
+  method: GroupMethod;
+  ends_at: number | null;
+}
+/** `group_member_moved` (since 1.7): a facilitator moved the member to `group` (null: the main room) */
+export interface GroupMemberMovedEvent {
+  kind: 'group_member_moved';
+  member_id: string;
+  group: string | null;
+}
+/** `groups_extended` (since 1.7): the groups' planned end moved; a recall in progress is called off */
+export interface GroupsExtendedEvent {
+  kind: 'groups_extended';
+  ends_at: number;
+}
+/** `groups_recalled` (since 1.7): everyone is called back: the warning runs until `recall_ends_at`, the groups close at `closes_at` */
+export interface GroupsRecalledEvent {
+  kind: 'groups_recalled';
+  recall_ends_at: number;
+  closes_at: number;
+}
+/** `groups_closed` (since 1.7): the groups ended; everyone is in the main room */
+export interface GroupsClosedEvent {
+  kind: 'groups_closed';
+  reason: GroupsEndReason;
+}
+/** `groups_message` (since 1.7): the facilitator's message to every group */
+export interface GroupsMessageEvent {
+  kind: 'groups_message';
+  text: string;
+}
+/** `group_flag_changed` (since 1.7): a group raised or cleared a flag (`by`: who). Only that group and the facilitators receive it */
+export interface GroupFlagChangedEvent {
+  kind: 'group_flag_changed';
+  group: string;
+  flag: GroupFlag;
+  on: boolean;
+  by: string;
+}
 /** An event kind this client does not know (a later minor version). Ignored, but its seq counts. */
 export interface UnknownEvent {
   kind: 'unknown';
@@ -890,8 +1037,15 @@ export type RoomEvent =
   | DeckCardAddedEvent
   | DeckCardRemovedEvent
   | DeckCardDrawnEvent
+  | GroupsOpenedEvent
+  | GroupMemberMovedEvent
+  | GroupsExtendedEvent
+  | GroupsRecalledEvent
+  | GroupsClosedEvent
+  | GroupsMessageEvent
+  | GroupFlagChangedEvent
   | UnknownEvent;
-export const EVENT_KINDS: readonly string[] = ['room_created', 'member_joined', 'member_left', 'member_connection_lost', 'member_back', 'member_removed', 'room_closed', 'role_changed', 'settings_changed', 'round_started', 'round_order_changed', 'round_ended', 'activity_paused', 'activity_resumed', 'turn_held', 'turn_started', 'turn_ended', 'hand_raised', 'hand_lowered', 'floor_settings_changed', 'timer_set', 'timer_expired', 'prompts_released', 'prompt_upvoted', 'prompt_posed', 'audit_opened', 'audit_closed', 'deck_changed', 'deck_card_added', 'deck_card_removed', 'deck_card_drawn'];
+export const EVENT_KINDS: readonly string[] = ['room_created', 'member_joined', 'member_left', 'member_connection_lost', 'member_back', 'member_removed', 'room_closed', 'role_changed', 'settings_changed', 'round_started', 'round_order_changed', 'round_ended', 'activity_paused', 'activity_resumed', 'turn_held', 'turn_started', 'turn_ended', 'hand_raised', 'hand_lowered', 'floor_settings_changed', 'timer_set', 'timer_expired', 'prompts_released', 'prompt_upvoted', 'prompt_posed', 'audit_opened', 'audit_closed', 'deck_changed', 'deck_card_added', 'deck_card_removed', 'deck_card_drawn', 'groups_opened', 'group_member_moved', 'groups_extended', 'groups_recalled', 'groups_closed', 'groups_message', 'group_flag_changed'];
 
 // ---------------------------------------------------------------- server messages
 /** `welcome` (since 1.0): first frame on every connection; a client whose major version differs shows "update required" and sends nothing */
@@ -1493,6 +1647,71 @@ export function decodeWireDeckState(v: unknown): DeckState | undefined {
   }
   return out as unknown as DeckState;
 }
+export function decodeBreakoutGroup(v: unknown): BreakoutGroup | undefined {
+  if (!isObject(v)) return undefined;
+  const out: Record<string, unknown> = {};
+  if (!has(v, 'id')) { return undefined; } else {
+    const x = (isString(v.id) && v.id.length >= 1 ? v.id : undefined);
+    if (x === undefined) return undefined;
+    out.id = x;
+  }
+  if (!has(v, 'members')) { return undefined; } else {
+    const x = (decodeList(v.members, (item) => (isString(item) && item.length >= 1 ? item : undefined)));
+    if (x === undefined) return undefined;
+    out.members = x;
+  }
+  if (!has(v, 'done')) { return undefined; } else {
+    const x = (isBoolean(v.done) ? v.done : undefined);
+    if (x === undefined) return undefined;
+    out.done = x;
+  }
+  if (!has(v, 'more_time')) { return undefined; } else {
+    const x = (isBoolean(v.more_time) ? v.more_time : undefined);
+    if (x === undefined) return undefined;
+    out.more_time = x;
+  }
+  if (!has(v, 'help')) { return undefined; } else {
+    const x = (isBoolean(v.help) ? v.help : undefined);
+    if (x === undefined) return undefined;
+    out.help = x;
+  }
+  return out as unknown as BreakoutGroup;
+}
+export function decodeGroupsState(v: unknown): GroupsState | undefined {
+  if (!isObject(v)) return undefined;
+  const out: Record<string, unknown> = {};
+  if (!has(v, 'groups')) { return undefined; } else {
+    const x = (decodeList(v.groups, (item) => decodeBreakoutGroup(item)));
+    if (x === undefined) return undefined;
+    out.groups = x;
+  }
+  if (!has(v, 'method')) { return undefined; } else {
+    const x = (oneOf(GROUP_METHODS, v.method) ? v.method : undefined);
+    if (x === undefined) return undefined;
+    out.method = x;
+  }
+  if (!has(v, 'ends_at')) { return undefined; } else if (v.ends_at === null) { out.ends_at = null; } else {
+    const x = (isInteger(v.ends_at) ? v.ends_at : undefined);
+    if (x === undefined) return undefined;
+    out.ends_at = x;
+  }
+  if (!has(v, 'recall_ends_at')) { return undefined; } else if (v.recall_ends_at === null) { out.recall_ends_at = null; } else {
+    const x = (isInteger(v.recall_ends_at) ? v.recall_ends_at : undefined);
+    if (x === undefined) return undefined;
+    out.recall_ends_at = x;
+  }
+  if (!has(v, 'closes_at')) { return undefined; } else if (v.closes_at === null) { out.closes_at = null; } else {
+    const x = (isInteger(v.closes_at) ? v.closes_at : undefined);
+    if (x === undefined) return undefined;
+    out.closes_at = x;
+  }
+  if (!has(v, 'message')) { return undefined; } else if (v.message === null) { out.message = null; } else {
+    const x = (isString(v.message) ? v.message : undefined);
+    if (x === undefined) return undefined;
+    out.message = x;
+  }
+  return out as unknown as GroupsState;
+}
 export function decodeWireSnapshot(v: unknown): WireSnapshot | undefined {
   if (!isObject(v)) return undefined;
   const out: Record<string, unknown> = {};
@@ -1565,6 +1784,11 @@ export function decodeWireSnapshot(v: unknown): WireSnapshot | undefined {
     const x = decodeRoundSummary(v.last_round);
     if (x === undefined) return undefined;
     out.last_round = x;
+  }
+  if (!has(v, 'groups')) { } else if (v.groups === null) { out.groups = null; } else {
+    const x = decodeGroupsState(v.groups);
+    if (x === undefined) return undefined;
+    out.groups = x;
   }
   return out as unknown as WireSnapshot;
 }
@@ -2051,6 +2275,104 @@ export function decodeRoomEvent(v: unknown): RoomEvent | undefined {
         out.card = x;
       }
       return { kind: 'deck_card_drawn', ...out } as unknown as DeckCardDrawnEvent;
+    }
+    case 'groups_opened': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'groups')) { return undefined; } else {
+        const x = (decodeList(v.groups, (item) => decodeBreakoutGroup(item)));
+        if (x === undefined) return undefined;
+        out.groups = x;
+      }
+      if (!has(v, 'method')) { return undefined; } else {
+        const x = (oneOf(GROUP_METHODS, v.method) ? v.method : undefined);
+        if (x === undefined) return undefined;
+        out.method = x;
+      }
+      if (!has(v, 'ends_at')) { return undefined; } else if (v.ends_at === null) { out.ends_at = null; } else {
+        const x = (isInteger(v.ends_at) ? v.ends_at : undefined);
+        if (x === undefined) return undefined;
+        out.ends_at = x;
+      }
+      return { kind: 'groups_opened', ...out } as unknown as GroupsOpenedEvent;
+    }
+    case 'group_member_moved': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'member_id')) { return undefined; } else {
+        const x = (isString(v.member_id) && v.member_id.length >= 1 ? v.member_id : undefined);
+        if (x === undefined) return undefined;
+        out.member_id = x;
+      }
+      if (!has(v, 'group')) { return undefined; } else if (v.group === null) { out.group = null; } else {
+        const x = (isString(v.group) && v.group.length >= 1 ? v.group : undefined);
+        if (x === undefined) return undefined;
+        out.group = x;
+      }
+      return { kind: 'group_member_moved', ...out } as unknown as GroupMemberMovedEvent;
+    }
+    case 'groups_extended': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'ends_at')) { return undefined; } else {
+        const x = (isInteger(v.ends_at) ? v.ends_at : undefined);
+        if (x === undefined) return undefined;
+        out.ends_at = x;
+      }
+      return { kind: 'groups_extended', ...out } as unknown as GroupsExtendedEvent;
+    }
+    case 'groups_recalled': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'recall_ends_at')) { return undefined; } else {
+        const x = (isInteger(v.recall_ends_at) ? v.recall_ends_at : undefined);
+        if (x === undefined) return undefined;
+        out.recall_ends_at = x;
+      }
+      if (!has(v, 'closes_at')) { return undefined; } else {
+        const x = (isInteger(v.closes_at) ? v.closes_at : undefined);
+        if (x === undefined) return undefined;
+        out.closes_at = x;
+      }
+      return { kind: 'groups_recalled', ...out } as unknown as GroupsRecalledEvent;
+    }
+    case 'groups_closed': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'reason')) { return undefined; } else {
+        const x = (oneOf(GROUPS_END_REASONS, v.reason) ? v.reason : undefined);
+        if (x === undefined) return undefined;
+        out.reason = x;
+      }
+      return { kind: 'groups_closed', ...out } as unknown as GroupsClosedEvent;
+    }
+    case 'groups_message': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'text')) { return undefined; } else {
+        const x = (isString(v.text) ? v.text : undefined);
+        if (x === undefined) return undefined;
+        out.text = x;
+      }
+      return { kind: 'groups_message', ...out } as unknown as GroupsMessageEvent;
+    }
+    case 'group_flag_changed': {
+      const out: Record<string, unknown> = {};
+      if (!has(v, 'group')) { return undefined; } else {
+        const x = (isString(v.group) && v.group.length >= 1 ? v.group : undefined);
+        if (x === undefined) return undefined;
+        out.group = x;
+      }
+      if (!has(v, 'flag')) { return undefined; } else {
+        const x = (oneOf(GROUP_FLAGS, v.flag) ? v.flag : undefined);
+        if (x === undefined) return undefined;
+        out.flag = x;
+      }
+      if (!has(v, 'on')) { return undefined; } else {
+        const x = (isBoolean(v.on) ? v.on : undefined);
+        if (x === undefined) return undefined;
+        out.on = x;
+      }
+      if (!has(v, 'by')) { return undefined; } else {
+        const x = (isString(v.by) && v.by.length >= 1 ? v.by : undefined);
+        if (x === undefined) return undefined;
+        out.by = x;
+      }
+      return { kind: 'group_flag_changed', ...out } as unknown as GroupFlagChangedEvent;
     }
     default:
       return { kind: 'unknown', original_kind: v.kind };
@@ -2557,6 +2879,88 @@ function checkDeckRemove(o: Obj, id: string): void {
 function checkDeckDraw(o: Obj, id: string): void {
   onlyFields(o, [], id);
 }
+function checkGroupsOpen(o: Obj, id: string): void {
+  onlyFields(o, ['method', 'size', 'members', 'seconds'], id);
+  if (!has(o, 'method')) { fail('missing_field', id, "missing field 'method'"); } else {
+    const x = o.method;
+    if (!isString(x) || !['random', 'fresh', 'manual'].includes(x)) fail('invalid_field', id, "field 'method' must be one of random, fresh, manual");
+  }
+  if (!has(o, 'size')) { fail('missing_field', id, "missing field 'size'"); } else {
+    const x = o.size;
+    if (!isInteger(x)) fail('invalid_field', id, "field 'size' must be a whole number");
+    if (x < 2 || x > MAX_ROUND_ORDER) fail('invalid_group_size', id, "field 'size' is out of range");
+  }
+  if (o.method === 'manual') {
+    if (!has(o, 'members')) { fail('missing_field', id, "missing field 'members'"); } else {
+      const x = o.members;
+      if (!Array.isArray(x) || x.length < 2 || x.length > MAX_ROUND_ORDER) fail('invalid_field', id, "field 'members' must be a list of ids");
+      for (const item of x) if (!isString(item) || !validLength(item, MAX_MEMBER_ID_CHARS)) fail('invalid_field', id, "field 'members' must list ids");
+    }
+  } else {
+    if (has(o, 'members')) fail('invalid_field', id, "field 'members' is not allowed here");
+  }
+  if (!has(o, 'seconds')) { } else if (o.seconds === null) { /* none */ } else {
+    const x = o.seconds;
+    if (!isInteger(x)) fail('invalid_field', id, "field 'seconds' must be a whole number");
+    if (x < 1 || x > MAX_DURATION_SECONDS) fail('invalid_duration', id, "field 'seconds' is out of range");
+  }
+}
+function checkGroupMove(o: Obj, id: string): void {
+  onlyFields(o, ['member', 'group'], id);
+  if (!has(o, 'member')) { fail('missing_field', id, "missing field 'member'"); } else {
+    const x = o.member;
+    if (!isString(x)) fail('invalid_field', id, "field 'member' must be a string");
+    if (!validLength(x, MAX_MEMBER_ID_CHARS)) fail('invalid_field', id, "field 'member' must be 1 to 64 characters");
+  }
+  if (!has(o, 'group')) { fail('missing_field', id, "missing field 'group'"); } else if (o.group === null) { /* none */ } else {
+    const x = o.group;
+    if (!isString(x)) fail('invalid_field', id, "field 'group' must be a string");
+    if (!validLength(x, MAX_ID_CHARS)) fail('invalid_field', id, "field 'group' must be 1 to 64 characters");
+  }
+}
+function checkGroupsExtend(o: Obj, id: string): void {
+  onlyFields(o, ['seconds'], id);
+  if (!has(o, 'seconds')) { fail('missing_field', id, "missing field 'seconds'"); } else {
+    const x = o.seconds;
+    if (!isInteger(x)) fail('invalid_field', id, "field 'seconds' must be a whole number");
+    if (x < 1 || x > MAX_DURATION_SECONDS) fail('invalid_duration', id, "field 'seconds' is out of range");
+  }
+}
+function checkGroupsRecall(o: Obj, id: string): void {
+  onlyFields(o, ['seconds'], id);
+  if (!has(o, 'seconds')) { } else {
+    const x = o.seconds;
+    if (!isInteger(x)) fail('invalid_field', id, "field 'seconds' must be a whole number");
+    if (x < 1 || x > MAX_RECALL_SECONDS) fail('invalid_duration', id, "field 'seconds' is out of range");
+  }
+}
+function checkGroupsClose(o: Obj, id: string): void {
+  onlyFields(o, [], id);
+}
+function checkGroupsMessage(o: Obj, id: string): void {
+  onlyFields(o, ['text'], id);
+  if (!has(o, 'text')) { fail('missing_field', id, "missing field 'text'"); } else {
+    const x = o.text;
+    if (!isString(x)) fail('invalid_field', id, "field 'text' must be a string");
+    if (cleanPromptText(x, MAX_BROADCAST_CHARS) === null) fail('invalid_text', id, "field 'text' must be 1 to 280 characters, without control characters");
+  }
+}
+function checkGroupFlag(o: Obj, id: string): void {
+  onlyFields(o, ['flag', 'on', 'group'], id);
+  if (!has(o, 'flag')) { fail('missing_field', id, "missing field 'flag'"); } else {
+    const x = o.flag;
+    if (!isString(x) || !['done', 'more_time', 'help'].includes(x)) fail('invalid_field', id, "field 'flag' must be one of done, more_time, help");
+  }
+  if (!has(o, 'on')) { fail('missing_field', id, "missing field 'on'"); } else {
+    const x = o.on;
+    if (!isBoolean(x)) fail('invalid_field', id, "field 'on' must be true or false");
+  }
+  if (!has(o, 'group')) { } else {
+    const x = o.group;
+    if (!isString(x)) fail('invalid_field', id, "field 'group' must be a string");
+    if (!validLength(x, MAX_ID_CHARS)) fail('invalid_field', id, "field 'group' must be 1 to 64 characters");
+  }
+}
 function checkEphemeral(o: Obj, id: string): void {
   onlyFields(o, ['kind', 'data'], id);
   if (!has(o, 'kind')) { fail('missing_field', id, "missing field 'kind'"); } else {
@@ -2617,6 +3021,13 @@ const CHECKS: Record<string, (o: Obj, id: string) => void> = {
   deck_add: checkDeckAdd,
   deck_remove: checkDeckRemove,
   deck_draw: checkDeckDraw,
+  groups_open: checkGroupsOpen,
+  group_move: checkGroupMove,
+  groups_extend: checkGroupsExtend,
+  groups_recall: checkGroupsRecall,
+  groups_close: checkGroupsClose,
+  groups_message: checkGroupsMessage,
+  group_flag: checkGroupFlag,
   ephemeral: checkEphemeral,
 };
 

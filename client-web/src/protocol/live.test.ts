@@ -82,6 +82,8 @@ describe('1.2 snapshot', () => {
       prompts: [],
       audit: null,
       deck: null,
+      // 1.7: no breakout groups.
+      groups: null,
     });
   });
 

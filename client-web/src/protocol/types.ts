@@ -2,7 +2,7 @@
 // this adds the client's own views of them. The authority is protocol/README.md.
 
 export * from './generated';
-import type { AuditState, DeckState, FloorState, MemberInfo, PauseState, RoomSettings, RoomTimers, RoundState, RoundSummary, TurnState, SnapshotMember, ReleasedPrompt, ErrorCode } from './generated';
+import type { AuditState, DeckState, GroupsState, FloorState, MemberInfo, PauseState, RoomSettings, RoomTimers, RoundState, RoundSummary, TurnState, SnapshotMember, ReleasedPrompt, ErrorCode } from './generated';
 
 /**
  * The live-round (1.2) part of a room: in a join snapshot and in the client's room view.
@@ -34,6 +34,8 @@ export interface RoomSnapshot extends LiveRoomState {
   audit: AuditState | null;
   /** The challenge deck (1.3; null from an older server: no deck shown). */
   deck: DeckState | null;
+  /** The breakout groups while open (1.7; null when none, or from an older server). */
+  groups: GroupsState | null;
 }
 
 /** A join's result: a snapshot, or (resume with `after`) a replay whose events follow as pushes. */

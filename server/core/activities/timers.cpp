@@ -13,6 +13,7 @@ std::optional<Deadline> next_deadline(const RoomState& state) {
     if (t.state == TimerState::running && (!best || t.ends_at_ms < best->ends_at_ms)) best = Deadline{id, t.ends_at_ms};
   }
   if (auto hold = speaking::hold_deadline(state); hold && (!best || *hold < best->ends_at_ms)) best = Deadline{TimerId::turn, *hold, true};
+  if (auto g = groups::deadline(state.groups); g && (!best || *g < best->ends_at_ms)) best = Deadline{TimerId::phase, *g, false, true};
   return best;
 }
 
@@ -83,6 +84,7 @@ DecideResult decide(const RoomState& room, const TimerCommand& c, const Context&
 }
 
 DecideResult decide(const RoomState& room, const Expire& c, const Context& ctx) {
+  if (c.groups) return groups::decide(room, groups::ExpireGroups{c.ends_at_ms}, ctx);
   if (c.speaker_hold) {
     // Lands once: the turn skipped (or the speaker back, or a pause) leaves no hold with that deadline.
     const auto hold = speaking::hold_deadline(room);

@@ -13,10 +13,11 @@ struct RoomState;
 // Server-initiated: a running timer reached ends_at. Lands once: after that the timer is not
 // running with that deadline any more, so the same command decides nothing.
 // With speaker_hold it is the hold of a speaker who is away (turn_held) that ran out, not a timer.
-struct Expire { TimerId timer; std::int64_t ends_at_ms; bool speaker_hold = false; };
+// With groups it is the breakout groups' deadline (groups::deadline): their planned end or the recall's close.
+struct Expire { TimerId timer; std::int64_t ends_at_ms; bool speaker_hold = false; bool groups = false; };
 
 // The earliest deadline of a running timer or a speaker's hold, if any (for scheduling Expire).
-struct Deadline { TimerId timer; std::int64_t ends_at_ms; bool speaker_hold = false; };
+struct Deadline { TimerId timer; std::int64_t ends_at_ms; bool speaker_hold = false; bool groups = false; };
 std::optional<Deadline> next_deadline(const RoomState& state);
 
 namespace timers {

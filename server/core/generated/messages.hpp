@@ -15,7 +15,7 @@
 namespace colloquy {
 
 inline constexpr int protocol_major = 1;
-inline constexpr int protocol_minor = 6;
+inline constexpr int protocol_minor = 7;
 
 // ---- limits (protocol/README.md#limits)
 inline constexpr std::size_t max_id_chars = 64; // a command's id: 1 to 64 characters
@@ -57,6 +57,13 @@ inline constexpr std::size_t max_pending_prompts = 25; // prompts waiting for re
 inline constexpr std::size_t max_audit_comment_bytes = 8192; // the comments of one audit together, in bytes as JSON text (audit_full); reserved in the room's state when the audit opens
 inline constexpr std::size_t default_max_room_state_bytes = 57344; // the bytes of one room's state as a snapshot encodes it (--max-room-state-bytes, at most 7/8 of --max-frame-bytes; room_state_full)
 inline constexpr std::size_t max_replay_bytes = 262144; // a resume whose missed events take more bytes than this gets a snapshot; the in-memory log keeps at least this many bytes of a room's latest events, and at most twice as many
+inline constexpr std::size_t max_breakout_groups = 50; // breakout groups open at once in a room (invalid_group_size when a split would make more)
+inline constexpr std::int64_t default_recall_seconds = 60; // the warning before breakout groups close, when groups_recall gives none
+inline constexpr std::int64_t max_recall_seconds = 600; // the longest recall warning
+inline constexpr std::int64_t recall_grace_seconds = 10; // after the recall warning ends, groups stay open this long ("closing now") before the server closes them
+inline constexpr std::int64_t more_time_seconds = 120; // what a group asks for with the more_time flag (the facilitator grants it with groups_extend)
+inline constexpr std::size_t max_broadcast_chars = 280; // a message to every group (groups_message), after trimming (code points)
+inline constexpr std::size_t max_pairings = 5000; // pairs of members a room remembers as having been grouped together (for fresh splits); past it the pairs of members who left are forgotten first
 
 // ---- enums: the wire name of each value is its C++ name
 // a member's role
@@ -215,6 +222,42 @@ constexpr std::optional<EphemeralKind> ephemeral_kind_from_string(std::string_vi
   return std::nullopt;
 }
 
+// how members are split into breakout groups: `random`; `fresh`: the split with the fewest repeat pairings with this room's earlier groups; `manual`: the facilitator's order, cut into groups
+enum class GroupMethod { random, fresh, manual };
+inline constexpr std::array<std::pair<GroupMethod, std::string_view>, 3> group_method_names{{{GroupMethod::random, "random"}, {GroupMethod::fresh, "fresh"}, {GroupMethod::manual, "manual"}}};
+constexpr std::string_view to_string(GroupMethod value) {
+  for (const auto& [v, name] : group_method_names) if (v == value) return name;
+  return group_method_names[0].second;
+}
+constexpr std::optional<GroupMethod> group_method_from_string(std::string_view text) {
+  for (const auto& [v, name] : group_method_names) if (name == text) return v;
+  return std::nullopt;
+}
+
+// what a group tells the facilitator: it has finished, it asks for 2 more minutes, it calls the facilitator
+enum class GroupFlag { done, more_time, help };
+inline constexpr std::array<std::pair<GroupFlag, std::string_view>, 3> group_flag_names{{{GroupFlag::done, "done"}, {GroupFlag::more_time, "more_time"}, {GroupFlag::help, "help"}}};
+constexpr std::string_view to_string(GroupFlag value) {
+  for (const auto& [v, name] : group_flag_names) if (v == value) return name;
+  return group_flag_names[0].second;
+}
+constexpr std::optional<GroupFlag> group_flag_from_string(std::string_view text) {
+  for (const auto& [v, name] : group_flag_names) if (name == text) return v;
+  return std::nullopt;
+}
+
+// why breakout groups ended: a facilitator closed them at once, or the recall (warning and grace) ran out
+enum class GroupsEndReason { closed, recalled };
+inline constexpr std::array<std::pair<GroupsEndReason, std::string_view>, 2> groups_end_reason_names{{{GroupsEndReason::closed, "closed"}, {GroupsEndReason::recalled, "recalled"}}};
+constexpr std::string_view to_string(GroupsEndReason value) {
+  for (const auto& [v, name] : groups_end_reason_names) if (v == value) return name;
+  return groups_end_reason_names[0].second;
+}
+constexpr std::optional<GroupsEndReason> groups_end_reason_from_string(std::string_view text) {
+  for (const auto& [v, name] : groups_end_reason_names) if (name == text) return v;
+  return std::nullopt;
+}
+
 // ---- error codes (protocol/README.md#error-codes): stable, never renamed or reused
 enum class ErrorCode {
   bad_json, // the frame or request body is not valid JSON
@@ -276,6 +319,12 @@ enum class ErrorCode {
   member_is_observer, // round_add of an observer: observers do not speak in rounds
   cannot_remove, // member_remove of oneself (use leave), of a facilitator by a co-facilitator, or of a member removed already
   internal, // a fault in the server; nothing changed; the server log has the detail
+  groups_open, // breakout groups are open already (recall or close them first)
+  no_groups, // no breakout groups are open
+  invalid_group_size, // a group size below 2, more than the members there are to split, or a split into more than max_breakout_groups groups
+  unknown_group, // a group id that is not open
+  not_in_group, // the member is in no breakout group (a group's flags)
+  already_recalled, // the groups are being recalled already
 };
 constexpr std::string_view to_string(ErrorCode code) {
   switch (code) {
@@ -338,6 +387,12 @@ constexpr std::string_view to_string(ErrorCode code) {
   case ErrorCode::member_is_observer: return "member_is_observer";
   case ErrorCode::cannot_remove: return "cannot_remove";
   case ErrorCode::internal: return "internal";
+  case ErrorCode::groups_open: return "groups_open";
+  case ErrorCode::no_groups: return "no_groups";
+  case ErrorCode::invalid_group_size: return "invalid_group_size";
+  case ErrorCode::unknown_group: return "unknown_group";
+  case ErrorCode::not_in_group: return "not_in_group";
+  case ErrorCode::already_recalled: return "already_recalled";
   }
   return "internal";
 }
@@ -415,6 +470,15 @@ struct Cursor {
   double x = 0;
   double y = 0;
   bool operator==(const Cursor&) const = default;
+};
+// one breakout group: its members and the flags it has raised (a member sees their own group's flags, facilitators every group's; others see them false)
+struct BreakoutGroup {
+  std::string id; // g1, g2, … numbered across the room's splits
+  std::vector<std::string> members;
+  bool done = false;
+  bool more_time = false;
+  bool help = false;
+  bool operator==(const BreakoutGroup&) const = default;
 };
 
 // ---- room commands the core decides (protocol/README.md#commands); `actor` is the sending member
@@ -523,6 +587,40 @@ struct DrawCard { // deck_draw
   std::string actor;
   std::uint64_t seed = 0; // drawn by the hub; the choice it makes is recorded in the event
 };
+struct OpenGroups { // groups_open
+  std::string actor;
+  GroupMethod method = GroupMethod::random;
+  std::int64_t size = 0; // members per group, 2 or more
+  std::vector<std::string> members; // manual only: who, in the order they are cut into groups
+  std::optional<std::int64_t> seconds; // the planned time; absent or null: until recalled
+  std::uint64_t seed = 0; // drawn by the hub; the choice it makes is recorded in the event
+};
+struct MoveToGroup { // group_move
+  std::string actor;
+  std::string member;
+  std::optional<std::string> group;
+};
+struct ExtendGroups { // groups_extend
+  std::string actor;
+  std::int64_t seconds = 0;
+};
+struct RecallGroups { // groups_recall
+  std::string actor;
+  std::int64_t seconds = 60;
+};
+struct CloseGroups { // groups_close
+  std::string actor;
+};
+struct MessageGroups { // groups_message
+  std::string actor;
+  std::string text;
+};
+struct FlagGroup { // group_flag
+  std::string actor;
+  GroupFlag flag = GroupFlag::done;
+  bool on = false;
+  std::optional<std::string> group; // facilitators: which group
+};
 // The wire name of a room command.
 template <typename C> struct CommandName;
 template <> struct CommandName<SetRole> { static constexpr std::string_view value = "set_role"; };
@@ -551,6 +649,13 @@ template <> struct CommandName<PosePrompt> { static constexpr std::string_view v
 template <> struct CommandName<AddCard> { static constexpr std::string_view value = "deck_add"; };
 template <> struct CommandName<RemoveCard> { static constexpr std::string_view value = "deck_remove"; };
 template <> struct CommandName<DrawCard> { static constexpr std::string_view value = "deck_draw"; };
+template <> struct CommandName<OpenGroups> { static constexpr std::string_view value = "groups_open"; };
+template <> struct CommandName<MoveToGroup> { static constexpr std::string_view value = "group_move"; };
+template <> struct CommandName<ExtendGroups> { static constexpr std::string_view value = "groups_extend"; };
+template <> struct CommandName<RecallGroups> { static constexpr std::string_view value = "groups_recall"; };
+template <> struct CommandName<CloseGroups> { static constexpr std::string_view value = "groups_close"; };
+template <> struct CommandName<MessageGroups> { static constexpr std::string_view value = "groups_message"; };
+template <> struct CommandName<FlagGroup> { static constexpr std::string_view value = "group_flag"; };
 
 // ---- room events (protocol/README.md#room-events); storage-only fields never go on the wire
 struct RoomCreated { // room_created
@@ -692,7 +797,42 @@ struct DeckCardDrawn { // deck_card_drawn
   DeckCard card;
   bool operator==(const DeckCardDrawn&) const = default;
 };
-using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, MemberRemoved, RoomClosed, RoleChanged, SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, ActivityPaused, ActivityResumed, TurnHeld, TurnStarted, TurnEnded, HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired, PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged, DeckCardAdded, DeckCardRemoved, DeckCardDrawn>;
+struct GroupsOpened { // groups_opened
+  std::vector<BreakoutGroup> groups;
+  GroupMethod method = GroupMethod::random;
+  std::optional<std::int64_t> ends_at;
+  bool operator==(const GroupsOpened&) const = default;
+};
+struct GroupMemberMoved { // group_member_moved
+  std::string member_id;
+  std::optional<std::string> group;
+  bool operator==(const GroupMemberMoved&) const = default;
+};
+struct GroupsExtended { // groups_extended
+  std::int64_t ends_at = 0;
+  bool operator==(const GroupsExtended&) const = default;
+};
+struct GroupsRecalled { // groups_recalled
+  std::int64_t recall_ends_at = 0;
+  std::int64_t closes_at = 0;
+  bool operator==(const GroupsRecalled&) const = default;
+};
+struct GroupsClosed { // groups_closed
+  GroupsEndReason reason = GroupsEndReason::closed;
+  bool operator==(const GroupsClosed&) const = default;
+};
+struct GroupsMessage { // groups_message
+  std::string text;
+  bool operator==(const GroupsMessage&) const = default;
+};
+struct GroupFlagChanged { // group_flag_changed
+  std::string group;
+  GroupFlag flag = GroupFlag::done;
+  bool on = false;
+  std::string by;
+  bool operator==(const GroupFlagChanged&) const = default;
+};
+using EventBody = std::variant<RoomCreated, MemberJoined, MemberLeft, MemberConnectionLost, MemberBack, MemberRemoved, RoomClosed, RoleChanged, SettingsChanged, RoundStarted, RoundOrderChanged, RoundEnded, ActivityPaused, ActivityResumed, TurnHeld, TurnStarted, TurnEnded, HandRaised, HandLowered, FloorSettingsChanged, TimerSet, TimerExpired, PromptsReleased, PromptUpvoted, PromptPosed, AuditOpened, AuditClosed, DeckChanged, DeckCardAdded, DeckCardRemoved, DeckCardDrawn, GroupsOpened, GroupMemberMoved, GroupsExtended, GroupsRecalled, GroupsClosed, GroupsMessage, GroupFlagChanged>;
 // The wire kind of an event body type.
 template <typename E> struct EventKind;
 template <> struct EventKind<RoomCreated> { static constexpr std::string_view value = "room_created"; };
@@ -726,6 +866,13 @@ template <> struct EventKind<DeckChanged> { static constexpr std::string_view va
 template <> struct EventKind<DeckCardAdded> { static constexpr std::string_view value = "deck_card_added"; };
 template <> struct EventKind<DeckCardRemoved> { static constexpr std::string_view value = "deck_card_removed"; };
 template <> struct EventKind<DeckCardDrawn> { static constexpr std::string_view value = "deck_card_drawn"; };
+template <> struct EventKind<GroupsOpened> { static constexpr std::string_view value = "groups_opened"; };
+template <> struct EventKind<GroupMemberMoved> { static constexpr std::string_view value = "group_member_moved"; };
+template <> struct EventKind<GroupsExtended> { static constexpr std::string_view value = "groups_extended"; };
+template <> struct EventKind<GroupsRecalled> { static constexpr std::string_view value = "groups_recalled"; };
+template <> struct EventKind<GroupsClosed> { static constexpr std::string_view value = "groups_closed"; };
+template <> struct EventKind<GroupsMessage> { static constexpr std::string_view value = "groups_message"; };
+template <> struct EventKind<GroupFlagChanged> { static constexpr std::string_view value = "group_flag_changed"; };
 inline std::string_view event_kind(const EventBody& body) {
   return std::visit([](const auto& e) { return EventKind<std::decay_t<decltype(e)>>::value; }, body);
 }

@@ -87,6 +87,15 @@ json to_record(const Cursor& value) {
   out["y"] = value.y;
   return out;
 }
+json to_record(const BreakoutGroup& value) {
+  json out = json::object();
+  out["id"] = value.id;
+  out["members"] = value.members;
+  out["done"] = value.done;
+  out["more_time"] = value.more_time;
+  out["help"] = value.help;
+  return out;
+}
 bool from_record(const json& j, MemberInfo& out) {
   if (!j.is_object()) return false;
   {
@@ -109,9 +118,9 @@ bool from_record(const json& j, MemberInfo& out) {
     auto it = j.find("role");
     if (it == j.end()) return false;
     {
-      auto v82 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v82) return false;
-      out.role = *v82;
+      auto v103 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v103) return false;
+      out.role = *v103;
     }
   }
   return true;
@@ -122,9 +131,9 @@ bool from_record(const json& j, Timer& out) {
     auto it = j.find("state");
     if (it == j.end()) return false;
     {
-      auto v83 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v83) return false;
-      out.state = *v83;
+      auto v104 = (*it).is_string() ? timer_state_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v104) return false;
+      out.state = *v104;
     }
   }
   {
@@ -168,12 +177,12 @@ bool from_record(const json& j, RoundHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v88{};
+      std::vector<std::string> v109{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v88.push_back((*it)[i].get<std::string>());
+        v109.push_back((*it)[i].get<std::string>());
       }
-      out.order = std::move(v88);
+      out.order = std::move(v109);
     }
   }
   {
@@ -208,9 +217,9 @@ bool from_record(const json& j, RoundOutcome& out) {
     auto it = j.find("outcome");
     if (it == j.end()) return false;
     {
-      auto v93 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-      if (!v93) return false;
-      out.outcome = *v93;
+      auto v114 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+      if (!v114) return false;
+      out.outcome = *v114;
     }
   }
   {
@@ -286,13 +295,13 @@ bool from_record(const json& j, AuditHeader& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItem> v101{};
+      std::vector<AuditItem> v122{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItem v102;
-        if (!from_record((*it)[i], v102)) return false;
-        v101.push_back(std::move(v102));
+        AuditItem v123;
+        if (!from_record((*it)[i], v123)) return false;
+        v122.push_back(std::move(v123));
       }
-      out.items = std::move(v101);
+      out.items = std::move(v122);
     }
   }
   return true;
@@ -312,12 +321,12 @@ bool from_record(const json& j, AuditItemResult& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array() || (*it).size() != 5) return false;
-      std::array<std::int64_t, 5> v104{};
+      std::array<std::int64_t, 5> v125{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_number_integer()) return false;
-        v104[i] = (*it)[i].get<std::int64_t>();
+        v125[i] = (*it)[i].get<std::int64_t>();
       }
-      out.counts = std::move(v104);
+      out.counts = std::move(v125);
     }
   }
   return true;
@@ -329,13 +338,13 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<AuditItemResult> v106{};
+      std::vector<AuditItemResult> v127{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
-        AuditItemResult v107;
-        if (!from_record((*it)[i], v107)) return false;
-        v106.push_back(std::move(v107));
+        AuditItemResult v128;
+        if (!from_record((*it)[i], v128)) return false;
+        v127.push_back(std::move(v128));
       }
-      out.items = std::move(v106);
+      out.items = std::move(v127);
     }
   }
   {
@@ -343,12 +352,12 @@ bool from_record(const json& j, AuditResults& out) {
     if (it == j.end()) return false;
     {
       if (!(*it).is_array()) return false;
-      std::vector<std::string> v108{};
+      std::vector<std::string> v129{};
       for (std::size_t i = 0; i < (*it).size(); ++i) {
         if (!(*it)[i].is_string()) return false;
-        v108.push_back((*it)[i].get<std::string>());
+        v129.push_back((*it)[i].get<std::string>());
       }
-      out.comments = std::move(v108);
+      out.comments = std::move(v129);
     }
   }
   return true;
@@ -389,6 +398,55 @@ bool from_record(const json& j, Cursor& out) {
     {
       if (!(*it).is_number()) return false;
       out.y = (*it).get<double>();
+    }
+  }
+  return true;
+}
+bool from_record(const json& j, BreakoutGroup& out) {
+  if (!j.is_object()) return false;
+  {
+    auto it = j.find("id");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_string()) return false;
+      out.id = (*it).get<std::string>();
+    }
+  }
+  {
+    auto it = j.find("members");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_array()) return false;
+      std::vector<std::string> v136{};
+      for (std::size_t i = 0; i < (*it).size(); ++i) {
+        if (!(*it)[i].is_string()) return false;
+        v136.push_back((*it)[i].get<std::string>());
+      }
+      out.members = std::move(v136);
+    }
+  }
+  {
+    auto it = j.find("done");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_boolean()) return false;
+      out.done = (*it).get<bool>();
+    }
+  }
+  {
+    auto it = j.find("more_time");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_boolean()) return false;
+      out.more_time = (*it).get<bool>();
+    }
+  }
+  {
+    auto it = j.find("help");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_boolean()) return false;
+      out.help = (*it).get<bool>();
     }
   }
   return true;
@@ -566,6 +624,48 @@ struct ToRecord {
     out["card"] = to_record(e.card);
     return out;
   }
+  json operator()(const GroupsOpened& e) const {
+    json out{{"kind", "groups_opened"}};
+    out["groups"] = list_to_record(e.groups);
+    out["method"] = to_string(e.method);
+    out["ends_at"] = e.ends_at ? json(*e.ends_at) : json(nullptr);
+    return out;
+  }
+  json operator()(const GroupMemberMoved& e) const {
+    json out{{"kind", "group_member_moved"}};
+    out["member_id"] = e.member_id;
+    out["group"] = e.group ? json(*e.group) : json(nullptr);
+    return out;
+  }
+  json operator()(const GroupsExtended& e) const {
+    json out{{"kind", "groups_extended"}};
+    out["ends_at"] = e.ends_at;
+    return out;
+  }
+  json operator()(const GroupsRecalled& e) const {
+    json out{{"kind", "groups_recalled"}};
+    out["recall_ends_at"] = e.recall_ends_at;
+    out["closes_at"] = e.closes_at;
+    return out;
+  }
+  json operator()(const GroupsClosed& e) const {
+    json out{{"kind", "groups_closed"}};
+    out["reason"] = to_string(e.reason);
+    return out;
+  }
+  json operator()(const GroupsMessage& e) const {
+    json out{{"kind", "groups_message"}};
+    out["text"] = e.text;
+    return out;
+  }
+  json operator()(const GroupFlagChanged& e) const {
+    json out{{"kind", "group_flag_changed"}};
+    out["group"] = e.group;
+    out["flag"] = to_string(e.flag);
+    out["on"] = e.on;
+    out["by"] = e.by;
+    return out;
+  }
 };
 } // namespace
 
@@ -610,9 +710,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("member");
       if (it == j.end()) return std::nullopt;
       {
-        MemberInfo v117;
-        if (!from_record((*it), v117)) return std::nullopt;
-        out.member = std::move(v117);
+        MemberInfo v144;
+        if (!from_record((*it), v144)) return std::nullopt;
+        out.member = std::move(v144);
       }
     }
     {
@@ -691,9 +791,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("role");
       if (it == j.end()) return std::nullopt;
       {
-        auto v124 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v124) return std::nullopt;
-        out.role = *v124;
+        auto v151 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v151) return std::nullopt;
+        out.role = *v151;
       }
     }
     return out;
@@ -704,9 +804,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("airtime_visibility");
       if (it == j.end()) return std::nullopt;
       {
-        auto v125 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v125) return std::nullopt;
-        out.airtime_visibility = *v125;
+        auto v152 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v152) return std::nullopt;
+        out.airtime_visibility = *v152;
       }
     }
     return out;
@@ -717,9 +817,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("round");
       if (it == j.end()) return std::nullopt;
       {
-        RoundHeader v126;
-        if (!from_record((*it), v126)) return std::nullopt;
-        out.round = std::move(v126);
+        RoundHeader v153;
+        if (!from_record((*it), v153)) return std::nullopt;
+        out.round = std::move(v153);
       }
     }
     return out;
@@ -731,12 +831,12 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<std::string> v127{};
+        std::vector<std::string> v154{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
           if (!(*it)[i].is_string()) return std::nullopt;
-          v127.push_back((*it)[i].get<std::string>());
+          v154.push_back((*it)[i].get<std::string>());
         }
-        out.remaining = std::move(v127);
+        out.remaining = std::move(v154);
       }
     }
     return out;
@@ -747,9 +847,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v129 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v129) return std::nullopt;
-        out.reason = *v129;
+        auto v156 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v156) return std::nullopt;
+        out.reason = *v156;
       }
     }
     return out;
@@ -760,9 +860,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v130 = (*it).is_string() ? pause_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v130) return std::nullopt;
-        out.reason = *v130;
+        auto v157 = (*it).is_string() ? pause_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v157) return std::nullopt;
+        out.reason = *v157;
       }
     }
     {
@@ -813,9 +913,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v135 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v135) return std::nullopt;
-        out.mode = *v135;
+        auto v162 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v162) return std::nullopt;
+        out.mode = *v162;
       }
     }
     return out;
@@ -834,9 +934,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v137 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v137) return std::nullopt;
-        out.outcome = *v137;
+        auto v164 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v164) return std::nullopt;
+        out.outcome = *v164;
       }
     }
     {
@@ -907,27 +1007,27 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v144 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v144) return std::nullopt;
-        out.timer = *v144;
+        auto v171 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v171) return std::nullopt;
+        out.timer = *v171;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v145 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v145) return std::nullopt;
-        out.action = *v145;
+        auto v172 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v172) return std::nullopt;
+        out.action = *v172;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v146;
-        if (!from_record((*it), v146)) return std::nullopt;
-        out.state = std::move(v146);
+        Timer v173;
+        if (!from_record((*it), v173)) return std::nullopt;
+        out.state = std::move(v173);
       }
     }
     return out;
@@ -938,9 +1038,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v147 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v147) return std::nullopt;
-        out.timer = *v147;
+        auto v174 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v174) return std::nullopt;
+        out.timer = *v174;
       }
     }
     return out;
@@ -952,13 +1052,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<PromptText> v148{};
+        std::vector<PromptText> v175{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v149;
-          if (!from_record((*it)[i], v149)) return std::nullopt;
-          v148.push_back(std::move(v149));
+          PromptText v176;
+          if (!from_record((*it)[i], v176)) return std::nullopt;
+          v175.push_back(std::move(v176));
         }
-        out.prompts = std::move(v148);
+        out.prompts = std::move(v175);
       }
     }
     return out;
@@ -1009,9 +1109,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v154;
-        if (!from_record((*it), v154)) return std::nullopt;
-        out.audit = std::move(v154);
+        AuditHeader v181;
+        if (!from_record((*it), v181)) return std::nullopt;
+        out.audit = std::move(v181);
       }
     }
     return out;
@@ -1038,9 +1138,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v157;
-        if (!from_record((*it), v157)) return std::nullopt;
-        out.results = std::move(v157);
+        AuditResults v184;
+        if (!from_record((*it), v184)) return std::nullopt;
+        out.results = std::move(v184);
       }
     }
     return out;
@@ -1052,13 +1152,13 @@ std::optional<EventBody> body_from_record(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v158{};
+        std::vector<DeckCard> v185{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v159;
-          if (!from_record((*it)[i], v159)) return std::nullopt;
-          v158.push_back(std::move(v159));
+          DeckCard v186;
+          if (!from_record((*it)[i], v186)) return std::nullopt;
+          v185.push_back(std::move(v186));
         }
-        out.cards = std::move(v158);
+        out.cards = std::move(v185);
       }
     }
     return out;
@@ -1069,9 +1169,9 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v160;
-        if (!from_record((*it), v160)) return std::nullopt;
-        out.card = std::move(v160);
+        DeckCard v187;
+        if (!from_record((*it), v187)) return std::nullopt;
+        out.card = std::move(v187);
       }
     }
     return out;
@@ -1094,9 +1194,158 @@ std::optional<EventBody> body_from_record(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v162;
-        if (!from_record((*it), v162)) return std::nullopt;
-        out.card = std::move(v162);
+        DeckCard v189;
+        if (!from_record((*it), v189)) return std::nullopt;
+        out.card = std::move(v189);
+      }
+    }
+    return out;
+  }
+  if (k == "groups_opened") {
+    GroupsOpened out;
+    {
+      auto it = j.find("groups");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_array()) return std::nullopt;
+        std::vector<BreakoutGroup> v190{};
+        for (std::size_t i = 0; i < (*it).size(); ++i) {
+          BreakoutGroup v191;
+          if (!from_record((*it)[i], v191)) return std::nullopt;
+          v190.push_back(std::move(v191));
+        }
+        out.groups = std::move(v190);
+      }
+    }
+    {
+      auto it = j.find("method");
+      if (it == j.end()) return std::nullopt;
+      {
+        auto v192 = (*it).is_string() ? group_method_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v192) return std::nullopt;
+        out.method = *v192;
+      }
+    }
+    {
+      auto it = j.find("ends_at");
+      if (it == j.end()) return std::nullopt;
+      if (!it->is_null()) {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.ends_at = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+  if (k == "group_member_moved") {
+    GroupMemberMoved out;
+    {
+      auto it = j.find("member_id");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string()) return std::nullopt;
+        out.member_id = (*it).get<std::string>();
+      }
+    }
+    {
+      auto it = j.find("group");
+      if (it == j.end()) return std::nullopt;
+      if (!it->is_null()) {
+        if (!(*it).is_string()) return std::nullopt;
+        out.group = (*it).get<std::string>();
+      }
+    }
+    return out;
+  }
+  if (k == "groups_extended") {
+    GroupsExtended out;
+    {
+      auto it = j.find("ends_at");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.ends_at = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+  if (k == "groups_recalled") {
+    GroupsRecalled out;
+    {
+      auto it = j.find("recall_ends_at");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.recall_ends_at = (*it).get<std::int64_t>();
+      }
+    }
+    {
+      auto it = j.find("closes_at");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.closes_at = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+  if (k == "groups_closed") {
+    GroupsClosed out;
+    {
+      auto it = j.find("reason");
+      if (it == j.end()) return std::nullopt;
+      {
+        auto v199 = (*it).is_string() ? groups_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v199) return std::nullopt;
+        out.reason = *v199;
+      }
+    }
+    return out;
+  }
+  if (k == "groups_message") {
+    GroupsMessage out;
+    {
+      auto it = j.find("text");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string()) return std::nullopt;
+        out.text = (*it).get<std::string>();
+      }
+    }
+    return out;
+  }
+  if (k == "group_flag_changed") {
+    GroupFlagChanged out;
+    {
+      auto it = j.find("group");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string()) return std::nullopt;
+        out.group = (*it).get<std::string>();
+      }
+    }
+    {
+      auto it = j.find("flag");
+      if (it == j.end()) return std::nullopt;
+      {
+        auto v202 = (*it).is_string() ? group_flag_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v202) return std::nullopt;
+        out.flag = *v202;
+      }
+    }
+    {
+      auto it = j.find("on");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_boolean()) return std::nullopt;
+        out.on = (*it).get<bool>();
+      }
+    }
+    {
+      auto it = j.find("by");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string()) return std::nullopt;
+        out.by = (*it).get<std::string>();
       }
     }
     return out;

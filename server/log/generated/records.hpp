@@ -35,6 +35,8 @@ nlohmann::json to_record(const DeckCard& value);
 bool from_record(const nlohmann::json& json, DeckCard& out); // deck_card
 nlohmann::json to_record(const Cursor& value);
 bool from_record(const nlohmann::json& json, Cursor& out); // cursor
+nlohmann::json to_record(const BreakoutGroup& value);
+bool from_record(const nlohmann::json& json, BreakoutGroup& out); // breakout_group
 nlohmann::json body_to_record(const EventBody& body);
 std::optional<EventBody> body_from_record(const nlohmann::json& json);
 

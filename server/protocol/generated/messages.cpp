@@ -96,6 +96,15 @@ nlohmann::json to_wire(const Cursor& value) {
   out["y"] = value.y;
   return out;
 }
+nlohmann::json to_wire(const BreakoutGroup& value) {
+  json out = json::object();
+  out["id"] = value.id;
+  out["members"] = value.members;
+  out["done"] = value.done;
+  out["more_time"] = value.more_time;
+  out["help"] = value.help;
+  return out;
+}
 bool from_wire(const nlohmann::json& j, MemberInfo& out) {
   if (!j.is_object()) return false;
   {
@@ -402,6 +411,55 @@ bool from_wire(const nlohmann::json& j, Cursor& out) {
   }
   return true;
 }
+bool from_wire(const nlohmann::json& j, BreakoutGroup& out) {
+  if (!j.is_object()) return false;
+  {
+    auto it = j.find("id");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_string() || (*it).get_ref<const std::string&>().size() < 1) return false;
+      out.id = (*it).get<std::string>();
+    }
+  }
+  {
+    auto it = j.find("members");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_array()) return false;
+      std::vector<std::string> v35{};
+      for (std::size_t i = 0; i < (*it).size(); ++i) {
+        if (!(*it)[i].is_string() || (*it)[i].get_ref<const std::string&>().size() < 1) return false;
+        v35.push_back((*it)[i].get<std::string>());
+      }
+      out.members = std::move(v35);
+    }
+  }
+  {
+    auto it = j.find("done");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_boolean()) return false;
+      out.done = (*it).get<bool>();
+    }
+  }
+  {
+    auto it = j.find("more_time");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_boolean()) return false;
+      out.more_time = (*it).get<bool>();
+    }
+  }
+  {
+    auto it = j.find("help");
+    if (it == j.end()) return false;
+    {
+      if (!(*it).is_boolean()) return false;
+      out.help = (*it).get<bool>();
+    }
+  }
+  return true;
+}
 
 // ---- events
 namespace {
@@ -573,6 +631,48 @@ struct ToWire {
     out["card"] = to_wire(e.card);
     return out;
   }
+  json operator()(const GroupsOpened& e) const {
+    json out{{"kind", "groups_opened"}};
+    out["groups"] = list_to_wire(e.groups);
+    out["method"] = to_string(e.method);
+    out["ends_at"] = e.ends_at ? json(*e.ends_at) : json(nullptr);
+    return out;
+  }
+  json operator()(const GroupMemberMoved& e) const {
+    json out{{"kind", "group_member_moved"}};
+    out["member_id"] = e.member_id;
+    out["group"] = e.group ? json(*e.group) : json(nullptr);
+    return out;
+  }
+  json operator()(const GroupsExtended& e) const {
+    json out{{"kind", "groups_extended"}};
+    out["ends_at"] = e.ends_at;
+    return out;
+  }
+  json operator()(const GroupsRecalled& e) const {
+    json out{{"kind", "groups_recalled"}};
+    out["recall_ends_at"] = e.recall_ends_at;
+    out["closes_at"] = e.closes_at;
+    return out;
+  }
+  json operator()(const GroupsClosed& e) const {
+    json out{{"kind", "groups_closed"}};
+    out["reason"] = to_string(e.reason);
+    return out;
+  }
+  json operator()(const GroupsMessage& e) const {
+    json out{{"kind", "groups_message"}};
+    out["text"] = e.text;
+    return out;
+  }
+  json operator()(const GroupFlagChanged& e) const {
+    json out{{"kind", "group_flag_changed"}};
+    out["group"] = e.group;
+    out["flag"] = to_string(e.flag);
+    out["on"] = e.on;
+    out["by"] = e.by;
+    return out;
+  }
 };
 } // namespace
 
@@ -601,9 +701,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("member");
       if (it == j.end()) return std::nullopt;
       {
-        MemberInfo v35;
-        if (!from_wire((*it), v35)) return std::nullopt;
-        out.member = std::move(v35);
+        MemberInfo v41;
+        if (!from_wire((*it), v41)) return std::nullopt;
+        out.member = std::move(v41);
       }
     }
     return out;
@@ -674,9 +774,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("role");
       if (it == j.end()) return std::nullopt;
       {
-        auto v41 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v41) return std::nullopt;
-        out.role = *v41;
+        auto v47 = (*it).is_string() ? role_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v47) return std::nullopt;
+        out.role = *v47;
       }
     }
     return out;
@@ -687,9 +787,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("airtime_visibility");
       if (it == j.end()) return std::nullopt;
       {
-        auto v42 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v42) return std::nullopt;
-        out.airtime_visibility = *v42;
+        auto v48 = (*it).is_string() ? airtime_visibility_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v48) return std::nullopt;
+        out.airtime_visibility = *v48;
       }
     }
     return out;
@@ -700,9 +800,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("round");
       if (it == j.end()) return std::nullopt;
       {
-        RoundHeader v43;
-        if (!from_wire((*it), v43)) return std::nullopt;
-        out.round = std::move(v43);
+        RoundHeader v49;
+        if (!from_wire((*it), v49)) return std::nullopt;
+        out.round = std::move(v49);
       }
     }
     return out;
@@ -714,12 +814,12 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<std::string> v44{};
+        std::vector<std::string> v50{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
           if (!(*it)[i].is_string() || (*it)[i].get_ref<const std::string&>().size() < 1) return std::nullopt;
-          v44.push_back((*it)[i].get<std::string>());
+          v50.push_back((*it)[i].get<std::string>());
         }
-        out.remaining = std::move(v44);
+        out.remaining = std::move(v50);
       }
     }
     return out;
@@ -730,9 +830,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v46 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v46) return std::nullopt;
-        out.reason = *v46;
+        auto v52 = (*it).is_string() ? round_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v52) return std::nullopt;
+        out.reason = *v52;
       }
     }
     return out;
@@ -743,9 +843,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("reason");
       if (it == j.end()) return std::nullopt;
       {
-        auto v47 = (*it).is_string() ? pause_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v47) return std::nullopt;
-        out.reason = *v47;
+        auto v53 = (*it).is_string() ? pause_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v53) return std::nullopt;
+        out.reason = *v53;
       }
     }
     {
@@ -796,9 +896,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("mode");
       if (it == j.end()) return std::nullopt;
       {
-        auto v52 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v52) return std::nullopt;
-        out.mode = *v52;
+        auto v58 = (*it).is_string() ? turn_mode_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v58) return std::nullopt;
+        out.mode = *v58;
       }
     }
     return out;
@@ -817,9 +917,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("outcome");
       if (it == j.end()) return std::nullopt;
       {
-        auto v54 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v54) return std::nullopt;
-        out.outcome = *v54;
+        auto v60 = (*it).is_string() ? outcome_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v60) return std::nullopt;
+        out.outcome = *v60;
       }
     }
     {
@@ -890,27 +990,27 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v61 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v61) return std::nullopt;
-        out.timer = *v61;
+        auto v67 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v67) return std::nullopt;
+        out.timer = *v67;
       }
     }
     {
       auto it = j.find("action");
       if (it == j.end()) return std::nullopt;
       {
-        auto v62 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v62) return std::nullopt;
-        out.action = *v62;
+        auto v68 = (*it).is_string() ? timer_action_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v68) return std::nullopt;
+        out.action = *v68;
       }
     }
     {
       auto it = j.find("state");
       if (it == j.end()) return std::nullopt;
       {
-        Timer v63;
-        if (!from_wire((*it), v63)) return std::nullopt;
-        out.state = std::move(v63);
+        Timer v69;
+        if (!from_wire((*it), v69)) return std::nullopt;
+        out.state = std::move(v69);
       }
     }
     return out;
@@ -921,9 +1021,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("timer");
       if (it == j.end()) return std::nullopt;
       {
-        auto v64 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
-        if (!v64) return std::nullopt;
-        out.timer = *v64;
+        auto v70 = (*it).is_string() ? timer_id_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v70) return std::nullopt;
+        out.timer = *v70;
       }
     }
     return out;
@@ -935,13 +1035,13 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array() || (*it).size() < 1) return std::nullopt;
-        std::vector<PromptText> v65{};
+        std::vector<PromptText> v71{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          PromptText v66;
-          if (!from_wire((*it)[i], v66)) return std::nullopt;
-          v65.push_back(std::move(v66));
+          PromptText v72;
+          if (!from_wire((*it)[i], v72)) return std::nullopt;
+          v71.push_back(std::move(v72));
         }
-        out.prompts = std::move(v65);
+        out.prompts = std::move(v71);
       }
     }
     return out;
@@ -992,9 +1092,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("audit");
       if (it == j.end()) return std::nullopt;
       {
-        AuditHeader v71;
-        if (!from_wire((*it), v71)) return std::nullopt;
-        out.audit = std::move(v71);
+        AuditHeader v77;
+        if (!from_wire((*it), v77)) return std::nullopt;
+        out.audit = std::move(v77);
       }
     }
     return out;
@@ -1021,9 +1121,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("results");
       if (it == j.end()) return std::nullopt;
       if (!it->is_null()) {
-        AuditResults v74;
-        if (!from_wire((*it), v74)) return std::nullopt;
-        out.results = std::move(v74);
+        AuditResults v80;
+        if (!from_wire((*it), v80)) return std::nullopt;
+        out.results = std::move(v80);
       }
     }
     return out;
@@ -1035,13 +1135,13 @@ std::optional<EventBody> event_from_wire(const json& j) {
       if (it == j.end()) return std::nullopt;
       {
         if (!(*it).is_array()) return std::nullopt;
-        std::vector<DeckCard> v75{};
+        std::vector<DeckCard> v81{};
         for (std::size_t i = 0; i < (*it).size(); ++i) {
-          DeckCard v76;
-          if (!from_wire((*it)[i], v76)) return std::nullopt;
-          v75.push_back(std::move(v76));
+          DeckCard v82;
+          if (!from_wire((*it)[i], v82)) return std::nullopt;
+          v81.push_back(std::move(v82));
         }
-        out.cards = std::move(v75);
+        out.cards = std::move(v81);
       }
     }
     return out;
@@ -1052,9 +1152,9 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v77;
-        if (!from_wire((*it), v77)) return std::nullopt;
-        out.card = std::move(v77);
+        DeckCard v83;
+        if (!from_wire((*it), v83)) return std::nullopt;
+        out.card = std::move(v83);
       }
     }
     return out;
@@ -1077,9 +1177,158 @@ std::optional<EventBody> event_from_wire(const json& j) {
       auto it = j.find("card");
       if (it == j.end()) return std::nullopt;
       {
-        DeckCard v79;
-        if (!from_wire((*it), v79)) return std::nullopt;
-        out.card = std::move(v79);
+        DeckCard v85;
+        if (!from_wire((*it), v85)) return std::nullopt;
+        out.card = std::move(v85);
+      }
+    }
+    return out;
+  }
+  if (k == "groups_opened") {
+    GroupsOpened out;
+    {
+      auto it = j.find("groups");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_array()) return std::nullopt;
+        std::vector<BreakoutGroup> v86{};
+        for (std::size_t i = 0; i < (*it).size(); ++i) {
+          BreakoutGroup v87;
+          if (!from_wire((*it)[i], v87)) return std::nullopt;
+          v86.push_back(std::move(v87));
+        }
+        out.groups = std::move(v86);
+      }
+    }
+    {
+      auto it = j.find("method");
+      if (it == j.end()) return std::nullopt;
+      {
+        auto v88 = (*it).is_string() ? group_method_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v88) return std::nullopt;
+        out.method = *v88;
+      }
+    }
+    {
+      auto it = j.find("ends_at");
+      if (it == j.end()) return std::nullopt;
+      if (!it->is_null()) {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.ends_at = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+  if (k == "group_member_moved") {
+    GroupMemberMoved out;
+    {
+      auto it = j.find("member_id");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string() || (*it).get_ref<const std::string&>().size() < 1) return std::nullopt;
+        out.member_id = (*it).get<std::string>();
+      }
+    }
+    {
+      auto it = j.find("group");
+      if (it == j.end()) return std::nullopt;
+      if (!it->is_null()) {
+        if (!(*it).is_string() || (*it).get_ref<const std::string&>().size() < 1) return std::nullopt;
+        out.group = (*it).get<std::string>();
+      }
+    }
+    return out;
+  }
+  if (k == "groups_extended") {
+    GroupsExtended out;
+    {
+      auto it = j.find("ends_at");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.ends_at = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+  if (k == "groups_recalled") {
+    GroupsRecalled out;
+    {
+      auto it = j.find("recall_ends_at");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.recall_ends_at = (*it).get<std::int64_t>();
+      }
+    }
+    {
+      auto it = j.find("closes_at");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_number_integer()) return std::nullopt;
+        out.closes_at = (*it).get<std::int64_t>();
+      }
+    }
+    return out;
+  }
+  if (k == "groups_closed") {
+    GroupsClosed out;
+    {
+      auto it = j.find("reason");
+      if (it == j.end()) return std::nullopt;
+      {
+        auto v95 = (*it).is_string() ? groups_end_reason_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v95) return std::nullopt;
+        out.reason = *v95;
+      }
+    }
+    return out;
+  }
+  if (k == "groups_message") {
+    GroupsMessage out;
+    {
+      auto it = j.find("text");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string()) return std::nullopt;
+        out.text = (*it).get<std::string>();
+      }
+    }
+    return out;
+  }
+  if (k == "group_flag_changed") {
+    GroupFlagChanged out;
+    {
+      auto it = j.find("group");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string() || (*it).get_ref<const std::string&>().size() < 1) return std::nullopt;
+        out.group = (*it).get<std::string>();
+      }
+    }
+    {
+      auto it = j.find("flag");
+      if (it == j.end()) return std::nullopt;
+      {
+        auto v98 = (*it).is_string() ? group_flag_from_string((*it).get_ref<const std::string&>()) : std::nullopt;
+        if (!v98) return std::nullopt;
+        out.flag = *v98;
+      }
+    }
+    {
+      auto it = j.find("on");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_boolean()) return std::nullopt;
+        out.on = (*it).get<bool>();
+      }
+    }
+    {
+      auto it = j.find("by");
+      if (it == j.end()) return std::nullopt;
+      {
+        if (!(*it).is_string() || (*it).get_ref<const std::string&>().size() < 1) return std::nullopt;
+        out.by = (*it).get<std::string>();
       }
     }
     return out;
@@ -1604,6 +1853,143 @@ Decoded decode_deck_draw(const json& o, const std::string& id) {
   return DecodedCommand{id, RoomCommand{std::move(c)}};
 }
 
+Decoded decode_groups_open(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"method", "size", "members", "seconds"})) return *e;
+  OpenGroups c{};
+  {
+    const json* v = find(o, "method");
+    if (!v) return missing(id, "method");
+    auto parsed = v->is_string() ? group_method_from_string(v->get_ref<const std::string&>()) : std::nullopt;
+    if (!parsed) return invalid(id, "method", "must be one of random, fresh, manual");
+    c.method = *parsed;
+  }
+  {
+    const json* v = find(o, "size");
+    if (!v) return missing(id, "size");
+    std::int64_t n = 0;
+    if (auto e = read_integer(*v, id, "size", 2, static_cast<std::int64_t>(max_round_order), ErrorCode::invalid_group_size, {}, n)) return *e;
+    c.size = n;
+  }
+  if (c.method == GroupMethod::manual) {
+    {
+      const json* v = find(o, "members");
+      if (!v) return missing(id, "members");
+      if (!v->is_array() || v->size() < 2 || v->size() > max_round_order) return invalid(id, "members", "must list 2 to 1000 ids");
+      c.members.clear();
+      for (const auto& item : *v) {
+        if (!item.is_string() || !valid_length(item.get_ref<const std::string&>(), max_member_id_chars)) return invalid(id, "members", "must list ids of 1 to 64 characters");
+        c.members.push_back(item.get<std::string>());
+      }
+    }
+  } else {
+    if (o.contains("members")) return invalid(id, "members", "is not allowed here");
+  }
+  {
+    const json* v = find(o, "seconds");
+    if (v) {
+      if (!v->is_null()) {
+        std::int64_t n = 0;
+        if (auto e = read_integer(*v, id, "seconds", 1, static_cast<std::int64_t>(max_duration_seconds), ErrorCode::invalid_duration, {}, n)) return *e;
+        c.seconds = n;
+      }
+    }
+  }
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_group_move(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"member", "group"})) return *e;
+  MoveToGroup c{};
+  {
+    const json* v = find(o, "member");
+    if (!v) return missing(id, "member");
+    if (auto e = read_string(*v, id, "member", max_member_id_chars)) return *e;
+    c.member = v->get<std::string>();
+  }
+  {
+    const json* v = find(o, "group");
+    if (!v) return missing(id, "group");
+    if (!v->is_null()) {
+      if (auto e = read_string(*v, id, "group", max_id_chars)) return *e;
+      c.group = v->get<std::string>();
+    }
+  }
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_groups_extend(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"seconds"})) return *e;
+  ExtendGroups c{};
+  {
+    const json* v = find(o, "seconds");
+    if (!v) return missing(id, "seconds");
+    std::int64_t n = 0;
+    if (auto e = read_integer(*v, id, "seconds", 1, static_cast<std::int64_t>(max_duration_seconds), ErrorCode::invalid_duration, {}, n)) return *e;
+    c.seconds = n;
+  }
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_groups_recall(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"seconds"})) return *e;
+  RecallGroups c{};
+  {
+    const json* v = find(o, "seconds");
+    if (v) {
+      std::int64_t n = 0;
+      if (auto e = read_integer(*v, id, "seconds", 1, static_cast<std::int64_t>(max_recall_seconds), ErrorCode::invalid_duration, {}, n)) return *e;
+      c.seconds = n;
+    }
+  }
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_groups_close(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {})) return *e;
+  CloseGroups c{};
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_groups_message(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"text"})) return *e;
+  MessageGroups c{};
+  {
+    const json* v = find(o, "text");
+    if (!v) return missing(id, "text");
+    if (!v->is_string()) return invalid(id, "text", "must be a string");
+    auto cleaned = clean_prompt_text(v->get_ref<const std::string&>(), max_broadcast_chars);
+    if (!cleaned) return fail(ErrorCode::invalid_text, id, "field 'text' must be 1 to 280 characters, without control characters");
+    c.text = std::move(*cleaned);
+  }
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
+Decoded decode_group_flag(const json& o, const std::string& id) {
+  if (auto e = only_fields(o, id, {"flag", "on", "group"})) return *e;
+  FlagGroup c{};
+  {
+    const json* v = find(o, "flag");
+    if (!v) return missing(id, "flag");
+    auto parsed = v->is_string() ? group_flag_from_string(v->get_ref<const std::string&>()) : std::nullopt;
+    if (!parsed) return invalid(id, "flag", "must be one of done, more_time, help");
+    c.flag = *parsed;
+  }
+  {
+    const json* v = find(o, "on");
+    if (!v) return missing(id, "on");
+    if (!v->is_boolean()) return invalid(id, "on", "must be true or false");
+    c.on = v->get<bool>();
+  }
+  {
+    const json* v = find(o, "group");
+    if (v) {
+      if (auto e = read_string(*v, id, "group", max_id_chars)) return *e;
+      c.group = v->get<std::string>();
+    }
+  }
+  return DecodedCommand{id, RoomCommand{std::move(c)}};
+}
+
 Decoded decode_ephemeral(const json& o, const std::string& id) {
   if (auto e = only_fields(o, id, {"kind", "data"})) return *e;
   EphemeralCommand c{};
@@ -1692,6 +2078,13 @@ std::variant<DecodedCommand, DecodeError> decode_command(std::string_view frame)
   if (type == "deck_add") return decode_deck_add(doc, *id);
   if (type == "deck_remove") return decode_deck_remove(doc, *id);
   if (type == "deck_draw") return decode_deck_draw(doc, *id);
+  if (type == "groups_open") return decode_groups_open(doc, *id);
+  if (type == "group_move") return decode_group_move(doc, *id);
+  if (type == "groups_extend") return decode_groups_extend(doc, *id);
+  if (type == "groups_recall") return decode_groups_recall(doc, *id);
+  if (type == "groups_close") return decode_groups_close(doc, *id);
+  if (type == "groups_message") return decode_groups_message(doc, *id);
+  if (type == "group_flag") return decode_group_flag(doc, *id);
   if (type == "ephemeral") return decode_ephemeral(doc, *id);
   return fail(ErrorCode::unknown_type, id, "unknown message type '" + type + "'");
 }
@@ -1739,6 +2132,7 @@ Command to_core(RoomCommand command, std::string actor, std::uint64_t seed) {
   std::visit([&](auto& c) { c.actor = actor; }, command);
   if (auto* c = std::get_if<StartRound>(&command)) c->shuffle_seed = seed;
   if (auto* c = std::get_if<DrawCard>(&command)) c->seed = seed;
+  if (auto* c = std::get_if<OpenGroups>(&command)) c->seed = seed;
   return std::visit([](auto& c) -> Command { return std::move(c); }, command);
 }
 

@@ -49,7 +49,7 @@ struct EphemeralCommand {
 };
 
 // A room command, decoded into the core's command with `actor` left empty (to_core fills it in).
-using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, RemoveMember, CloseRoom, ChangeSettings, StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, AddToRound, PauseActivity, ResumeActivity, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand, UpvotePrompt, PosePrompt, AddCard, RemoveCard, DrawCard>;
+using RoomCommand = std::variant<SetRole, HandOver, ClaimFacilitation, RemoveMember, CloseRoom, ChangeSettings, StartRound, FinishTurn, PassTurn, SkipTurn, MoveLater, EndRound, AddToRound, PauseActivity, ResumeActivity, RaiseHand, LowerHand, GiveFloor, ReleaseFloor, SetFloor, TimerCommand, UpvotePrompt, PosePrompt, AddCard, RemoveCard, DrawCard, OpenGroups, MoveToGroup, ExtendGroups, RecallGroups, CloseGroups, MessageGroups, FlagGroup>;
 using ClientCommand = std::variant<JoinCommand, LeaveCommand, PingCommand, RoomCommand, PromptCommand, AuditCommand, EphemeralCommand>;
 
 struct DecodedCommand {
@@ -94,6 +94,8 @@ nlohmann::json to_wire(const DeckCard& value);
 bool from_wire(const nlohmann::json& json, DeckCard& out); // deck_card
 nlohmann::json to_wire(const Cursor& value);
 bool from_wire(const nlohmann::json& json, Cursor& out); // cursor
+nlohmann::json to_wire(const BreakoutGroup& value);
+bool from_wire(const nlohmann::json& json, BreakoutGroup& out); // breakout_group
 nlohmann::json event_to_wire(const EventBody& body);
 // Reads the wire form back (conformance tests, tools); nothing if malformed or of an unknown kind.
 std::optional<EventBody> event_from_wire(const nlohmann::json& json);
