@@ -4,7 +4,7 @@
 // Grace's console shows it on Ada's group, and the other group never sees it; Grace messages all
 // groups, recalls everyone (every screen counts down) and closes the groups at once: everyone is
 // back in the main room. In every state: a screenshot in tests/artifacts/groups/<state>-<person>.png,
-// axe (WCAG 2.2 A/AA) finds nothing, the banner is in view, and nothing scrolls sideways at 360 px.
+// axe (WCAG 2.2 A/AA) finds nothing, every target is 24 px (or spaced), the banner is in view, and nothing scrolls sideways at 360 px.
 import path from 'node:path';
 import { describe, expect, it, onTestFailed } from 'vitest';
 import {
@@ -19,6 +19,7 @@ import {
   horizontalOverflow,
   runAxe,
   screenshotPeople,
+  smallTargets,
   useServerAndBrowser,
   type Person,
 } from './lib-browser.js';
@@ -33,6 +34,8 @@ async function checkState(people: Person[], state: string, shown: string): Promi
     await expectShown(p, shown, state);
     const violations = await runAxe(p.page, { tags: WCAG22_TAGS });
     expect(violations.map((v) => v.id), `axe on ${p.name}'s screen in "${state}":\n${formatViolations(violations)}`).toEqual([]);
+    const small = await smallTargets(p.page);
+    expect(small, `${p.name} in "${state}": targets under 24 px`).toEqual([]);
     const o = await horizontalOverflow(p.page);
     expect(o.scrollWidth, `${p.name} in "${state}" scrolls sideways: ${o.wide.join(', ')}`).toBeLessThanOrEqual(o.clientWidth);
     await p.page.screenshot({ path: path.join(shotsDir, `${state}-${p.name.toLowerCase()}.png`), timeout: 5_000 });

@@ -76,7 +76,7 @@ export function GroupsBanner({ connection, room, selfId, role }: { connection: C
           <span class="groups-message-label">Message from the facilitator:</span> {room.groups.message}
         </p>
       )}
-      {mine && role !== 'observer' && (
+      {mine && role !== 'observer' && timing.phase === 'working' && (
         <>
           <div class="actions group-flags">
             {(['done', 'more_time', 'help'] as GroupFlag[]).map((flag) => (
@@ -88,7 +88,11 @@ export function GroupsBanner({ connection, room, selfId, role }: { connection: C
                 aria-pressed={mine[flag] ? 'true' : 'false'}
                 onClick={() => void connection.flagGroup(flag, !mine[flag])}
               >
-                {mine[flag] && <span aria-hidden="true">✓ </span>}
+                {mine[flag] && (
+                  <span class="flag-check" aria-hidden="true">
+                    ✓
+                  </span>
+                )}
                 {flagButtonText[flag]}
               </button>
             ))}
@@ -212,8 +216,8 @@ function OpenGroupsForm({ connection, room }: { connection: Connection; room: Ro
 function MoveSelect({ connection, room, memberId, name, current }: { connection: Connection; room: RoomView; memberId: string; name: string; current: string | null }) {
   const groups = room.groups!.groups;
   const first = groups.find((g) => g.id !== current)?.id ?? '';
-  const [to, setTo] = useState<string>(current === null ? first : '');
-  const target = to === '' || groups.some((g) => g.id === to) ? to : first;
+  const [to, setTo] = useState<string | null>(null);
+  const target = to === null || (to !== '' && !groups.some((g) => g.id === to && g.id !== current)) ? first : to;
   const id = `move-${memberId}`;
   return (
     <span class="move-member">
@@ -221,7 +225,6 @@ function MoveSelect({ connection, room, memberId, name, current }: { connection:
         Move {name} to
       </label>
       <select id={id} data-testid={`move-select-${memberId}`} value={target} onChange={(e) => setTo((e.currentTarget as HTMLSelectElement).value)}>
-        {current !== null && <option value="">Main room</option>}
         {groups
           .filter((g) => g.id !== current)
           .map((g) => (
@@ -229,6 +232,7 @@ function MoveSelect({ connection, room, memberId, name, current }: { connection:
               {groupLabel(room.groups, g.id)}
             </option>
           ))}
+        {current !== null && <option value="">Main room</option>}
       </select>
       <button type="button" class="button small" data-testid={`move-${memberId}`} onClick={() => void connection.moveToGroup(memberId, target === '' ? null : target)}>
         Move<span class="visually-hidden"> {name}</span>
