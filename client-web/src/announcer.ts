@@ -4,6 +4,7 @@
 // the floor."); joins and leaves are summed up over a few seconds ("3 people joined: Ada, Ben and
 // Carmen"); a message stays in the region long enough to be read before the next replaces it.
 
+import { describeGroupsEvent } from './groups';
 import type { Role, RoomEvent, TimerName } from './protocol';
 import { isFacilitatorRole, nextInRound, timerRemainingMs, type RoomView } from './room-state';
 import { countdownLevel, roundEventText, thresholdText, type CountdownLevel } from './stage';
@@ -145,7 +146,7 @@ export function describeEvent(event: RoomEvent, before: RoomView, after: RoomVie
       return text ? [{ text }] : [];
     }
     default:
-      return [];
+      return describeGroupsEvent(event, after, selfId);
   }
 }
 
@@ -200,7 +201,7 @@ export function pendingNote(before: number, after: number): Note | null {
 // ------------------------------------------------------------------ summaries
 
 /** "Ada", "Ada and Ben", "Ada, Ben and Carmen", "Ada, Ben, Carmen, Dev, Eli and 2 others". */
-export function listNames(names: readonly string[], max = ANNOUNCER_LIMITS.maxNames): string {
+export function listNames(names: readonly string[], max: number = ANNOUNCER_LIMITS.maxNames): string {
   if (names.length <= max) {
     if (names.length <= 1) return names.join('');
     return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;

@@ -432,6 +432,23 @@ describe('events', () => {
     expect(c.getSnapshot().room?.members[0]?.presence).toBe('away');
   });
 
+  it('while groups are open, a participant takes a skipped seq as another group\'s own event, not a gap', () => {
+    const c = joinedConnection();
+    const flags = { done: false, more_time: false, help: false };
+    lastSocket().receive(
+      event(4, { kind: 'groups_opened', groups: [{ id: 'g1', members: ['m2'], ...flags }, { id: 'g2', members: ['m1'], ...flags }], method: 'fresh', ends_at: null }),
+    );
+    // 5 was g2's flag (not sent to m2): 6 follows on the same connection.
+    lastSocket().receive(event(6, { kind: 'groups_message', text: 'Two minutes' }));
+    expect(sockets).toHaveLength(1);
+    expect(c.getSnapshot().room?.seq).toBe(6);
+    expect(c.getSnapshot().room?.groups?.message).toBe('Two minutes');
+    // Once the groups close, a gap is a gap again.
+    lastSocket().receive(event(7, { kind: 'groups_closed', reason: 'closed' }));
+    lastSocket().receive(event(9, { kind: 'member_left', member_id: 'm1' }));
+    expect(sockets).toHaveLength(2);
+  });
+
   it('tells listeners the room before and after: each event, and each snapshot (first join: none before)', () => {
     const { c, s } = joinOpened('Ada');
     const snapshots: [number, number | null][] = [];

@@ -43,7 +43,7 @@ import {
   type RoundOrder,
   type TimerName,
 } from './protocol';
-import { applyEvent, isFacilitatorRole, roomFromSnapshot, type RoomView } from './room-state';
+import { applyEvent, isFacilitatorRole, mayMissGroupEvents, roomFromSnapshot, type RoomView } from './room-state';
 import {
   MemoryStorage,
   forgetIdentity,
@@ -1166,8 +1166,8 @@ export class Connection {
     const room = this.snapshot.room;
     if (!this.joined || !room || msg.room !== this.roomId) return;
     if (msg.seq <= room.seq) return; // Already part of the snapshot.
-    if (msg.seq !== room.seq + 1) {
-      // A gap: something was missed. Join again with the resume token on a fresh connection
+    if (msg.seq !== room.seq + 1 && !mayMissGroupEvents(room, this.snapshot.self?.id)) {
+      // A gap: something was missed (not another group's own event, which skips its seq). Join again with the resume token on a fresh connection
       // (this one is in the room already) to get a new snapshot.
       this.connect('reconnecting');
       return;

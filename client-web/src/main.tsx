@@ -5,6 +5,7 @@ import './prompts.css';
 import './audit.css';
 import './deck.css';
 import './room.css';
+import './groups.css';
 
 const root = document.getElementById('app');
 if (root) render(<App />, root);

@@ -69,6 +69,15 @@ const errorText: Record<string, string> = {
   nothing_to_pause: 'No go-round, turn or timer is running, so there is nothing to pause.',
   already_in_round: 'That member is still to speak in this go-round.',
   member_is_observer: 'Observers do not speak in go-rounds. Make them a participant first.',
+  // Breakout groups (1.7).
+  invalid_group_size:
+    'That group size does not work here: choose at least 2, and no more than the participants online (at most 50 groups).',
+  groups_open: 'Groups are open already: close them first.',
+  no_groups: 'No groups are open now.',
+  unknown_group: 'That group is no longer open.',
+  not_in_group: 'You are in the main room, not in a group.',
+  already_recalled: 'Everyone is being called back already.',
+  invalid_text: 'Write 1 to 280 characters, without special control characters.',
 };
 
 export function errorMessage(code: string, fallback?: string): string {

@@ -336,6 +336,16 @@ export function applyEvent(room: RoomView, event: RoomEvent, seq: number, time =
   }
 }
 
+/**
+ * Whether this member may see a gap in the room's `seq` that is no missed event: while groups are
+ * open the server sends a group's own events (its flags) to that group and the facilitators only,
+ * and skips them, seq and all, for everyone else (live and in a replay). Facilitators see all.
+ */
+export function mayMissGroupEvents(room: RoomView, memberId: string | null | undefined): boolean {
+  if (!room.groups || !memberId) return false;
+  return !isFacilitatorRole(room.members.find((m) => m.id === memberId)?.role);
+}
+
 /** The open breakout group a member is in (null: the main room, or no groups open). */
 export function groupOf(room: RoomView, memberId: string | null | undefined): BreakoutGroup | null {
   if (!room.groups || !memberId) return null;

@@ -8,6 +8,7 @@ import type { Connection } from '../connection';
 import type { Role, TimerName } from '../protocol';
 import { closeRoomWarning, type RoomView } from '../room-state';
 import { addableToRound, consoleControls, type ControlState, type TimerAction } from '../stage';
+import { GroupsConsole } from './Groups';
 import { CheckField, CommandButton, DurationField, ErrorSlot, Reasons, choiceSeconds, presetChoice, type DurationChoice } from './controls';
 
 /** What each timer button says: visible text, then the rest of its name for screen readers. */
@@ -248,7 +249,11 @@ export function Console({ connection, room, role }: { connection: Connection; ro
         </div>
       )}
 
+      {room.groups && <GroupsConsole connection={connection} room={room} />}
+
       {groupOrder.map((g) => groups[g])}
+
+      {!room.groups && <GroupsConsole connection={connection} room={room} />}
 
       <div class="control-group" data-error-place="phase">
         <h3 class="group-title">Phase timer</h3>

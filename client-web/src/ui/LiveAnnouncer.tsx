@@ -16,6 +16,7 @@ import {
   type TimerLevels,
 } from '../announcer';
 import type { Connection } from '../connection';
+import { closingNote, groupsTiming, type GroupsTiming } from '../groups';
 import { isFacilitatorRole } from '../room-state';
 
 /** How often the countdowns are checked for their thresholds (ms): the stage redraws as often. */
@@ -49,16 +50,23 @@ export function LiveAnnouncer({ connection }: { connection: Connection }) {
     });
 
     let levels: TimerLevels | null = null;
+    let groupsWere: GroupsTiming | null = null;
     const tick = setInterval(() => {
       const { room, self } = connection.getSnapshot();
       if (!room || !self) {
         levels = null;
+        groupsWere = null;
         return;
       }
       const now = timerLevels(room, connection.serverNow());
       const role = room.members.find((m) => m.id === self.id)?.role ?? self.role;
       if (levels) say(thresholdNotes(levels, now, room, self.id, role));
       levels = now;
+      // The recall's warning ran out: "Closing now" (once), during the grace.
+      const groupsNow = room.groups ? groupsTiming(room.groups, connection.serverNow()) : null;
+      const closing = closingNote(groupsWere, groupsNow, room.groups);
+      if (closing) say([closing]);
+      groupsWere = groupsNow;
     }, THRESHOLD_TICK_MS);
 
     return () => {

@@ -13,6 +13,7 @@ import { AuditPanel } from './AuditPanel';
 import { Console } from './Console';
 import { ErrorPlaceContext } from './controls';
 import { DeckPanel } from './DeckPanel';
+import { GroupsBanner } from './Groups';
 import { People } from './People';
 import { PromptsPanel } from './PromptsPanel';
 import { Spotlight, Stage, useSoundCue } from './Stage';
@@ -203,6 +204,7 @@ export function RoomScreen({ connection, room, self, state }: RoomScreenProps) {
               </button>
             </div>
           )}
+          <GroupsBanner connection={connection} room={room} selfId={self.id} role={role} />
           <Stage
             connection={connection}
             room={room}

@@ -27,7 +27,7 @@ export const SOUND_CUE_KEY = 'colloquy.sound-cue';
 export const TICK_MS = 250;
 
 /** Re-renders every `ms` while `active`. */
-function useTicker(active: boolean, ms: number): void {
+export function useTicker(active: boolean, ms: number): void {
   const [, setTick] = useState(0);
   useEffect(() => {
     if (!active) return;

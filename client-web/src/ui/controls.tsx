@@ -31,21 +31,24 @@ export function CommandButton({
   shortcut,
   control,
   reasonId,
+  submit = false,
   children,
 }: {
   testid: string;
-  onClick: () => void;
+  onClick?: () => void;
   variant?: 'primary' | 'small' | 'danger';
   /** The key of its keyboard shortcut, announced with aria-keyshortcuts. */
   shortcut?: string;
   control?: ControlState;
   reasonId?: string;
+  /** A form's submit button (its form's onSubmit acts). */
+  submit?: boolean;
   children: ComponentChildren;
 }) {
   const off = control !== undefined && !control.enabled;
   return (
     <button
-      type="button"
+      type={submit ? 'submit' : 'button'}
       class={variant ? `button ${variant}` : 'button'}
       data-testid={testid}
       aria-keyshortcuts={shortcut}
@@ -124,16 +127,22 @@ export function DurationField({
   value,
   onChange,
   allowNone = false,
+  presets = DURATION_PRESETS,
+  noneLabel = 'No limit',
 }: {
   id: string;
   legend: string;
   value: DurationChoice;
   onChange: (value: DurationChoice) => void;
   allowNone?: boolean;
+  /** The presets offered (seconds); the room's minute presets unless given. */
+  presets?: readonly number[];
+  /** What the "none" choice says (with `allowNone`). */
+  noneLabel?: string;
 }) {
   const seconds = choiceSeconds(value);
   const hintId = `${id}-hint`;
-  const options: (number | 'none')[] = allowNone ? ['none', ...DURATION_PRESETS] : [...DURATION_PRESETS];
+  const options: (number | 'none')[] = allowNone ? ['none', ...presets] : [...presets];
   return (
     <fieldset class="duration-field">
       <legend>{legend}</legend>
@@ -147,7 +156,7 @@ export function DurationField({
               checked={value.pick === o}
               onChange={() => onChange({ ...value, pick: o })}
             />
-            <span>{o === 'none' ? 'No limit' : `${o / 60} min`}</span>
+            <span>{o === 'none' ? noneLabel : `${o / 60} min`}</span>
           </label>
         ))}
         <label class="preset">
@@ -179,7 +188,9 @@ export function DurationField({
       />
       <p id={hintId} class="hint">
         {seconds === null
-          ? 'No time limit.'
+          ? noneLabel === 'No limit'
+            ? 'No time limit.'
+            : `${noneLabel}.`
           : Number.isNaN(seconds)
             ? 'Other: minutes (4), minutes and seconds (1:30) or seconds (45 s), up to 4 hours.'
             : formatDuration(seconds * 1000)}
