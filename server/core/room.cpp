@@ -1,16 +1,12 @@
 #include "core/room.hpp"
 
-#include <charconv>
 
 namespace colloquy {
 
 const Member* RoomState::find_member(std::string_view member_id) const {
-  // Ids are "m1", "m2", … in join order: the number says where the member is.
-  if (member_id.size() < 2 || member_id[0] != 'm') return nullptr;
-  std::size_t n = 0;
-  const char* end = member_id.data() + member_id.size();
-  auto [ptr, ec] = std::from_chars(member_id.data() + 1, end, n);
-  if (ec != std::errc{} || ptr != end || n == 0 || n > members.size()) return nullptr;
+  // The number in the id says where the member is.
+  const std::size_t n = member_number(member_id);
+  if (n == 0 || n > members.size()) return nullptr;
   const Member& m = members[n - 1];
   return m.id == member_id ? &m : nullptr;
 }

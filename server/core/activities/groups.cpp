@@ -4,17 +4,9 @@
 #include "core/room.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <unordered_set>
 
 namespace colloquy::groups {
-
-std::uint32_t member_number(std::string_view id) {
-  if (id.size() < 2 || id[0] != 'm') return 0;
-  std::uint32_t n = 0;
-  auto [ptr, ec] = std::from_chars(id.data() + 1, id.data() + id.size(), n);
-  return ec == std::errc{} && ptr == id.data() + id.size() ? n : 0;
-}
 
 const BreakoutGroup* State::find(std::string_view group_id) const {
   if (!open) return nullptr;

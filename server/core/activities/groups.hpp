@@ -49,9 +49,6 @@ struct State {
   std::uint32_t times_together(std::string_view a, std::string_view b) const;
 };
 
-// The member number in an id ("m12" → 12; 0 if not a member id).
-std::uint32_t member_number(std::string_view member_id);
-
 // The groups' next deadline: the recall's close, else the planned end (which starts the recall).
 std::optional<std::int64_t> deadline(const State& s);
 

@@ -4,6 +4,20 @@
 #include "core/secret.hpp"
 #include "core/state_bytes.hpp"
 
+#include <charconv>
+
+namespace colloquy {
+
+std::uint32_t member_number(std::string_view id) {
+  // Ids are "m1", "m2", … in join order.
+  if (id.size() < 2 || id[0] != 'm') return 0;
+  std::uint32_t n = 0;
+  auto [ptr, ec] = std::from_chars(id.data() + 1, id.data() + id.size(), n);
+  return ec == std::errc{} && ptr == id.data() + id.size() ? n : 0;
+}
+
+} // namespace colloquy
+
 namespace colloquy::presence {
 
 const Member* actor(const RoomState& room, const std::string& id) {

@@ -12,6 +12,9 @@ namespace colloquy {
 
 struct RoomState;
 
+// The number in a member id ("m12" → 12); 0 if it is not a member id.
+std::uint32_t member_number(std::string_view member_id);
+
 // Facilitators and co-facilitators run rounds, the floor and timers.
 inline bool leads(Role role) { return role == Role::facilitator || role == Role::co_facilitator; }
 
